@@ -1,0 +1,18 @@
+"""The JSON API: one NinjaAPI, each app contributing a router. OpenAPI at /api/openapi.json."""
+
+from ninja import NinjaAPI
+
+from yiwang.audit.api import router as audit_router
+from yiwang.catalog.api import router as catalog_router
+from yiwang.core.api import install_error_handlers
+
+api = NinjaAPI(
+    title="yiwang API",
+    version="1",
+    description="一网 digital government platform. Errors share one shape: "
+    '{"detail": "...", "errors": [{"field": "...", "message": "..."}]}.',
+    urls_namespace="api",
+)
+install_error_handlers(api)
+api.add_router("/audit/", audit_router)
+api.add_router("/catalog/", catalog_router)

@@ -1,0 +1,195 @@
+"""yiwang settings: read from the environment, closed by default.
+
+Every variable is listed in docs/configuration.md. Development defaults apply only when
+YIWANG_DEV=1 is set explicitly (``make run`` and the test suite set it).
+"""
+
+import base64
+import hashlib
+import os
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+from django.utils.translation import gettext_lazy as _
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+# --- Mode ------------------------------------------------------------------------------
+DEV = env_bool("YIWANG_DEV")
+DEBUG = env_bool("DEBUG", default=False) and DEV
+VAR_DIR = Path(env("YIWANG_VAR_DIR", str(BASE_DIR / "var")))
+
+# --- Secrets ---------------------------------------------------------------------------
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-0123456789"  # noqa: S105
+SECRET_KEY = env("SECRET_KEY", _DEV_SECRET if DEV else None)
+if not SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY is required unless YIWANG_DEV=1 (see docs/configuration.md).")
+
+
+def _key_from_env(name: str, purpose: bytes) -> bytes:
+    raw = env(name)
+    if raw:
+        try:
+            key = base64.b64decode(raw, validate=True)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"{name} must be base64 of 32 random bytes.") from exc
+        if len(key) != 32:
+            raise ImproperlyConfigured(f"{name} must be base64 of exactly 32 bytes.")
+        return key
+    if not DEV:
+        raise ImproperlyConfigured(f"{name} is required unless YIWANG_DEV=1 (see docs/configuration.md).")
+    return hashlib.sha256(b"yiwang-dev-key:" + purpose).digest()
+
+
+# Encrypts personal identifiers at rest (AES-256-GCM) and keys their blind index (HMAC-SHA256).
+FIELD_ENCRYPTION_KEY = _key_from_env("FIELD_ENCRYPTION_KEY", b"field-encryption")
+BLIND_INDEX_KEY = hashlib.sha256(b"yiwang-blind-index:" + FIELD_ENCRYPTION_KEY).digest()
+# Ed25519 key that signs audit tree heads (PEM, PKCS#8). Created on first use in development.
+AUDIT_SIGNING_KEY_FILE = Path(env("AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit_ed25519.pem")))
+
+# --- Hosts and HTTP --------------------------------------------------------------------
+ALLOWED_HOSTS = (env("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver" if DEV else "") or "").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in (env("CSRF_TRUSTED_ORIGINS", "") or "").split(",") if o]
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEV)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEV)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", "0" if DEV else "31536000") or 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEV
+SECURE_HSTS_PRELOAD = False
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY") else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_AGE = 60 * 60 * 8
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Applications ----------------------------------------------------------------------
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "template_partials",
+    "yiwang.core",
+    "yiwang.audit",
+    "yiwang.identity",
+    "yiwang.catalog",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yiwang.core.middleware.RequestContextMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+AUTH_USER_MODEL = "identity.User"
+LOGIN_URL = "identity:login"
+LOGIN_REDIRECT_URL = "identity:account"
+LOGOUT_REDIRECT_URL = "core:home"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "yiwang.core.context_processors.site",
+            ],
+        },
+    }
+]
+
+# --- Database --------------------------------------------------------------------------
+DATABASES = {
+    "default": dj_database_url.parse(
+        env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'yiwang.sqlite3'}"), conn_max_age=60
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # IMMEDIATE transactions take the write lock at BEGIN, so two writers queue instead of
+    # failing half-way; WAL lets readers run beside the writer.
+    DATABASES["default"]["OPTIONS"] = {
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Authentication --------------------------------------------------------------------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# Failed sign-ins allowed per account (and per client address) within the window.
+LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5") or 5)
+LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900") or 900)
+
+# --- Language and time -----------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", _("Simplified Chinese")), ("en", _("English"))]
+TIME_ZONE = env("TIME_ZONE", "Asia/Shanghai")
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files ----------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+WHITENOISE_USE_FINDERS = DEV
+if DEV:  # WhiteNoise warns about a missing STATIC_ROOT; in development it is only a placeholder
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Site ------------------------------------------------------------------------------
+SITE_NAME = env("SITE_NAME", "一网 · 政务服务平台")
+# Seconds between the signed tree heads the audit log stores for later comparison.
+AUDIT_STH_INTERVAL_SECONDS = int(env("AUDIT_STH_INTERVAL_SECONDS", "60") or 60)
+JIEBA_CACHE_DIR = Path(env("JIEBA_CACHE_DIR", str(VAR_DIR / "jieba")))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"jieba": {"level": "WARNING"}},
+}

@@ -1,0 +1,16 @@
+"""Settings for the test suite: development mode, fast hashing, in-memory side effects."""
+
+import os
+import tempfile
+
+os.environ.setdefault("YIWANG_DEV", "1")
+os.environ.setdefault("YIWANG_VAR_DIR", os.path.join(tempfile.gettempdir(), "yiwang-test-var"))
+
+from config.settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher"
+]  # speed only; Argon2 is tested explicitly
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+SECURE_SSL_REDIRECT = False

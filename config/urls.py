@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+    path("", include("yiwang.identity.urls")),
+    path("", include("yiwang.catalog.urls")),
+    path("", include("yiwang.audit.urls")),
+    path("", include("yiwang.core.urls")),
+]
+
+handler404 = "yiwang.core.views.not_found"
+handler500 = "yiwang.core.views.server_error"

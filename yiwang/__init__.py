@@ -1,0 +1,1 @@
+"""yiwang (一网): an open digital government platform."""

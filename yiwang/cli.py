@@ -1,0 +1,64 @@
+"""The `yiwang` operator command.
+
+yiwang serve [ADDR:PORT]   run the platform with gunicorn (production-grade WSGI server)
+yiwang migrate             create or upgrade the database
+yiwang demo [--scale large] load demo data (refuses in production)
+yiwang verify-log          recompute the audit log's Merkle tree and report the first bad entry
+yiwang audit-keygen        create the Ed25519 key that signs audit tree heads
+yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
+"""
+
+import os
+import sys
+
+COMMAND_ALIASES = {"verify-log": "verify_log", "audit-keygen": "audit_keygen"}
+
+
+def _serve(args: list[str]) -> int:
+    import multiprocessing
+
+    from django.conf import settings
+    from django.core.management import call_command
+
+    address = args[0] if args else os.environ.get("YIWANG_BIND", "127.0.0.1:8000")
+    if not settings.DEV:
+        call_command("collectstatic", interactive=False, verbosity=0)
+    workers = os.environ.get("WEB_CONCURRENCY") or str(min(8, 2 * multiprocessing.cpu_count() + 1))
+    gunicorn_args = [
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        address,
+        "--workers",
+        workers,
+        "--preload",  # load Django, jieba's dictionary and the signing key once, before forking
+        "--access-logfile",
+        "-",
+        "--forwarded-allow-ips",
+        os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
+    ]
+    print(f"yiwang: serving on http://{address}/ with {workers} workers", flush=True)  # noqa: T201
+    os.execvp("gunicorn", gunicorn_args)  # noqa: S606,S607 — replaces this process with the server
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    if not argv or argv[0] in {"-h", "--help", "help"}:
+        print(__doc__)  # noqa: T201
+        return 0
+    import django
+
+    django.setup()
+    command, rest = argv[0], argv[1:]
+    if command == "serve":
+        return _serve(rest)
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["yiwang", COMMAND_ALIASES.get(command, command), *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""One error shape for the whole JSON API.
+
+Every refusal is ``{"detail": "<what went wrong>", "errors": [{"field": ..., "message": ...}]}``
+in the language the client asked for (Accept-Language), with the right 4xx status.
+"""
+
+import logging
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """Raise from an endpoint to refuse a request with a clear message."""
+
+    def __init__(self, status: int, detail: str, errors: list[dict] | None = None):
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.errors = errors or []
+
+
+def field_error(field: str, message: str, status: int = 422) -> ApiError:
+    return ApiError(status, message, [{"field": field, "message": message}])
+
+
+def _message_for(err: dict) -> str:
+    kind = err.get("type", "")
+    ctx = err.get("ctx") or {}
+    messages = {
+        "missing": _("This field is required."),
+        "int_parsing": _("Enter a whole number."),
+        "int_type": _("Enter a whole number."),
+        "float_parsing": _("Enter a number."),
+        "bool_parsing": _("Enter true or false."),
+        "string_type": _("Enter text."),
+        "json_invalid": _("The request body is not valid JSON."),
+    }
+    if kind in messages:
+        return messages[kind]
+    if kind in {"greater_than_equal", "greater_than"}:
+        return _("Enter a value of at least %(limit)s.") % {"limit": ctx.get("ge", ctx.get("gt"))}
+    if kind in {"less_than_equal", "less_than"}:
+        return _("Enter a value of at most %(limit)s.") % {"limit": ctx.get("le", ctx.get("lt"))}
+    if kind == "string_too_long":
+        return _("Use at most %(limit)s characters.") % {"limit": ctx.get("max_length")}
+    if kind == "string_too_short":
+        return _("Use at least %(limit)s characters.") % {"limit": ctx.get("min_length")}
+    if kind == "value_error":
+        return str(ctx.get("error") or err.get("msg", ""))
+    return str(err.get("msg", _("This value is not valid.")))
+
+
+def _field_name(loc) -> str:
+    # ninja prefixes locations with the parameter source ("query", "body", "path"); drop it.
+    parts = [str(p) for p in loc if p not in {"query", "body", "path", "header", "payload"}]
+    return ".".join(parts) or "request"
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    def body(detail, errors=()):
+        return {"detail": detail, "errors": list(errors)}
+
+    @api.exception_handler(ApiError)
+    def on_api_error(request, exc: ApiError):
+        return api.create_response(request, body(exc.detail, exc.errors), status=exc.status)
+
+    @api.exception_handler(ValidationError)
+    def on_validation_error(request, exc: ValidationError):
+        errors = [{"field": _field_name(e.get("loc", ())), "message": _message_for(e)} for e in exc.errors]
+        return api.create_response(request, body(_("Some values are not valid."), errors), status=422)
+
+    @api.exception_handler(Http404)
+    def on_not_found(request, exc):
+        return api.create_response(request, body(_("Not found.")), status=404)
+
+    @api.exception_handler(AuthenticationError)
+    def on_unauthenticated(request, exc):
+        return api.create_response(request, body(_("Sign in first.")), status=401)
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc: HttpError):
+        return api.create_response(request, body(str(exc.message)), status=exc.status_code)
+
+    @api.exception_handler(Exception)
+    def on_unexpected(request, exc):
+        log.exception("Unhandled API error (request %s)", getattr(request, "request_id", "-"))
+        return api.create_response(
+            request, body(_("Something went wrong on our side. The error was logged.")), status=500
+        )

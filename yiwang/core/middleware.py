@@ -1,0 +1,32 @@
+import re
+import uuid
+
+from yiwang.core import context
+
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RequestContextMiddleware:
+    """Gives every request an id (kept from X-Request-ID when well-formed) and records the
+    client address, so audit entries can name both. Echoes the id in the response."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = context.bind(context.RequestContext(request_id=request_id, client_ip=client_ip(request)))
+        try:
+            response = self.get_response(request)
+        finally:
+            context.reset(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def client_ip(request) -> str:
+    # Behind a trusted proxy the deployment sets REMOTE_ADDR correctly (see docs/configuration.md);
+    # X-Forwarded-For is not trusted here because any client can forge it.
+    return request.META.get("REMOTE_ADDR", "")

@@ -1,0 +1,49 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from yiwang.core.context_processors import CARE_COOKIE
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    from yiwang.catalog import selectors as catalog  # the home page is the catalog's front door
+
+    return render(request, "core/home.html", catalog.home_context())
+
+
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@require_POST
+def care_mode(request: HttpRequest) -> HttpResponse:
+    """Switch the elderly-friendly mode (适老化) on or off; it stays for a year."""
+    on = request.POST.get("on") == "1"
+    target = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = "/"
+    response = redirect(target)
+    if on:
+        response.set_cookie(CARE_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    else:
+        response.delete_cookie(CARE_COOKIE, samesite="Lax")
+    return response
+
+
+@require_GET
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/accessibility.html")
+
+
+def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    return render(request, "core/404.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "core/500.html", status=500)
