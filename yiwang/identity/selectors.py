@@ -1,0 +1,67 @@
+"""Reads of the identity app, for its pages and for other apps."""
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from yiwang.identity import pii
+from yiwang.identity.models import Department, Enterprise, Official, Person, Role, User
+from yiwang.identity.permissions import department_subtree_ids
+from yiwang.lib.idnumbers import validate_id_number
+
+# What each role lets an official do, shown on the account page.
+ROLE_ABILITIES = {
+    Role.CLERK: _("Accept or turn back applications to your department and the departments under it."),
+    Role.REVIEWER: _("Review accepted applications and send them on or back."),
+    Role.APPROVER: _("Approve or refuse reviewed applications; approved ones get their licence."),
+    Role.DATA_STEWARD: _("Catalogue your department's data and decide requests to share or open it."),
+    Role.INSPECTOR: _("Carry out the random inspections you are drawn for and record their results."),
+    Role.AUDITOR: _("Read the audit log and the records of who used shared data."),
+    Role.ADMIN: _("Manage your department's officials and their roles."),
+}
+
+
+def person_of(user: User) -> Person | None:
+    """The real-name Person of a signed-in user, or None (officials, superusers)."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return Person.objects.filter(user=user).select_related("region").first()
+
+
+def person_lookup_by_id_number(id_number: str) -> Person | None:
+    """Find a person by exact identity number through the blind index.
+
+    Raises ValidationError when ``id_number`` is not a well-formed identity number; returns
+    None when nobody has it. Never scans or decrypts stored numbers."""
+    normalised = validate_id_number(id_number)
+    return (
+        Person.objects.filter(id_number_index=pii.id_number_index(normalised)).select_related("user").first()
+    )
+
+
+def enterprises_of(person: Person) -> QuerySet[Enterprise]:
+    """Enterprises the person acts for (as legal representative or agent)."""
+    return Enterprise.objects.filter(agents__person=person).order_by("name").distinct()
+
+
+def enterprise_by_credit_code(credit_code: str) -> Enterprise | None:
+    return Enterprise.objects.filter(credit_code=(credit_code or "").strip().upper()).first()
+
+
+def department_by_code(code: str) -> Department | None:
+    return Department.objects.filter(code=code).select_related("region").first()
+
+
+def officials_in_scope(department: Department) -> QuerySet[Official]:
+    """Officials of ``department`` and of every department under it, with their roles."""
+    return (
+        Official.objects.filter(department_id__in=department_subtree_ids(department))
+        .select_related("user", "department")
+        .prefetch_related("roles")
+        .order_by("department__code", "user__username")
+    )
+
+
+def role_abilities(roles) -> list[tuple[str, str, str]]:
+    """(role, label, what it allows) for each role, in the order of ``Role``."""
+    held = set(roles)
+    return [(r.value, r.label, ROLE_ABILITIES[r]) for r in Role if r.value in held]

@@ -1,0 +1,383 @@
+import datetime as dt
+from datetime import timedelta
+
+import pyotp
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone, translation
+
+from yiwang.audit.models import AuditEntry
+from yiwang.conftest import make_person
+from yiwang.identity import pii, realname, selectors, services
+from yiwang.identity.models import Enterprise, EnterpriseAgent, LoginFailure, Person, Role, RoleGrant, User
+from yiwang.lib.idnumbers import make_id_number
+from yiwang.lib.uscc import make_credit_code
+
+ID_NUMBER = make_id_number("610113", dt.date(1992, 2, 29), 457)
+
+
+def register(**overrides):
+    values = {
+        "name": "陈七",
+        "id_number": ID_NUMBER,
+        "phone": "13612345678",
+        "username": "chenqi",
+        "password": "a-long-enough-pass",
+        "email": "chenqi@example.org",
+    }
+    values.update(overrides)
+    return services.person_register(**values)
+
+
+def totp_now(user: User) -> str:
+    return pyotp.TOTP(services.totp_secret_of(user)).now()
+
+
+# --- registration --------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_registration_stores_the_identity_number_encrypted_indexed_and_masked():
+    person = register(id_number=ID_NUMBER.lower())
+    person.refresh_from_db()
+    assert person.user.check_password("a-long-enough-pass")
+    assert person.id_number_masked == ID_NUMBER[:4] + "*" * 10 + ID_NUMBER[-4:]
+    assert ID_NUMBER.encode() not in bytes(person.id_number_ciphertext)
+    assert pii.id_number_of(person) == ID_NUMBER
+    assert person.verified_at is not None
+    assert selectors.person_lookup_by_id_number(ID_NUMBER) == person
+
+
+@pytest.mark.django_db
+def test_registration_is_audited_in_the_same_transaction_without_the_clear_number():
+    person = register()
+    entry = AuditEntry.objects.get(event="identity:person:register", target_id=str(person.pk))
+    assert entry.actor_id == str(person.user.pk)
+    assert ID_NUMBER not in str(entry.data)
+    assert entry.data["id_number_masked"] == person.id_number_masked
+
+
+@pytest.mark.django_db
+def test_an_identity_number_registered_twice_is_refused_with_a_clear_message():
+    register()
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as excinfo:
+        register(username="someone-else")
+    assert "已注册" in excinfo.value.message_dict["id_number"][0]
+    assert Person.objects.count() == 1
+    assert not User.objects.filter(username="someone-else").exists()
+
+
+@pytest.mark.django_db
+def test_an_invalid_identity_number_is_refused_and_nothing_is_saved():
+    with pytest.raises(ValidationError) as excinfo:
+        register(id_number=ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1"))
+    assert "id_number" in excinfo.value.message_dict
+    assert not User.objects.exists()
+    assert not Person.objects.exists()
+
+
+@pytest.mark.django_db
+def test_all_bad_fields_are_reported_at_once():
+    with pytest.raises(ValidationError) as excinfo:
+        register(name=" ", id_number="123", phone="12345", username="x", password="123")
+    assert set(excinfo.value.message_dict) == {"name", "id_number", "phone", "username", "password"}
+
+
+@pytest.mark.django_db
+def test_a_user_name_taken_in_another_case_is_refused(citizen):
+    with pytest.raises(ValidationError) as excinfo:
+        register(username="CITIZEN")
+    assert list(excinfo.value.message_dict) == ["username"]
+
+
+@pytest.mark.django_db
+def test_real_name_verification_failure_is_reported_on_the_name(settings):
+    settings.IDENTITY_REALNAME_VERIFIER = "yiwang.identity.tests.test_services.RefusingVerifier"
+    with pytest.raises(ValidationError) as excinfo:
+        register()
+    assert "does not match" in excinfo.value.message_dict["name"][0]
+    assert not Person.objects.exists()
+
+
+class RefusingVerifier:
+    def verify(self, *, name, id_number):
+        return realname.RealNameResult(False, "the name does not match")
+
+
+def test_the_fake_verifier_checks_the_number_and_the_name():
+    fake = realname.FakeRealNameVerifier()
+    assert fake.verify(name="陈七", id_number=ID_NUMBER).ok
+    assert not fake.verify(name="陈七", id_number=ID_NUMBER[:-1] + "Y").ok
+    assert not fake.verify(name="", id_number=ID_NUMBER).ok
+    assert not fake.verify(name="陈7", id_number=ID_NUMBER).ok
+
+
+def test_the_fake_verifier_is_the_default_and_warned_about_in_production(settings):
+    from yiwang.identity.checks import check_realname_verifier
+
+    assert isinstance(realname.get_verifier(), realname.FakeRealNameVerifier)
+    settings.DEV = False
+    assert [w.id for w in check_realname_verifier(None)] == ["identity.W001"]
+    settings.IDENTITY_REALNAME_VERIFIER = "somewhere.RealVerifier"
+    assert check_realname_verifier(None) == []
+
+
+def test_argon2_is_the_first_password_hasher_in_production_settings():
+    import config.settings
+
+    assert config.settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
+
+
+# --- enterprises ---------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_registering_an_enterprise_makes_the_person_its_legal_representative(citizen):
+    code = make_credit_code("610100", 777)
+    enterprise = services.enterprise_register(
+        person=citizen.person,
+        name="示例商贸有限公司",
+        credit_code=code.lower(),
+        legal_representative="张三",
+        actor=citizen,
+    )
+    assert enterprise.credit_code == code
+    agency = EnterpriseAgent.objects.get(enterprise=enterprise)
+    assert (agency.person, agency.role) == (citizen.person, EnterpriseAgent.Role.LEGAL_REPRESENTATIVE)
+    assert AuditEntry.objects.filter(
+        event="identity:enterprise:register", target_id=str(enterprise.pk)
+    ).exists()
+
+
+@pytest.mark.django_db
+def test_registering_for_someone_elses_enterprise_makes_the_person_an_agent(citizen):
+    enterprise = services.enterprise_register(
+        person=citizen.person,
+        name="示例商贸有限公司",
+        credit_code=make_credit_code("610100", 778),
+        legal_representative="另一人",
+        actor=citizen,
+    )
+    assert enterprise.agents.get().role == EnterpriseAgent.Role.AGENT
+
+
+@pytest.mark.django_db
+def test_an_enterprise_with_a_bad_credit_code_is_refused(citizen):
+    bad = make_credit_code("610100", 779)[:-1] + "0"
+    if bad == make_credit_code("610100", 779):
+        bad = bad[:-1] + "1"
+    with pytest.raises(ValidationError) as excinfo:
+        services.enterprise_register(
+            person=citizen.person,
+            name="坏码公司",
+            credit_code=bad,
+            legal_representative="张三",
+            actor=citizen,
+        )
+    assert list(excinfo.value.message_dict) == ["credit_code"]
+    assert not Enterprise.objects.filter(name="坏码公司").exists()
+
+
+@pytest.mark.django_db
+def test_an_enterprise_registered_twice_is_refused(agent, enterprise, citizen):
+    with translation.override("en"), pytest.raises(ValidationError) as excinfo:
+        services.enterprise_register(
+            person=citizen.person,
+            name="x",
+            credit_code=enterprise.credit_code,
+            legal_representative="张三",
+            actor=citizen,
+        )
+    assert "already registered" in excinfo.value.message_dict["credit_code"][0]
+
+
+@pytest.mark.django_db
+def test_only_the_legal_representative_adds_agents(agent, enterprise, citizen, other_citizen):
+    with pytest.raises(PermissionDenied):
+        services.agent_add(enterprise=enterprise, person=other_citizen.person, actor=citizen)
+    agency = services.agent_add(enterprise=enterprise, person=citizen.person, actor=agent)
+    assert agency.role == EnterpriseAgent.Role.AGENT
+    with pytest.raises(ValidationError):
+        services.agent_add(enterprise=enterprise, person=citizen.person, actor=agent)
+    assert AuditEntry.objects.filter(event="identity:agent:add").count() == 1
+
+
+# --- officials and roles -------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_department_admin_creates_officials_in_their_departments_only(
+    dept_admin, department_x_child, department_y
+):
+    official = services.official_create(
+        username="newclerk",
+        name="新受理",
+        department=department_x_child,
+        roles=[Role.CLERK],
+        password="a-long-enough-pass",
+        actor=dept_admin,
+    )
+    assert list(official.roles.values_list("role", flat=True)) == [Role.CLERK]
+    with pytest.raises(PermissionDenied):
+        services.official_create(
+            username="elsewhere",
+            name="外单位",
+            department=department_y,
+            roles=[Role.CLERK],
+            password="a-long-enough-pass",
+            actor=dept_admin,
+        )
+    assert not User.objects.filter(username="elsewhere").exists()
+
+
+@pytest.mark.django_db
+def test_roles_are_granted_and_revoked_by_the_admin_and_audited(dept_admin, inspector):
+    official = inspector.official
+    services.role_grant(official=official, role=Role.REVIEWER, actor=dept_admin)
+    services.role_grant(official=official, role=Role.REVIEWER, actor=dept_admin)  # idempotent
+    assert RoleGrant.objects.filter(official=official, role=Role.REVIEWER).count() == 1
+    assert services.role_revoke(official=official, role=Role.INSPECTOR, actor=dept_admin)
+    assert not services.role_revoke(official=official, role=Role.INSPECTOR, actor=dept_admin)
+    events = list(AuditEntry.objects.filter(target_id=str(official.pk)).values_list("event", flat=True))
+    assert events == ["identity:role:grant", "identity:role:revoke"]
+
+
+@pytest.mark.django_db
+def test_roles_cannot_be_changed_by_others_or_by_oneself(official_x, official_y, dept_admin):
+    with pytest.raises(PermissionDenied):
+        services.role_grant(official=official_y.official, role=Role.ADMIN, actor=official_x)
+    with pytest.raises(PermissionDenied):
+        services.role_grant(official=official_y.official, role=Role.AUDITOR, actor=dept_admin)
+    with pytest.raises(PermissionDenied):
+        services.role_revoke(official=dept_admin.official, role=Role.ADMIN, actor=dept_admin)
+    with pytest.raises(ValidationError):
+        services.role_grant(official=official_x.official, role="king", actor=dept_admin)
+
+
+# --- two-factor ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_totp_is_enabled_with_a_right_code_and_each_code_works_once(citizen):
+    secret = services.totp_begin(user=citizen, actor=citizen)
+    citizen.refresh_from_db()
+    assert not citizen.totp_enabled
+    assert secret.encode() not in bytes(citizen.totp_secret_ciphertext)
+    with pytest.raises(ValidationError):
+        services.totp_enable(
+            user=citizen, code="000000" if totp_now(citizen) != "000000" else "111111", actor=citizen
+        )
+    services.totp_enable(user=citizen, code=totp_now(citizen), actor=citizen)
+    citizen.refresh_from_db()
+    assert citizen.totp_enabled
+    # The code that enabled it cannot be replayed; the next step's code works once.
+    assert not services.totp_verify(user=citizen, code=totp_now(citizen))
+    next_code = pyotp.TOTP(secret).at(timezone.now() + timedelta(seconds=30))
+    assert services.totp_verify(user=citizen, code=next_code)
+    assert not services.totp_verify(user=citizen, code=next_code)
+    assert not services.totp_verify(user=citizen, code="12ab56")
+    events = list(AuditEntry.objects.filter(target_id=str(citizen.pk)).values_list("event", flat=True))
+    assert events == ["identity:totp:begin", "identity:totp:enable"]
+
+
+@pytest.mark.django_db
+def test_totp_is_disabled_only_with_the_password(citizen):
+    services.totp_begin(user=citizen, actor=citizen)
+    services.totp_enable(user=citizen, code=totp_now(citizen), actor=citizen)
+    with pytest.raises(ValidationError):
+        services.totp_disable(user=citizen, password="wrong", actor=citizen)
+    citizen.refresh_from_db()
+    assert citizen.totp_enabled
+    services.totp_disable(user=citizen, password="persona-pass-2026", actor=citizen)
+    citizen.refresh_from_db()
+    assert not citizen.totp_enabled and citizen.totp_secret_ciphertext is None
+    assert services.totp_begin(user=citizen, actor=citizen)  # set-up may start again once off
+
+
+@pytest.mark.django_db
+def test_totp_cannot_begin_again_while_on_and_only_a_superuser_resets_it(citizen, dept_admin, superuser):
+    services.totp_begin(user=citizen, actor=citizen)
+    services.totp_enable(user=citizen, code=totp_now(citizen), actor=citizen)
+    with pytest.raises(ValidationError):
+        services.totp_begin(user=citizen, actor=citizen)
+    with pytest.raises(PermissionDenied):
+        services.totp_reset(user=citizen, actor=dept_admin)
+    services.totp_reset(user=citizen, actor=superuser)
+    citizen.refresh_from_db()
+    assert not citizen.totp_enabled
+
+
+# --- sign-in throttling --------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_sign_in_is_refused_after_the_limit_of_failures_until_the_window_passes(settings, citizen):
+    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW_SECONDS = 3, 600
+    for _ in range(2):
+        services.login_failure_record(username="Citizen", client_ip="10.0.0.1")
+    assert services.login_throttle_wait(username="citizen", client_ip="10.0.0.9") == 0
+    services.login_failure_record(username="citizen", client_ip="10.0.0.2")
+    assert services.login_throttle_wait(username="citizen", client_ip="10.0.0.9") == 10
+    # Another account is not affected (different user name and address).
+    assert services.login_throttle_wait(username="other", client_ip="10.0.0.9") == 0
+    # After the window the account may try again.
+    LoginFailure.objects.update(at=timezone.now() - timedelta(seconds=601))
+    assert services.login_throttle_wait(username="citizen", client_ip="10.0.0.9") == 0
+
+
+@pytest.mark.django_db
+def test_the_wait_counts_down_from_the_oldest_failure_that_still_counts(settings):
+    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW_SECONDS = 2, 900
+    now = timezone.now()
+    LoginFailure.objects.create(username_key="someone", at=now - timedelta(minutes=10))
+    LoginFailure.objects.create(username_key="someone", at=now - timedelta(minutes=1))
+    assert services.login_throttle_wait(username="someone", client_ip=None) == 5
+
+
+@pytest.mark.django_db
+def test_one_address_guessing_many_accounts_is_throttled(settings):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for name in ("a", "b", "c"):
+        services.login_failure_record(username=name, client_ip="10.9.9.9")
+    assert services.login_throttle_wait(username="d", client_ip="10.9.9.9") > 0
+    assert services.login_throttle_wait(username="d", client_ip="10.9.9.8") == 0
+
+
+@pytest.mark.django_db
+def test_a_successful_sign_in_clears_the_accounts_failures_and_is_audited(settings, citizen):
+    settings.LOGIN_FAILURE_LIMIT = 3
+    for _ in range(2):
+        services.login_failure_record(username="citizen", client_ip="10.0.0.1")
+    services.login_succeeded(user=citizen, method="password")
+    assert not LoginFailure.objects.filter(username_key="citizen").exists()
+    assert AuditEntry.objects.filter(event="identity:session:login", actor_id=str(citizen.pk)).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_audit_failure_rolls_the_registration_back(monkeypatch):
+    def broken(**kwargs):
+        raise RuntimeError("audit unavailable")
+
+    monkeypatch.setattr(services.audit, "record", broken)
+    with pytest.raises(RuntimeError):
+        register()
+    assert not User.objects.exists()
+    assert not Person.objects.exists()
+
+
+# --- selectors -----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_lookup_by_identity_number_finds_exactly_that_person(citizen, other_citizen):
+    number = pii.id_number_of(other_citizen.person)
+    assert selectors.person_lookup_by_id_number(number.lower()) == other_citizen.person
+    assert selectors.person_lookup_by_id_number(make_id_number("610102", dt.date(2001, 1, 1), 5)) is None
+    with pytest.raises(ValidationError):
+        selectors.person_lookup_by_id_number("not a number")
+
+
+@pytest.mark.django_db
+def test_persons_made_by_the_test_helper_look_like_registered_ones():
+    person = make_person(None, "赵六", seq=99)
+    assert selectors.person_lookup_by_id_number(pii.id_number_of(person)) == person

@@ -1,0 +1,327 @@
+"""Identity pages: sign in (with a two-factor step), sign out, register, the account page,
+two-factor set-up, enterprise registration, acting for an enterprise and role management."""
+
+import time
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yiwang.core.middleware import client_ip
+from yiwang.identity import forms, permissions, selectors, services
+from yiwang.identity.models import Official, Role, User
+from yiwang.lib.masking import mask_phone
+
+PENDING_2FA_KEY = "identity_2fa_pending"
+PENDING_2FA_SECONDS = 300
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _throttle_message(minutes: int) -> str:
+    return ngettext(
+        "Too many failed attempts. Try again in %(minutes)d minute.",
+        "Too many failed attempts. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def _complete_login(request: HttpRequest, user: User, *, method: str, next_url: str) -> HttpResponse:
+    login(request, user)  # rotates the session key and CSRF token
+    request.session.pop(PENDING_2FA_KEY, None)
+    services.login_succeeded(user=user, method=method)
+    return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
+@never_cache
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def login_view(request: HttpRequest) -> HttpResponse:
+    next_url = _safe_next(request)
+    form = forms.LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        username, ip = form.cleaned_data["username"], client_ip(request) or None
+        wait = services.login_throttle_wait(username=username, client_ip=ip)
+        if wait:
+            form.add_error(None, _throttle_message(wait))
+        else:
+            user = authenticate(request, username=username, password=form.cleaned_data["password"])
+            if user is None:
+                services.login_failure_record(username=username, client_ip=ip)
+                wait = services.login_throttle_wait(username=username, client_ip=ip)
+                form.add_error(
+                    None, _throttle_message(wait) if wait else _("The user name or password is wrong.")
+                )
+            elif user.totp_enabled:
+                request.session.cycle_key()
+                request.session[PENDING_2FA_KEY] = {
+                    "user_id": user.pk,
+                    "backend": user.backend,
+                    "at": time.time(),
+                    "next": next_url,
+                }
+                return redirect("identity:login_totp")
+            else:
+                return _complete_login(request, user, method="password", next_url=next_url)
+    return render(request, "identity/login.html", {"form": form, "next": next_url})
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def login_totp_view(request: HttpRequest) -> HttpResponse:
+    pending = request.session.get(PENDING_2FA_KEY)
+    user = None
+    if pending and time.time() - pending.get("at", 0) <= PENDING_2FA_SECONDS:
+        user = User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
+    if user is None:
+        request.session.pop(PENDING_2FA_KEY, None)
+        messages.error(request, _("Your sign-in took too long or was not started. Please sign in again."))
+        return redirect("identity:login")
+    form = forms.TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        ip = client_ip(request) or None
+        wait = services.login_throttle_wait(username=user.username, client_ip=ip)
+        if wait:
+            form.add_error("code", _throttle_message(wait))
+        elif services.totp_verify(user=user, code=form.cleaned_data["code"]):
+            user.backend = pending["backend"]
+            return _complete_login(request, user, method="password+totp", next_url=pending.get("next", ""))
+        else:
+            services.login_failure_record(username=user.username, client_ip=ip)
+            form.add_error("code", _("That code is not right. Enter the 6 digits your app shows now."))
+    return render(request, "identity/login_totp.html", {"form": form})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        services.logout_record(user=request.user)
+    logout(request)
+    messages.success(request, _("You have signed out."))
+    return redirect(settings.LOGOUT_REDIRECT_URL)
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2", "id_number")
+@require_http_methods(["GET", "POST"])
+def register_view(request: HttpRequest) -> HttpResponse:
+    form = forms.RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            person = services.person_register(
+                name=data["name"],
+                id_number=data["id_number"],
+                phone=data["phone"],
+                username=data["username"],
+                password=data["password1"],
+                email=data["email"],
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            login(request, person.user, backend="django.contrib.auth.backends.ModelBackend")
+            services.login_succeeded(user=person.user, method="registration")
+            messages.success(request, _("Your account is ready. You are signed in."))
+            return redirect("identity:account")
+    return render(request, "identity/register.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET"])
+def account_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    person = selectors.person_of(user)
+    official = permissions.official_of(user)
+    roles = permissions.roles_of(user)
+    context = {
+        "person": person,
+        "phone_masked": mask_phone(person.phone if person else user.phone),
+        "agencies": permissions.agencies_of(user),
+        "acting": permissions.acting_enterprise(request),
+        "official": official,
+        "role_abilities": selectors.role_abilities(roles),
+        "may_manage_roles": Role.ADMIN in roles,
+    }
+    return render(request, "identity/account.html", context)
+
+
+@login_required
+@require_POST
+def act_as_view(request: HttpRequest) -> HttpResponse:
+    """Choose the enterprise to act for (or none). Not an agent of it → 404."""
+    pk = request.POST.get("enterprise", "")
+    if pk == "":
+        request.session.pop(permissions.ACTING_ENTERPRISE_SESSION_KEY, None)
+        messages.success(request, _("You now act for yourself."))
+    else:
+        enterprise = permissions.get_enterprise_for_user(request.user, pk)
+        request.session[permissions.ACTING_ENTERPRISE_SESSION_KEY] = enterprise.pk
+        messages.success(request, _("You now act for %(name)s.") % {"name": enterprise.name})
+    return redirect("identity:account")
+
+
+def _qr_svg(uri: str) -> str:
+    svg = segno.make(uri, error="m").svg_inline(
+        scale=5, border=4, title=_("QR code for your authenticator app")
+    )
+    return mark_safe(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))  # noqa: S308 — segno output
+
+
+@login_required
+@never_cache
+@sensitive_post_parameters("password", "code")
+@require_http_methods(["GET", "POST"])
+def two_factor_view(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    confirm_form = forms.TotpCodeForm(prefix="confirm")
+    disable_form = forms.PasswordConfirmForm(prefix="disable")
+    action = request.POST.get("action")
+    if request.method == "POST" and action == "begin":
+        try:
+            services.totp_begin(user=user, actor=user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        return redirect("identity:two_factor")
+    if request.method == "POST" and action == "confirm":
+        confirm_form = forms.TotpCodeForm(request.POST, prefix="confirm")
+        if confirm_form.is_valid():
+            try:
+                services.totp_enable(user=user, code=confirm_form.cleaned_data["code"], actor=user)
+            except ValidationError as exc:
+                confirm_form.add_service_errors(exc)
+            else:
+                messages.success(
+                    request, _("Two-factor sign-in is on. You will need a code each time you sign in.")
+                )
+                return redirect("identity:account")
+    if request.method == "POST" and action == "disable":
+        disable_form = forms.PasswordConfirmForm(request.POST, prefix="disable")
+        if disable_form.is_valid():
+            try:
+                services.totp_disable(user=user, password=disable_form.cleaned_data["password"], actor=user)
+            except ValidationError as exc:
+                disable_form.add_service_errors(exc)
+            else:
+                update_session_auth_hash(request, user)
+                messages.success(request, _("Two-factor sign-in is off."))
+                return redirect("identity:account")
+    secret = None if user.totp_enabled else services.totp_secret_of(user)
+    context = {
+        "secret": secret,
+        "secret_groups": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)) if secret else "",
+        "qr_svg": _qr_svg(services.totp_provisioning_uri(user, secret)) if secret else "",
+        "confirm_form": confirm_form,
+        "disable_form": disable_form,
+    }
+    return render(request, "identity/two_factor.html", context)
+
+
+@login_required
+@never_cache
+@sensitive_post_parameters("old_password", "new_password1", "new_password2")
+@require_http_methods(["GET", "POST"])
+def password_change_view(request: HttpRequest) -> HttpResponse:
+    form = forms.PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            update_session_auth_hash(request, request.user)  # keep this session; other sessions end
+            messages.success(request, _("Your password is changed."))
+            return redirect("identity:account")
+    return render(request, "identity/password_change.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def enterprise_register_view(request: HttpRequest) -> HttpResponse:
+    person = selectors.person_of(request.user)
+    if person is None:
+        return permissions.forbidden(
+            request, _("Only a person with a real-name account can register an enterprise.")
+        )
+    form = forms.EnterpriseRegisterForm(request.POST or None, initial={"legal_representative": person.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            enterprise = services.enterprise_register(person=person, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(
+                request, _("%(name)s is registered and you can act for it.") % {"name": enterprise.name}
+            )
+            return redirect("identity:account")
+    return render(request, "identity/enterprise_register.html", {"form": form})
+
+
+@permissions.require_role(Role.ADMIN)
+@require_http_methods(["GET"])
+def officials_view(request: HttpRequest) -> HttpResponse:
+    official = permissions.official_of(request.user)
+    if official is None:  # a superuser without an official record: use the admin site
+        return redirect("admin:identity_official_changelist")
+    rows = [
+        {
+            "official": o,
+            "roles": sorted(g.role for g in o.roles.all()),
+            "may_change": o.user_id != request.user.pk,
+        }
+        for o in selectors.officials_in_scope(official.department)
+    ]
+    return render(
+        request,
+        "identity/officials.html",
+        {"rows": rows, "form": forms.RoleChangeForm(), "department": official.department},
+    )
+
+
+@permissions.require_role(Role.ADMIN)
+@sensitive_post_parameters("password")
+@require_http_methods(["GET", "POST"])
+def official_roles_view(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Grant or revoke one role; needs the acting administrator's password (re-authentication)."""
+    if action not in {"grant", "revoke"}:
+        raise Http404("unknown action")
+    target = get_object_or_404(Official.objects.select_related("user", "department"), pk=pk)
+    if not services.is_role_admin_for(request.user, target):
+        raise Http404("not in your departments")
+    form = forms.RoleChangeForm(request.POST or None, initial={"role": request.GET.get("role", "")})
+    if request.method == "POST" and form.is_valid():
+        if not request.user.check_password(form.cleaned_data["password"]):
+            form.add_error("password", _("The password is not right."))
+        else:
+            change = services.role_grant if action == "grant" else services.role_revoke
+            try:
+                change(official=target, role=form.cleaned_data["role"], actor=request.user)
+            except PermissionDenied:
+                raise Http404("not in your departments") from None
+            messages.success(request, _("Roles of %(name)s updated.") % {"name": target.user})
+            return redirect("identity:officials")
+    return render(request, "identity/official_roles.html", {"form": form, "target": target, "action": action})
