@@ -25,6 +25,8 @@ def _serve(args: list[str]) -> int:
         call_command("collectstatic", interactive=False, verbosity=0)
     workers = os.environ.get("WEB_CONCURRENCY") or str(min(8, 2 * multiprocessing.cpu_count() + 1))
     gunicorn_args = [
+        sys.executable,
+        "-m",
         "gunicorn",
         "config.wsgi:application",
         "--bind",
@@ -38,7 +40,7 @@ def _serve(args: list[str]) -> int:
         os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
     ]
     print(f"yiwang: serving on http://{address}/ with {workers} workers", flush=True)  # noqa: T201
-    os.execvp("gunicorn", gunicorn_args)  # noqa: S606,S607 — replaces this process with the server
+    os.execv(sys.executable, gunicorn_args)  # noqa: S606 — replaces this process with the server
     return 0
 
 

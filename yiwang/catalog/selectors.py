@@ -1,2 +1,264 @@
+"""Reads of the catalog, for pages, the API and other apps."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.http import Http404
+
+from yiwang.catalog import search
+from yiwang.catalog.models import BundleItem, LifeEvent, Material, ServiceItem, Theme
+
+PUBLISHED = ServiceItem.Status.PUBLISHED
+MAX_PAGE_SIZE = 50
+
+
 def home_context() -> dict:
-    return {}
+    """What the home page shows: the most used life-event bundles and every theme."""
+    return {
+        "bundles": list(LifeEvent.objects.order_by("-popularity", "code")[:8]),
+        "themes": list(Theme.objects.all()),
+    }
+
+
+@dataclass
+class SearchPage:
+    query: search.ParsedQuery
+    items: list[ServiceItem]
+    count: int
+    page: int
+    page_size: int
+    title_count: int = 0
+    bundles: list[LifeEvent] = field(default_factory=list)
+    relaxed: bool = False  # no item had every word, so items with any word are shown
+    capped: bool = False  # more than search.MAX_RESULTS items match; count and pages stop there
+
+    @property
+    def num_pages(self) -> int:
+        return max(1, math.ceil(self.count / self.page_size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.num_pages
+
+    @property
+    def start_index(self) -> int:
+        return (self.page - 1) * self.page_size + 1 if self.items else 0
+
+
+def _items_in_order(ids: list[int]) -> list[ServiceItem]:
+    by_id = ServiceItem.objects.select_related("department", "region").in_bulk(ids)
+    return [by_id[i] for i in ids if i in by_id]
+
+
+def search_items(
+    *,
+    q: str = "",
+    department: int | None = None,
+    theme: int | None = None,
+    region: int | None = None,
+    item_type: str | None = None,
+    audience: str | None = None,
+    page: int = 1,
+    page_size: int = 20,
+    user_region_id: int | None = None,
+    with_bundles: bool = True,
+    relax: bool = False,
+) -> SearchPage:
+    """Published items matching a query and filters, tiered (name/alias matches first).
+
+    Never raises on odd input: the query is sanitised by :func:`search.parse`. With ``relax``,
+    a query none of whose items has every word falls back to items with any word."""
+    parsed = search.parse(q)
+    page = max(1, page)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    filters = search.Filters(
+        department_id=department, theme_id=theme, region_id=region, item_type=item_type, audience=audience
+    )
+    offset = (page - 1) * page_size
+    hits = search.search_ids(parsed, filters, offset=offset, limit=page_size, user_region_id=user_region_id)
+    relaxed = False
+    if relax and hits.count == 0 and len(parsed.terms) > 1:
+        hits = search.search_ids(
+            parsed, filters, offset=offset, limit=page_size, user_region_id=user_region_id, any_term=True
+        )
+        relaxed = True
+    bundles = match_bundles(parsed, any_term=relax) if with_bundles and not parsed.is_empty else []
+    return SearchPage(
+        query=parsed,
+        items=_items_in_order(hits.ids),
+        count=hits.count,
+        page=page,
+        page_size=page_size,
+        title_count=hits.title_count,
+        bundles=bundles,
+        relaxed=relaxed,
+        capped=hits.capped,
+    )
+
+
+def match_bundles(parsed: search.ParsedQuery, *, any_term: bool = False, limit: int = 5) -> list[LifeEvent]:
+    """Bundles whose name, summary or keywords match the query (there are few: matched in Python)."""
+    if parsed.is_empty:
+        return []
+    scored = []
+    for bundle in LifeEvent.objects.only("code", "name", "summary", "search_text", "popularity", "audience"):
+        tokens = set(bundle.search_text.split())
+        matched = parsed.matches_tokens(tokens)
+        if matched == len(parsed.terms) or (any_term and matched):
+            scored.append((-matched, -bundle.popularity, bundle.code, bundle))
+    scored.sort(key=lambda row: row[:3])
+    return [row[3] for row in scored[:limit]]
+
+
+def guide(q: str, *, user_region_id: int | None = None, page_size: int = 10) -> SearchPage:
+    """Plain-language guidance: bundles first, then items; any word counts when none has all."""
+    return search_items(q=q, page_size=page_size, user_region_id=user_region_id, relax=True)
+
+
+def get_item(code: str) -> ServiceItem:
+    """A published item with everything its guide shows, or Http404."""
+    item = (
+        ServiceItem.objects.select_related("department", "region", "basic_item")
+        .prefetch_related(
+            Prefetch("materials", queryset=Material.objects.order_by("order", "id")),
+            "themes",
+            Prefetch("bundles", queryset=LifeEvent.objects.only("code", "name")),
+        )
+        .filter(code=code, status=PUBLISHED)
+        .first()
+    )
+    if item is None:
+        raise Http404(code)
+    return item
+
+
+def item_by_code(code: str) -> ServiceItem | None:
+    """A bare indexed lookup (used by other apps and as the benchmark's baseline)."""
+    return ServiceItem.objects.filter(code=code, status=PUBLISHED).first()
+
+
+def bundles() -> QuerySet[LifeEvent]:
+    return LifeEvent.objects.annotate(
+        item_count=Count("entries", filter=Q(entries__item__status=PUBLISHED))
+    ).order_by("-popularity", "code")
+
+
+def get_bundle(code: str) -> LifeEvent:
+    bundle = (
+        LifeEvent.objects.prefetch_related(
+            Prefetch(
+                "entries",
+                queryset=BundleItem.objects.filter(item__status=PUBLISHED)
+                .select_related("item__department", "item__region")
+                .prefetch_related(
+                    Prefetch("item__materials", queryset=Material.objects.order_by("order", "id"))
+                )
+                .order_by("order", "id"),
+            ),
+            "themes",
+        )
+        .filter(code=code)
+        .first()
+    )
+    if bundle is None:
+        raise Http404(code)
+    return bundle
+
+
+@dataclass
+class CombinedMaterial:
+    name: str
+    required: bool
+    licence_replaceable: bool
+    items: list[str]
+
+
+def bundle_materials(bundle: LifeEvent) -> list[CombinedMaterial]:
+    """What the citizen prepares in total for a bundle: materials de-duplicated by name.
+
+    A material is required if any item requires it and counts as replaceable by an
+    electronic licence only if it is in every item that asks for it."""
+    combined: dict[str, CombinedMaterial] = {}
+    for entry in bundle.entries.all():
+        for m in entry.item.materials.all():
+            key = search.normalize(m.name)
+            if key not in combined:
+                combined[key] = CombinedMaterial(m.name, m.required, m.licence_replaceable, [entry.item.name])
+            else:
+                c = combined[key]
+                c.required = c.required or m.required
+                c.licence_replaceable = c.licence_replaceable and m.licence_replaceable
+                if entry.item.name not in c.items:
+                    c.items.append(entry.item.name)
+    return list(combined.values())
+
+
+def departments_by_region() -> list[tuple]:
+    """[(region, [department with item_count, ...]), ...] for departments that publish items."""
+    from yiwang.identity.models import Department
+
+    departments = (
+        Department.objects.select_related("region")
+        .annotate(item_count=Count("service_items", filter=Q(service_items__status=PUBLISHED)))
+        .filter(item_count__gt=0)
+        .order_by("region__code", "code")
+    )
+    grouped: dict = {}
+    for d in departments:
+        grouped.setdefault(d.region, []).append(d)
+    return list(grouped.items())
+
+
+def get_department(code: str):
+    from yiwang.identity.models import Department
+
+    department = Department.objects.select_related("region").filter(code=code).first()
+    if department is None:
+        raise Http404(code)
+    return department
+
+
+def department_items(department) -> QuerySet[ServiceItem]:
+    return ServiceItem.objects.filter(department=department, status=PUBLISHED).order_by("-popularity", "code")
+
+
+def themes() -> QuerySet[Theme]:
+    return Theme.objects.annotate(
+        item_count=Count("items", filter=Q(items__status=PUBLISHED), distinct=True),
+    ).order_by("order", "code")
+
+
+def theme_by_code(code: str) -> Theme | None:
+    return Theme.objects.filter(code=code).first()
+
+
+def department_choices() -> list[tuple[str, str]]:
+    """Departments that publish items, for search filters: (code, "region · name")."""
+    from yiwang.identity.models import Department
+
+    rows = (
+        Department.objects.filter(service_items__status=PUBLISHED)
+        .distinct()
+        .order_by("region__code", "code")
+        .values_list("code", "name")
+    )
+    return list(rows)
+
+
+def get_department_id(code: str) -> int | None:
+    from yiwang.identity.models import Department
+
+    return Department.objects.filter(code=code).values_list("pk", flat=True).first()
+
+
+def get_region_id(code: str) -> int | None:
+    from yiwang.identity.models import Region
+
+    return Region.objects.filter(code=code).values_list("pk", flat=True).first()

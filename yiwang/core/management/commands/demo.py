@@ -24,11 +24,14 @@ class Command(BaseCommand):
             )
         # The demo spans every app; it is the one place allowed to call them all.
         from yiwang.audit import demo as audit_demo
+        from yiwang.catalog import demo as catalog_demo
         from yiwang.identity import demo as identity_demo
 
         started = time.monotonic()
         identity_demo.build(stdout=self.stdout)
+        catalog_demo.build(stdout=self.stdout)
         if scale == "large":
+            catalog_demo.build_large(stdout=self.stdout)
             identity_demo.build_large(stdout=self.stdout)
             audit_demo.build_large(stdout=self.stdout)
         audit_demo.build(stdout=self.stdout)  # last: signs a tree head over everything above

@@ -1,0 +1,184 @@
+"""Admin for the catalog, with an "Import catalog" view and JSON/CSV export links."""
+
+import io
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from yiwang.audit import services as audit
+from yiwang.catalog import importexport, search, services
+from yiwang.catalog.forms import ImportForm
+from yiwang.catalog.models import BundleItem, LifeEvent, Material, ServiceItem, Synonym, Theme
+
+
+@admin.register(Theme)
+class ThemeAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "audience", "order"]
+    list_filter = ["audience"]
+    search_fields = ["code", "name"]
+
+
+class MaterialInline(admin.TabularInline):
+    model = Material
+    extra = 0
+
+
+@admin.register(ServiceItem)
+class ServiceItemAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "item_type", "department", "level", "status", "version", "updated_at"]
+    list_filter = ["status", "item_type", "level", "online_depth"]
+    search_fields = ["code", "name", "aliases"]
+    raw_id_fields = ["department", "region", "basic_item"]
+    filter_horizontal = ["themes"]
+    inlines = [MaterialInline]
+    readonly_fields = ["version", "updated_at"]
+    actions = ["publish_selected", "retire_selected"]
+    change_list_template = "catalog/admin_change_list.html"
+    list_select_related = ["department"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        item = form.instance
+        if change:
+            item.version += 1
+            item.save(update_fields=["version"])
+        search.index_items(
+            list(
+                ServiceItem.objects.filter(pk=item.pk)
+                .select_related("department")
+                .prefetch_related("materials")
+            )
+        )
+        audit.record(
+            actor=request.user,
+            event="catalog:item:update" if change else "catalog:item:create",
+            target=item,
+            data={"via": "admin", "fields": sorted(form.changed_data)},
+        )
+
+    def delete_model(self, request, obj):
+        pk = obj.pk
+        with transaction.atomic():
+            audit.record(actor=request.user, event="catalog:item:delete", target=obj, data={"code": obj.code})
+            super().delete_model(request, obj)
+            search.unindex_items([pk])
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            pks = list(queryset.values_list("pk", flat=True))
+            for obj in queryset:
+                audit.record(
+                    actor=request.user, event="catalog:item:delete", target=obj, data={"code": obj.code}
+                )
+            super().delete_queryset(request, queryset)
+            search.unindex_items(pks)
+
+    @admin.action(description=gettext_lazy("Publish the selected items"), permissions=["change"])
+    def publish_selected(self, request, queryset):
+        done = 0
+        for item in queryset:
+            try:
+                services.item_publish(item=item, actor=request.user)
+                done += 1
+            except ValidationError as exc:
+                self.message_user(request, f"{item.code}: {'; '.join(exc.messages)}", messages.ERROR)
+        self.message_user(request, _("%(n)s items published.") % {"n": done}, messages.SUCCESS)
+
+    @admin.action(description=gettext_lazy("Retire the selected items"), permissions=["change"])
+    def retire_selected(self, request, queryset):
+        for item in queryset:
+            services.item_retire(item=item, actor=request.user, reason="admin")
+        self.message_user(request, _("%(n)s items retired.") % {"n": queryset.count()}, messages.SUCCESS)
+
+    def get_urls(self):
+        custom = [
+            path("import/", self.admin_site.admin_view(self.import_view), name="catalog_import"),
+            path("export/<str:fmt>/", self.admin_site.admin_view(self.export_view), name="catalog_export"),
+        ]
+        return custom + super().get_urls()
+
+    def _require_change(self, request: HttpRequest) -> None:
+        if not request.user.has_perm("catalog.change_serviceitem"):
+            raise PermissionDenied
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        self._require_change(request)
+        result = None
+        form = ImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["file"]
+            if upload.size > importexport.MAX_FILE_BYTES:
+                form.add_error("file", _("The file is larger than 32 MB."))
+            else:
+                result = importexport.import_catalog(
+                    data=upload.read(), filename=upload.name, actor=request.user
+                )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": _("Import catalog"),
+            "form": form,
+            "result": result,
+        }
+        return TemplateResponse(request, "catalog/admin_import.html", context)
+
+    def export_view(self, request: HttpRequest, fmt: str) -> HttpResponse:
+        self._require_change(request)
+        stamp = timezone.now().strftime("%Y%m%d-%H%M")
+        buffer = io.StringIO()
+        if fmt == "json":
+            importexport.export_json(buffer)
+            content_type, name = "application/json; charset=utf-8", f"catalog-{stamp}.json"
+        elif fmt in ("csv", "bundles-csv"):
+            importexport.export_csv(buffer, what="items" if fmt == "csv" else "bundles")
+            content_type, name = "text/csv; charset=utf-8", f"catalog-{fmt}-{stamp}.csv"
+        else:
+            raise PermissionDenied
+        response = HttpResponse(buffer.getvalue().encode("utf-8"), content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+
+
+class BundleItemInline(admin.TabularInline):
+    model = BundleItem
+    extra = 0
+    raw_id_fields = ["item"]
+
+
+@admin.register(LifeEvent)
+class LifeEventAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "audience", "popularity"]
+    list_filter = ["audience"]
+    search_fields = ["code", "name", "keywords"]
+    inlines = [BundleItemInline]
+    filter_horizontal = ["themes"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        bundle = form.instance
+        bundle.search_text = services.bundle_search_text(bundle)
+        bundle.save(update_fields=["search_text"])
+        audit.record(
+            actor=request.user,
+            event="catalog:bundle:update" if change else "catalog:bundle:create",
+            target=bundle,
+            data={"via": "admin"},
+        )
+
+
+@admin.register(Synonym)
+class SynonymAdmin(admin.ModelAdmin):
+    list_display = ["term", "expansions"]
+    search_fields = ["term", "expansions"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit.record(actor=request.user, event="catalog:synonym:save", target=obj, data={"via": "admin"})
+        transaction.on_commit(search.clear_caches)

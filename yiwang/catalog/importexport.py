@@ -1,0 +1,736 @@
+"""Import and export of the catalog as JSON or CSV.
+
+JSON: ``{"format": "yiwang-catalog", "version": 1, "items": [...], "bundles": [...]}`` with
+every element of each item and its materials nested. CSV: one item per row, list-valued
+elements (process_steps, channels, themes, materials) as JSON in their column; bundles go to
+a CSV of their own (recognised by its header). See docs/catalog.md for an example.
+
+Import checks every row first and reports each bad one with its line and the reason; only a
+file without errors is saved, in one transaction, and the saved items are re-indexed for search.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from yiwang.audit import services as audit
+from yiwang.catalog import search
+from yiwang.catalog.models import BundleItem, LifeEvent, Material, ServiceItem, Theme
+from yiwang.catalog.services import bundle_search_text
+
+MAX_FILE_BYTES = 32 * 1024 * 1024  # a full export of a province (~16 MB) must re-import
+FORMAT = "yiwang-catalog"
+
+ITEM_FIELDS = [
+    "code",
+    "name",
+    "item_type",
+    "department",
+    "region",
+    "level",
+    "basic_item",
+    "status",
+    "version",
+    "legal_basis",
+    "conditions",
+    "process_steps",
+    "statutory_limit_days",
+    "promised_limit_days",
+    "fee_description",
+    "is_free",
+    "visits_needed",
+    "online_depth",
+    "channels",
+    "consult_phone",
+    "complaint_phone",
+    "service_object",
+    "address",
+    "hours",
+    "aliases",
+    "description",
+    "popularity",
+    "themes",
+    "materials",
+]
+MATERIAL_FIELDS = [
+    "name",
+    "source",
+    "form",
+    "copies",
+    "required",
+    "licence_replaceable",
+    "licence_type",
+    "notes",
+]
+BUNDLE_FIELDS = [
+    "code",
+    "name",
+    "summary",
+    "description",
+    "audience",
+    "keywords",
+    "popularity",
+    "themes",
+    "items",
+]
+JSON_COLUMNS = {"process_steps", "channels", "themes", "materials", "items"}
+INT_FIELDS = {"statutory_limit_days", "promised_limit_days", "visits_needed", "popularity", "version"}
+TEXT_LIMITS = {
+    "code": 64,
+    "name": 200,
+    "consult_phone": 64,
+    "complaint_phone": 64,
+    "address": 255,
+    "hours": 255,
+}
+TRUE = {"true", "1", "yes", "y", "是", "t"}
+FALSE = {"false", "0", "no", "n", "否", "f", ""}
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+@dataclass
+class RowError:
+    line: int
+    message: str
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = _("line %(line)s") % {"line": self.line} if self.line else _("file")
+        return f"{where}{' · ' + self.field if self.field else ''}: {self.message}"
+
+
+@dataclass
+class ImportResult:
+    errors: list[RowError] = field(default_factory=list)
+    items_created: int = 0
+    items_updated: int = 0
+    bundles_saved: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+# --- export --------------------------------------------------------------------------------
+def item_record(item: ServiceItem) -> dict[str, Any]:
+    return {
+        "code": item.code,
+        "name": item.name,
+        "item_type": item.item_type,
+        "department": item.department.code,
+        "region": item.region.code,
+        "level": item.level,
+        "basic_item": item.basic_item.code if item.basic_item_id else None,
+        "status": item.status,
+        "version": item.version,
+        "legal_basis": item.legal_basis,
+        "conditions": item.conditions,
+        "process_steps": item.process_steps,
+        "statutory_limit_days": item.statutory_limit_days,
+        "promised_limit_days": item.promised_limit_days,
+        "fee_description": item.fee_description,
+        "is_free": item.is_free,
+        "visits_needed": item.visits_needed,
+        "online_depth": item.online_depth,
+        "channels": item.channels,
+        "consult_phone": item.consult_phone,
+        "complaint_phone": item.complaint_phone,
+        "service_object": item.service_object,
+        "address": item.address,
+        "hours": item.hours,
+        "aliases": item.aliases,
+        "description": item.description,
+        "popularity": item.popularity,
+        "themes": [t.code for t in item.themes.all()],
+        "materials": [{f: getattr(m, f) for f in MATERIAL_FIELDS} for m in item.materials.all()],
+    }
+
+
+def bundle_record(bundle: LifeEvent) -> dict[str, Any]:
+    return {
+        "code": bundle.code,
+        "name": bundle.name,
+        "summary": bundle.summary,
+        "description": bundle.description,
+        "audience": bundle.audience,
+        "keywords": bundle.keywords,
+        "popularity": bundle.popularity,
+        "themes": [t.code for t in bundle.themes.all()],
+        "items": [e.item.code for e in bundle.entries.all()],
+    }
+
+
+def _items_queryset():
+    # Basic items first, so a file imports in order.
+    return (
+        ServiceItem.objects.select_related("department", "region", "basic_item")
+        .prefetch_related("themes", "materials")
+        .order_by("basic_item_id", "code")
+    )
+
+
+def _bundles_queryset():
+    return LifeEvent.objects.prefetch_related("themes", "entries__item").order_by("code")
+
+
+def iter_item_records(chunk: int = 2000):
+    qs = _items_queryset()
+    ids = list(qs.values_list("pk", flat=True))
+    for start in range(0, len(ids), chunk):
+        # Keep the basic-first order inside each chunk as well.
+        by_id = qs.in_bulk(ids[start : start + chunk])
+        for pk in ids[start : start + chunk]:
+            yield item_record(by_id[pk])
+
+
+def export_json(stream) -> int:
+    """Write the whole catalog as JSON to a text stream; return the number of items."""
+    stream.write(json.dumps({"format": FORMAT, "version": 1})[:-1] + ', "items": [\n')
+    n = 0
+    for n, record in enumerate(iter_item_records(), start=1):
+        stream.write((",\n" if n > 1 else "") + json.dumps(record, ensure_ascii=False))
+    stream.write('\n], "bundles": [\n')
+    stream.write(",\n".join(json.dumps(bundle_record(b), ensure_ascii=False) for b in _bundles_queryset()))
+    stream.write("\n]}\n")
+    return n
+
+
+def _csv_value(key: str, value: Any) -> str:
+    if key in JSON_COLUMNS:
+        return json.dumps(value, ensure_ascii=False)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def export_csv(stream, *, what: str = "items") -> int:
+    """Write items (or bundles) as CSV to a text stream; return the number of rows."""
+    columns, records = (
+        (ITEM_FIELDS, iter_item_records())
+        if what == "items"
+        else (BUNDLE_FIELDS, map(bundle_record, _bundles_queryset()))
+    )
+    writer = csv.writer(stream)
+    writer.writerow(columns)
+    rows = 0
+    for record in records:
+        writer.writerow([_csv_value(c, record.get(c)) for c in columns])
+        rows += 1
+    return rows
+
+
+# --- parsing ---------------------------------------------------------------------------------
+def _line_of(text: str, pos: int) -> int:
+    return text.count("\n", 0, pos) + 1
+
+
+def _skip_ws(text: str, idx: int) -> int:
+    while idx < len(text) and text[idx] in " \t\r\n":
+        idx += 1
+    return idx
+
+
+def _parse_json(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]]]:
+    """(items, bundles) as [(line, record)], keeping where each record starts in the file."""
+    decoder = json.JSONDecoder()
+    json.loads(text)  # raises a ValueError with the position for any syntax error
+
+    def walk_array(idx: int) -> tuple[list[tuple[int, Any]], int]:
+        rows = []
+        idx = _skip_ws(text, idx + 1)
+        if text[idx] == "]":
+            return rows, idx + 1
+        while True:
+            idx = _skip_ws(text, idx)
+            value, end = decoder.raw_decode(text, idx)
+            rows.append((_line_of(text, idx), value))
+            idx = _skip_ws(text, end)
+            if text[idx] == ",":
+                idx += 1
+                continue
+            return rows, idx + 1
+
+    idx = _skip_ws(text, 0)
+    if text[idx] == "[":
+        items, _end = walk_array(idx)
+        return items, []
+    if text[idx] != "{":
+        raise ValueError(
+            _("The file must hold a JSON object with 'items' and 'bundles', or a list of items.")
+        )
+    items: list = []
+    bundles: list = []
+    idx = _skip_ws(text, idx + 1)
+    while idx < len(text) and text[idx] != "}":
+        key, idx = decoder.raw_decode(text, idx)
+        idx = _skip_ws(text, idx)
+        idx = _skip_ws(text, idx + 1)  # the colon
+        if key in ("items", "bundles") and text[idx] == "[":
+            rows, idx = walk_array(idx)
+            (items if key == "items" else bundles).extend(rows)
+        else:
+            _value, idx = decoder.raw_decode(text, idx)
+        idx = _skip_ws(text, idx)
+        if idx < len(text) and text[idx] == ",":
+            idx = _skip_ws(text, idx + 1)
+    return items, bundles
+
+
+def _parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]], list[RowError]]:
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], [], [RowError(0, _("The file is empty."))]
+    header = [h.strip() for h in header]
+    is_bundles = "items" in header and "item_type" not in header
+    expected = BUNDLE_FIELDS if is_bundles else ITEM_FIELDS
+    missing = [c for c in ("code", "name") if c not in header]
+    if missing:
+        return [], [], [RowError(1, _("Missing columns: %(columns)s") % {"columns": ", ".join(missing)})]
+    unknown = [c for c in header if c not in expected]
+    if unknown:
+        return [], [], [RowError(1, _("Unknown columns: %(columns)s") % {"columns": ", ".join(unknown)})]
+    rows, errors = [], []
+    start = 2
+    for values in reader:
+        line = start
+        start = reader.line_num + 1
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            errors.append(
+                RowError(
+                    line, _("Expected %(n)s values, found %(m)s.") % {"n": len(header), "m": len(values)}
+                )
+            )
+            continue
+        record: dict[str, Any] = {}
+        bad = False
+        for key, raw in zip(header, values, strict=True):
+            if key in JSON_COLUMNS:
+                try:
+                    record[key] = json.loads(raw) if raw.strip() else []
+                except ValueError:
+                    errors.append(RowError(line, _("This column must hold JSON."), key))
+                    bad = True
+            else:
+                record[key] = raw
+        if not bad:
+            rows.append((line, record))
+    return ([], rows, errors) if is_bundles else (rows, [], errors)
+
+
+# --- validation ------------------------------------------------------------------------------
+class _Row:
+    def __init__(self, line: int, errors: list[RowError], prefix: str = ""):
+        self.line, self.errors, self.failed, self.prefix = line, errors, False, prefix
+
+    def error(self, message: str, field_name: str = "") -> None:
+        name = f"{self.prefix}.{field_name}" if self.prefix and field_name else (self.prefix or field_name)
+        self.errors.append(RowError(self.line, message, name))
+        self.failed = True
+
+
+def _as_int(row: _Row, record: dict, key: str, default: int, *, low: int = 0, high: int | None = None) -> int:
+    value = record.get(key, default)
+    if value in ("", None):
+        return default
+    if isinstance(value, bool):
+        row.error(_("Enter a whole number."), key)
+        return default
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        row.error(_("Enter a whole number."), key)
+        return default
+    if number < low or (high is not None and number > high):
+        row.error(
+            _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}
+            if high is not None
+            else _("Enter a number that is not negative."),
+            key,
+        )
+    return number
+
+
+def _as_bool(row: _Row, record: dict, key: str, default: bool) -> bool:
+    value = record.get(key, default)
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return default
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False if text else default
+    row.error(_("Enter true or false."), key)
+    return default
+
+
+def _as_text(row: _Row, record: dict, key: str, *, required: bool = False) -> str:
+    value = record.get(key, "")
+    if value is None:
+        value = ""
+    if not isinstance(value, str | int | float) or isinstance(value, bool):
+        row.error(_("Enter text."), key)
+        return ""
+    value = str(value).strip()
+    if required and not value:
+        row.error(_("This field is required."), key)
+    limit = TEXT_LIMITS.get(key)
+    if limit and len(value) > limit:
+        row.error(_("Use at most %(limit)s characters.") % {"limit": limit}, key)
+    return value
+
+
+def _as_choice(row: _Row, record: dict, key: str, choices, default: str | None = None) -> str:
+    value = _as_text(row, record, key, required=default is None) or (default or "")
+    if value and value not in choices:
+        row.error(
+            _("“%(value)s” is not one of: %(choices)s") % {"value": value, "choices": ", ".join(choices)}, key
+        )
+    return value
+
+
+def _as_list(row: _Row, record: dict, key: str) -> list:
+    value = record.get(key) or []
+    if not isinstance(value, list):
+        row.error(_("Enter a list."), key)
+        return []
+    return value
+
+
+def _steps(row: _Row, record: dict) -> list[dict]:
+    steps = []
+    for step in _as_list(row, record, "process_steps"):
+        if isinstance(step, str) and step.strip():
+            steps.append({"name": step.strip(), "description": ""})
+        elif isinstance(step, dict) and str(step.get("name", "")).strip():
+            steps.append({"name": str(step["name"]).strip(), "description": str(step.get("description", ""))})
+        else:
+            row.error(_("Each step needs a name."), "process_steps")
+    return steps
+
+
+def _materials(row: _Row, record: dict) -> list[dict]:
+    materials = []
+    for n, raw in enumerate(_as_list(row, record, "materials"), start=1):
+        where = f"materials[{n}]"
+        if not isinstance(raw, dict):
+            row.error(_("Each material must be an object."), where)
+            continue
+        sub = _Row(row.line, row.errors, prefix=where)
+        material = {
+            "name": _as_text(sub, raw, "name", required=True),
+            "source": _as_choice(sub, raw, "source", Material.Source.values, Material.Source.APPLICANT),
+            "form": _as_choice(sub, raw, "form", Material.Form.values, Material.Form.ORIGINAL),
+            "copies": _as_int(sub, raw, "copies", 1),
+            "required": _as_bool(sub, raw, "required", True),
+            "licence_replaceable": _as_bool(sub, raw, "licence_replaceable", False),
+            "licence_type": _as_text(sub, raw, "licence_type"),
+            "notes": _as_text(sub, raw, "notes"),
+            "order": n,
+        }
+        if len(material["name"]) > 200:
+            sub.error(_("Use at most %(limit)s characters.") % {"limit": 200}, "name")
+        row.failed = row.failed or sub.failed
+        materials.append(material)
+    return materials
+
+
+def _validate_items(rows, result: ImportResult, refs: dict) -> list[tuple[int, dict]]:
+    departments, regions, themes, existing = (
+        refs["departments"],
+        refs["regions"],
+        refs["themes"],
+        refs["items"],
+    )
+    file_codes: dict[str, int] = {}
+    basic_codes = {r.get("code") for _l, r in rows if isinstance(r, dict) and not r.get("basic_item")}
+    valid = []
+    for line, record in rows:
+        row = _Row(line, result.errors)
+        if not isinstance(record, dict):
+            row.error(_("Each item must be an object."))
+            continue
+        code = _as_text(row, record, "code", required=True)
+        if code and not CODE_RE.match(code):
+            row.error(_("Use letters, digits, dot, dash or underscore only."), "code")
+        if code in file_codes:
+            row.error(_("Duplicate code: already on line %(line)s.") % {"line": file_codes[code]}, "code")
+        elif code:
+            file_codes[code] = line
+        department_code = _as_text(row, record, "department", required=True)
+        department = departments.get(department_code)
+        if department_code and department is None:
+            row.error(
+                _("There is no department with code “%(code)s”.") % {"code": department_code}, "department"
+            )
+        region_code = _as_text(row, record, "region")
+        region_id = department.region_id if department else None
+        if region_code:
+            region_id = regions.get(region_code)
+            if region_id is None:
+                row.error(_("There is no region with code “%(code)s”.") % {"code": region_code}, "region")
+            elif department and department.region_id != region_id:
+                row.error(_("The department does not belong to this region."), "region")
+        basic = _as_text(row, record, "basic_item")
+        if basic and basic not in existing and basic not in basic_codes:
+            row.error(_("There is no basic item with code “%(code)s”.") % {"code": basic}, "basic_item")
+        if basic and basic == code:
+            row.error(_("An item cannot implement itself."), "basic_item")
+        theme_codes = [str(t) for t in _as_list(row, record, "themes")]
+        for t in theme_codes:
+            if t not in themes:
+                row.error(_("There is no theme with code “%(code)s”.") % {"code": t}, "themes")
+        data = {
+            "code": code,
+            "name": _as_text(row, record, "name", required=True),
+            "item_type": _as_choice(row, record, "item_type", ServiceItem.ItemType.values),
+            "department_id": department.pk if department else None,
+            "region_id": region_id,
+            "level": _as_choice(row, record, "level", ServiceItem.Level.values, ServiceItem.Level.PROVINCE),
+            "basic_code": basic or None,
+            "status": _as_choice(
+                row, record, "status", ServiceItem.Status.values, ServiceItem.Status.PUBLISHED
+            ),
+            "version": _as_int(row, record, "version", 1, low=1),
+            "legal_basis": _as_text(row, record, "legal_basis"),
+            "conditions": _as_text(row, record, "conditions"),
+            "process_steps": _steps(row, record),
+            "statutory_limit_days": _as_int(row, record, "statutory_limit_days", 0),
+            "promised_limit_days": _as_int(row, record, "promised_limit_days", 0),
+            "fee_description": _as_text(row, record, "fee_description"),
+            "is_free": _as_bool(row, record, "is_free", True),
+            "visits_needed": _as_int(row, record, "visits_needed", 0),
+            "online_depth": _as_int(row, record, "online_depth", 1, low=1, high=4),
+            "channels": [str(c) for c in _as_list(row, record, "channels")],
+            "consult_phone": _as_text(row, record, "consult_phone"),
+            "complaint_phone": _as_text(row, record, "complaint_phone"),
+            "service_object": _as_choice(
+                row,
+                record,
+                "service_object",
+                ServiceItem.ServiceObject.values,
+                ServiceItem.ServiceObject.PERSONAL,
+            ),
+            "address": _as_text(row, record, "address"),
+            "hours": _as_text(row, record, "hours"),
+            "aliases": _as_text(row, record, "aliases"),
+            "description": _as_text(row, record, "description"),
+            "popularity": _as_int(row, record, "popularity", 0),
+            "themes": theme_codes,
+            "materials": _materials(row, record),
+        }
+        if (
+            data["promised_limit_days"]
+            and data["statutory_limit_days"]
+            and data["promised_limit_days"] > data["statutory_limit_days"]
+        ):
+            row.error(
+                _("The promised time limit cannot be longer than the statutory one."), "promised_limit_days"
+            )
+        if not row.failed:
+            valid.append((line, data))
+    return valid
+
+
+def _validate_bundles(rows, result: ImportResult, refs: dict, item_codes: set[str]) -> list[dict]:
+    themes = refs["themes"]
+    seen: dict[str, int] = {}
+    valid = []
+    for line, record in rows:
+        row = _Row(line, result.errors)
+        if not isinstance(record, dict):
+            row.error(_("Each bundle must be an object."))
+            continue
+        code = _as_text(row, record, "code", required=True)
+        if code and not re.match(r"^[-a-zA-Z0-9_]{1,40}$", code):
+            row.error(_("Use at most 40 letters, digits, dashes or underscores."), "code")
+        if code in seen:
+            row.error(_("Duplicate code: already on line %(line)s.") % {"line": seen[code]}, "code")
+        elif code:
+            seen[code] = line
+        items = [str(c) for c in _as_list(row, record, "items")]
+        for c in items:
+            if c not in item_codes:
+                row.error(_("There is no item with code “%(code)s”.") % {"code": c}, "items")
+        theme_codes = [str(t) for t in _as_list(row, record, "themes")]
+        for t in theme_codes:
+            if t not in themes:
+                row.error(_("There is no theme with code “%(code)s”.") % {"code": t}, "themes")
+        data = {
+            "code": code,
+            "name": _as_text(row, record, "name", required=True),
+            "summary": _as_text(row, record, "summary"),
+            "description": _as_text(row, record, "description"),
+            "audience": _as_choice(row, record, "audience", ["personal", "enterprise"], "personal"),
+            "keywords": _as_text(row, record, "keywords"),
+            "popularity": _as_int(row, record, "popularity", 0),
+            "themes": theme_codes,
+            "items": items,
+        }
+        if not row.failed:
+            valid.append(data)
+    return valid
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without a byte-order mark; raises UnicodeDecodeError otherwise."""
+    return data.decode("utf-8-sig")
+
+
+def import_catalog(*, data: bytes, filename: str, actor, dry_run: bool = False) -> ImportResult:
+    """Validate a JSON or CSV catalog file and, if every row is valid, save it in one transaction
+    (items upserted by code, materials replaced, bundles replaced) and re-index search.
+    Audited as catalog:import:apply. Returns the errors (with lines) or the counts."""
+    from yiwang.identity.models import Department, Region
+
+    result = ImportResult()
+    if len(data) > MAX_FILE_BYTES:
+        result.errors.append(RowError(0, _("The file is larger than 32 MB.")))
+        return result
+    try:
+        text = decode(data)
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        result.errors.append(RowError(line, _("The file is not UTF-8 text.")))
+        return result
+    if not text.strip():
+        result.errors.append(RowError(0, _("The file is empty.")))
+        return result
+    is_json = filename.lower().endswith(".json") or text.lstrip()[:1] in ("{", "[")
+    if is_json:
+        try:
+            item_rows, bundle_rows = _parse_json(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", 0)
+            result.errors.append(RowError(line, _("The file is not valid JSON: %(error)s") % {"error": exc}))
+            return result
+    else:
+        item_rows, bundle_rows, parse_errors = _parse_csv(text)
+        result.errors.extend(parse_errors)
+    if not item_rows and not bundle_rows and not result.errors:
+        result.errors.append(RowError(0, _("The file holds no items and no bundles.")))
+        return result
+
+    refs = {
+        "departments": {d.code: d for d in Department.objects.only("pk", "code", "region_id")},
+        "regions": dict(Region.objects.values_list("code", "pk")),
+        "themes": {t.code: t for t in Theme.objects.all()},
+        "items": dict(ServiceItem.objects.values_list("code", "pk")),
+    }
+    items = _validate_items(item_rows, result, refs)
+    item_codes = set(refs["items"]) | {d["code"] for _l, d in items}
+    bundles = _validate_bundles(bundle_rows, result, refs, item_codes)
+    result.errors.sort(key=lambda e: e.line)
+    if result.errors or dry_run:
+        return result
+    with transaction.atomic():
+        _save(items, bundles, refs, result)
+        audit.record(
+            actor=actor,
+            event="catalog:import:apply",
+            target=None,
+            data={
+                "file": filename[:200],
+                "items_created": result.items_created,
+                "items_updated": result.items_updated,
+                "bundles": result.bundles_saved,
+            },
+        )
+    search.clear_caches()
+    return result
+
+
+def _save(items: list[tuple[int, dict]], bundles: list[dict], refs: dict, result: ImportResult) -> None:
+    themes = refs["themes"]
+    existing = ServiceItem.objects.in_bulk([d["code"] for _l, d in items], field_name="code")
+    scalar = [
+        f
+        for f in ITEM_FIELDS
+        if f not in {"code", "department", "region", "basic_item", "themes", "materials"}
+    ]
+    # Basic items first so implementation items can point at them.
+    ordered = sorted(items, key=lambda row: row[1]["basic_code"] is not None)
+    code_to_pk = dict(refs["items"])
+    to_create, to_update = [], []
+    for _line, d in ordered:
+        item = existing.get(d["code"]) or ServiceItem(code=d["code"])
+        for f in scalar:
+            setattr(item, f, d[f])
+        item.department_id, item.region_id = d["department_id"], d["region_id"]
+        (to_update if item.pk else to_create).append((item, d))
+    # Basic items created first (they may be referenced), then the others.
+    for phase in (False, True):
+        batch = [(i, d) for i, d in to_create if (d["basic_code"] is not None) == phase]
+        for item, d in batch:
+            item.basic_item_id = code_to_pk.get(d["basic_code"]) if d["basic_code"] else None
+        ServiceItem.objects.bulk_create([i for i, _d in batch], batch_size=500)
+        if batch and batch[0][0].pk is None:
+            pks = dict(
+                ServiceItem.objects.filter(code__in=[i.code for i, _d in batch]).values_list("code", "pk")
+            )
+            for item, _d in batch:
+                item.pk = item.id = pks[item.code]
+        code_to_pk.update({i.code: i.pk for i, _d in batch})
+    for item, d in to_update:
+        item.basic_item_id = code_to_pk.get(d["basic_code"]) if d["basic_code"] else None
+    ServiceItem.objects.bulk_update(
+        [i for i, _d in to_update], [*scalar, "department_id", "region_id", "basic_item_id"], batch_size=500
+    )
+    all_items = [*to_create, *to_update]
+    Material.objects.filter(item__in=[i for i, _d in to_update]).delete()
+    Material.objects.bulk_create(
+        [Material(item=item, **m) for item, d in all_items for m in d["materials"]], batch_size=2000
+    )
+    through = ServiceItem.themes.through
+    through.objects.filter(serviceitem__in=[i for i, _d in to_update]).delete()
+    through.objects.bulk_create(
+        [
+            through(serviceitem_id=item.pk, theme_id=themes[c].pk)
+            for item, d in all_items
+            for c in d["themes"]
+        ],
+        batch_size=2000,
+    )
+    result.items_created, result.items_updated = len(to_create), len(to_update)
+    for start in range(0, len(all_items), 2000):
+        pks = [i.pk for i, _d in all_items[start : start + 2000]]
+        search.index_items(
+            list(
+                ServiceItem.objects.filter(pk__in=pks)
+                .select_related("department")
+                .prefetch_related("materials")
+            )
+        )
+    for d in bundles:
+        bundle, _created = LifeEvent.objects.update_or_create(
+            code=d["code"],
+            defaults={
+                k: d[k] for k in ("name", "summary", "description", "audience", "keywords", "popularity")
+            },
+        )
+        bundle.search_text = bundle_search_text(bundle)
+        bundle.save(update_fields=["search_text"])
+        bundle.entries.all().delete()
+        BundleItem.objects.bulk_create(
+            [
+                BundleItem(bundle=bundle, item_id=code_to_pk[c], order=n)
+                for n, c in enumerate(d["items"], start=1)
+            ]
+        )
+        bundle.themes.set([themes[c] for c in d["themes"]])
+        result.bundles_saved += 1

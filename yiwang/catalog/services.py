@@ -1,0 +1,265 @@
+"""Writes to the catalog. Each service is atomic, audited and keeps the search index in sync."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from yiwang.audit import services as audit
+from yiwang.catalog import search
+from yiwang.catalog.models import BundleItem, LifeEvent, Material, ServiceItem, Synonym
+
+# Elements an implementation item copies from its basic item.
+ELEMENT_FIELDS = [
+    "name",
+    "item_type",
+    "legal_basis",
+    "conditions",
+    "process_steps",
+    "statutory_limit_days",
+    "promised_limit_days",
+    "fee_description",
+    "is_free",
+    "visits_needed",
+    "online_depth",
+    "channels",
+    "consult_phone",
+    "complaint_phone",
+    "service_object",
+    "address",
+    "hours",
+    "aliases",
+    "description",
+]
+MATERIAL_FIELDS = [
+    "name",
+    "source",
+    "form",
+    "copies",
+    "required",
+    "licence_replaceable",
+    "licence_type",
+    "notes",
+    "order",
+]
+EDITABLE_FIELDS = [*ELEMENT_FIELDS, "level", "popularity"]
+
+
+def _reindex(item: ServiceItem) -> None:
+    item = ServiceItem.objects.select_related("department").prefetch_related("materials").get(pk=item.pk)
+    search.index_items([item])
+
+
+def _check_limits(item: ServiceItem) -> None:
+    if (
+        item.promised_limit_days
+        and item.statutory_limit_days
+        and item.promised_limit_days > item.statutory_limit_days
+    ):
+        raise ValidationError(
+            {"promised_limit_days": _("The promised time limit cannot be longer than the statutory one.")}
+        )
+
+
+def _set_materials(item: ServiceItem, materials: list[dict[str, Any]]) -> None:
+    item.materials.all().delete()
+    Material.objects.bulk_create(
+        [
+            Material(item=item, **{"order": n, **{k: v for k, v in m.items() if k in MATERIAL_FIELDS}})
+            for n, m in enumerate(materials, start=1)
+        ]
+    )
+
+
+@transaction.atomic
+def item_create(
+    *,
+    actor,
+    code: str,
+    department,
+    region,
+    level: str,
+    materials: list[dict[str, Any]] | None = None,
+    themes: list | None = None,
+    basic_item: ServiceItem | None = None,
+    **elements: Any,
+) -> ServiceItem:
+    """Create a draft item with its materials; audited as catalog:item:create."""
+    unknown = set(elements) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown item elements: {sorted(unknown)}")
+    if ServiceItem.objects.filter(code=code).exists():
+        raise ValidationError({"code": _("An item with this code already exists.")})
+    item = ServiceItem(
+        code=code, department=department, region=region, level=level, basic_item=basic_item, **elements
+    )
+    _check_limits(item)
+    item.full_clean(exclude=["basic_item"])
+    item.save()
+    _set_materials(item, materials or [])
+    if themes:
+        item.themes.set(themes)
+    _reindex(item)
+    audit.record(
+        actor=actor, event="catalog:item:create", target=item, data={"code": code, "name": item.name}
+    )
+    return item
+
+
+@transaction.atomic
+def item_update(
+    *, item: ServiceItem, actor, materials: list[dict[str, Any]] | None = None, **changes: Any
+) -> ServiceItem:
+    """Change elements (and optionally replace the materials); bumps the version; audited."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"Unknown item elements: {sorted(unknown)}")
+    item = ServiceItem.objects.select_for_update().get(pk=item.pk)
+    changed = sorted(k for k, v in changes.items() if getattr(item, k) != v)
+    for key, value in changes.items():
+        setattr(item, key, value)
+    _check_limits(item)
+    item.full_clean(exclude=["basic_item"])
+    if materials is not None:
+        _set_materials(item, materials)
+        changed.append("materials")
+    if not changed:
+        return item
+    item.version += 1
+    item.save(update_fields=[*[c for c in changed if c != "materials"], "version", "updated_at"])
+    _reindex(item)
+    audit.record(
+        actor=actor,
+        event="catalog:item:update",
+        target=item,
+        data={"fields": changed, "version": item.version},
+    )
+    return item
+
+
+@transaction.atomic
+def item_publish(*, item: ServiceItem, actor) -> ServiceItem:
+    """Publish a draft (or re-publish a retired) item; it appears in search."""
+    item = ServiceItem.objects.select_for_update().get(pk=item.pk)
+    if item.status == ServiceItem.Status.PUBLISHED:
+        return item
+    missing = [f for f in ("legal_basis", "conditions", "consult_phone") if not getattr(item, f)]
+    if not item.process_steps:
+        missing.append("process_steps")
+    if missing:
+        raise ValidationError(
+            _("Fill in these elements before publishing: %(fields)s") % {"fields": ", ".join(missing)}
+        )
+    previous = item.status
+    item.status = ServiceItem.Status.PUBLISHED
+    item.save(update_fields=["status", "updated_at"])
+    audit.record(actor=actor, event="catalog:item:publish", target=item, data={"from": previous})
+    return item
+
+
+@transaction.atomic
+def item_retire(*, item: ServiceItem, actor, reason: str = "") -> ServiceItem:
+    """Retire an item: it leaves search and the guide pages; its record stays."""
+    item = ServiceItem.objects.select_for_update().get(pk=item.pk)
+    if item.status == ServiceItem.Status.RETIRED:
+        return item
+    previous = item.status
+    item.status = ServiceItem.Status.RETIRED
+    item.save(update_fields=["status", "updated_at"])
+    audit.record(
+        actor=actor, event="catalog:item:retire", target=item, data={"from": previous, "reason": reason}
+    )
+    return item
+
+
+def derived_code(basic: ServiceItem, region) -> str:
+    return f"{basic.code}-{region.code}"
+
+
+@transaction.atomic
+def item_derive_implementation(*, basic: ServiceItem, region, department, actor) -> ServiceItem:
+    """Copy a basic item's elements and materials into a draft implementation item (实施清单)
+    for a region and department, with the code ``<basic code>-<region code>``."""
+    if basic.basic_item_id is not None:
+        raise ValidationError(_("Only a basic catalog item can be implemented."))
+    if department.region_id != region.pk:
+        raise ValidationError({"department": _("The department does not belong to this region.")})
+    level = {"province": "province", "city": "city", "county": "county"}.get(region.level, "county")
+    item = item_create(
+        actor=actor,
+        code=derived_code(basic, region),
+        department=department,
+        region=region,
+        level=level,
+        basic_item=basic,
+        materials=[{f: getattr(m, f) for f in MATERIAL_FIELDS} for m in basic.materials.all()],
+        themes=list(basic.themes.all()),
+        popularity=basic.popularity,
+        **{f: getattr(basic, f) for f in ELEMENT_FIELDS},
+    )
+    audit.record(
+        actor=actor,
+        event="catalog:item:derive",
+        target=item,
+        data={"basic": basic.code, "region": region.code, "department": department.code},
+    )
+    return item
+
+
+def bundle_search_text(bundle: LifeEvent) -> str:
+    return search.segment(" ".join([bundle.name, bundle.summary, bundle.keywords.replace(",", " ")]))
+
+
+@transaction.atomic
+def bundle_save(
+    *,
+    actor,
+    code: str,
+    name: str,
+    audience: str,
+    items: list[ServiceItem],
+    summary: str = "",
+    description: str = "",
+    keywords: str = "",
+    themes: list | None = None,
+    popularity: int = 0,
+) -> LifeEvent:
+    """Create or replace a life-event bundle with its ordered items; audited."""
+    bundle = LifeEvent.objects.select_for_update().filter(code=code).first()
+    created = bundle is None
+    bundle = bundle or LifeEvent(code=code)
+    bundle.name, bundle.summary, bundle.description = name, summary, description
+    bundle.audience, bundle.keywords, bundle.popularity = audience, keywords, popularity
+    bundle.search_text = bundle_search_text(bundle)
+    bundle.full_clean()
+    bundle.save()
+    bundle.entries.all().delete()
+    BundleItem.objects.bulk_create(
+        [BundleItem(bundle=bundle, item=item, order=n) for n, item in enumerate(items, start=1)]
+    )
+    if themes is not None:
+        bundle.themes.set(themes)
+    audit.record(
+        actor=actor,
+        event="catalog:bundle:create" if created else "catalog:bundle:update",
+        target=bundle,
+        data={"code": code, "items": [i.code for i in items]},
+    )
+    return bundle
+
+
+@transaction.atomic
+def synonym_save(*, actor, term: str, expansions: list[str]) -> Synonym:
+    """Add or change a search synonym. Re-run catalog_reindex if the term is a new word."""
+    term = term.strip()
+    if not term or not expansions:
+        raise ValidationError(_("A synonym needs a term and at least one expansion."))
+    synonym, _created = Synonym.objects.update_or_create(
+        term=term, defaults={"expansions": ",".join(expansions)}
+    )
+    audit.record(actor=actor, event="catalog:synonym:save", target=synonym, data={"expansions": expansions})
+    transaction.on_commit(search.clear_caches)
+    return synonym
