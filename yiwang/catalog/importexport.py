@@ -24,38 +24,21 @@ from django.utils.translation import gettext as _
 from yiwang.audit import services as audit
 from yiwang.catalog import search
 from yiwang.catalog.models import BundleItem, LifeEvent, Material, ServiceItem, Theme
-from yiwang.catalog.services import bundle_search_text
+from yiwang.catalog.services import ELEMENT_FIELDS, bundle_search_text
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # a full export of a province (~16 MB) must re-import
 FORMAT = "yiwang-catalog"
 
+# The file's columns: identity and placement first, then every standard element, then links.
 ITEM_FIELDS = [
     "code",
-    "name",
-    "item_type",
+    *ELEMENT_FIELDS,
     "department",
     "region",
     "level",
     "basic_item",
     "status",
     "version",
-    "legal_basis",
-    "conditions",
-    "process_steps",
-    "statutory_limit_days",
-    "promised_limit_days",
-    "fee_description",
-    "is_free",
-    "visits_needed",
-    "online_depth",
-    "channels",
-    "consult_phone",
-    "complaint_phone",
-    "service_object",
-    "address",
-    "hours",
-    "aliases",
-    "description",
     "popularity",
     "themes",
     "materials",
