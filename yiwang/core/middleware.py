@@ -1,9 +1,31 @@
 import re
 import uuid
 
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext as _
+
 from yiwang.core import context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+
+
+class RejectNulMiddleware:
+    """Refuses requests whose path or query carries a NUL character with 400.
+
+    No legitimate input contains one, PostgreSQL text cannot store one, and catching it here
+    spares every view and selector from checking (forms already refuse NUL in POST data)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        query = [text for key, values in request.GET.lists() for text in (key, *values)]
+        if "\x00" in request.path or any("\x00" in text for text in query):
+            message = _("The request contains a NUL character, which is never valid. Remove it.")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message, "errors": []}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class RequestContextMiddleware:

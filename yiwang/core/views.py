@@ -1,7 +1,8 @@
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from yiwang.core.context_processors import CARE_COOKIE
@@ -28,7 +29,7 @@ def care_mode(request: HttpRequest) -> HttpResponse:
     target = request.POST.get("next") or "/"
     if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         target = "/"
-    response = redirect(target)
+    response = HttpResponseRedirect(target)  # a URL, never a view name (redirect() would try to reverse it)
     if on:
         response.set_cookie(CARE_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     else:
@@ -42,6 +43,8 @@ def accessibility(request: HttpRequest) -> HttpResponse:
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:
+    if request.path.startswith("/api/"):  # API clients get the API's error shape, not a page
+        return JsonResponse({"detail": _("Not found."), "errors": []}, status=404)
     return render(request, "core/404.html", status=404)
 
 

@@ -135,9 +135,15 @@ def agencies_of(user) -> Iterable[EnterpriseAgent]:
     )
 
 
+def is_row_id(value) -> bool:
+    """True for a plain decimal that fits a database id (isdigit() also accepts '²')."""
+    text = str(value)
+    return text.isascii() and text.isdecimal() and 0 < len(text) <= 18
+
+
 def get_enterprise_for_user(user, pk) -> Enterprise:
     """The enterprise ``pk`` if the user's person acts for it; otherwise 404 (not yours = not there)."""
-    agency = agencies_of(user).filter(enterprise_id=pk).first() if str(pk).isdigit() else None
+    agency = agencies_of(user).filter(enterprise_id=pk).first() if is_row_id(pk) else None
     if agency is None:
         raise Http404("no such enterprise")
     return agency.enterprise

@@ -153,12 +153,15 @@ def test_a_too_long_query_is_a_form_error_linked_from_the_summary(client, places
         {"page": "-1"},
         {"department": "x"},
         {"theme": "x"},
-        {"q": "\x00"},
         {"item_type": "bad"},
     ],
 )
 def test_bad_search_input_never_gives_a_server_error(client, places, params):
     assert client.get(reverse("catalog:search"), params).status_code == 200
+
+
+def test_a_nul_character_in_the_search_is_refused_with_400(client, places):
+    assert client.get(reverse("catalog:search"), {"q": "\x00"}).status_code == 400
 
 
 def test_no_results_offers_suggestions(client, catalog):

@@ -68,3 +68,17 @@ def test_openapi_document_is_served(client):
     response = client.get("/api/openapi.json")
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "yiwang API"
+
+
+def test_a_nul_character_in_the_query_is_refused_with_400(client):
+    response = client.get("/services/items/%00/")
+    assert response.status_code == 400
+    api = client.get("/api/catalog/items?department=%00")
+    assert api.status_code == 400
+    assert api.json()["detail"]
+
+
+def test_an_unknown_api_path_answers_in_the_api_error_shape(client):
+    response = client.get("/api/no-such-endpoint")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "未找到。", "errors": []}
