@@ -3,10 +3,12 @@
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from yiwang.catalog import selectors
 from yiwang.catalog.forms import GuideForm, SearchForm
+from yiwang.lib import workdays
 
 
 def _user_region_id(request: HttpRequest) -> int | None:
@@ -42,7 +44,19 @@ def search_page(request: HttpRequest) -> HttpResponse:
 @require_GET
 def item_page(request: HttpRequest, code: str) -> HttpResponse:
     item = selectors.get_item(code)
-    return render(request, "catalog/item.html", {"item": item, "materials": list(item.materials.all())})
+    today = timezone.localdate()
+    due = workdays.add_workdays(today, min(item.promised_limit_days, workdays.MAX_WORKDAYS))
+    return render(
+        request,
+        "catalog/item.html",
+        {
+            "item": item,
+            "materials": list(item.materials.all()),
+            "today": today,
+            "promised_due": due,
+            "promised_due_provisional": not workdays.covers(due),
+        },
+    )
 
 
 @require_GET

@@ -225,3 +225,16 @@ def test_search_and_item_pages_use_a_bounded_number_of_queries(
         client.get(item.get_absolute_url())
     with django_assert_max_num_queries(8):
         client.get(reverse("catalog:bundle", kwargs={"code": "open-restaurant"}))
+
+
+def test_item_guide_gives_the_decision_date_in_working_days_if_accepted_today(client, full_item, monkeypatch):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    # Accepted on the eve of the 2025 National Day holiday: 3 working days skip 1–8 October.
+    monkeypatch.setattr(timezone, "localdate", lambda *a, **k: dt.date(2025, 9, 30))
+    ServiceItem.objects.filter(pk=full_item.pk).update(promised_limit_days=3)
+    html = client.get(full_item.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Decided by 2025-10-11 at the latest" in html
+    assert "Provisional" not in html
