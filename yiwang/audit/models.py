@@ -138,3 +138,20 @@ class SignedTreeHead(_AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"STH size {self.tree_size} at {self.timestamp}"
+
+
+# The columns of an entry in leaf order of storage: what bulk writes insert and verify-log reads.
+ENTRY_COLUMNS = (
+    "leaf_index",
+    "created_at",
+    "actor_type",
+    "actor_id",
+    "actor_label",
+    "event",
+    "target_type",
+    "target_id",
+    "data",
+    "request_id",
+    "client_ip",
+    "leaf_input",
+)

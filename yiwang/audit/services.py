@@ -21,7 +21,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from yiwang.audit import leaf, merkle, selectors, signing
-from yiwang.audit.models import AuditEntry, AuditHead, AuditNode, SignedTreeHead
+from yiwang.audit.models import ENTRY_COLUMNS, AuditEntry, AuditHead, AuditNode, SignedTreeHead
 from yiwang.core import context
 
 EVENT_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+:[a-z_]+$")
@@ -121,12 +121,12 @@ def _statements(vendor: str) -> dict[str, str]:
     q = connection.ops.quote_name
     head, node, entry = (q(m._meta.db_table) for m in (AuditHead, AuditNode, AuditEntry))
     size, key = q("tree_size"), q("key")
-    entry_columns = ", ".join(q(AuditEntry._meta.get_field(f).column) for f in _ENTRY_FIELDS)
+    entry_columns = ", ".join(q(AuditEntry._meta.get_field(f).column) for f in ENTRY_COLUMNS)
     return {
         # one statement both locks the head row until commit and claims the next index
         "claim": f"UPDATE {head} SET {size} = {size} + 1 WHERE {q('id')} = 1 RETURNING {size}",  # noqa: S608
         "nodes": f"SELECT {key}, {q('hash')} FROM {node} WHERE {key} IN ",  # noqa: S608
-        "entry": f"INSERT INTO {entry} ({entry_columns}) VALUES ({', '.join(['%s'] * len(_ENTRY_FIELDS))})",  # noqa: S608
+        "entry": f"INSERT INTO {entry} ({entry_columns}) VALUES ({', '.join(['%s'] * len(ENTRY_COLUMNS))})",  # noqa: S608
         "node_rows": f"INSERT INTO {node} ({key}, {q('level')}, {q('index')}, {q('hash')}) VALUES ",  # noqa: S608
     }
 
@@ -276,20 +276,6 @@ def _insert_rows(model, fields: list[str], rows: list[list]) -> None:
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", prepared)  # noqa: S608
 
 
-_ENTRY_FIELDS = [
-    "leaf_index",
-    "created_at",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "event",
-    "target_type",
-    "target_id",
-    "data",
-    "request_id",
-    "client_ip",
-    "leaf_input",
-]
 _NODE_FIELDS = ["key", "level", "index", "hash"]
 
 
@@ -315,7 +301,7 @@ def bulk_load(entries: Iterable[Mapping], *, batch_size: int = 20_000) -> int:
             data = leaf.normalise_data(spec.get("data"))
             created_at = spec.get("created_at") or now
             request_id = spec.get("request_id", "")
-            client_ip = spec.get("client_ip", "")
+            client_ip = pseudonymous_address(spec.get("client_ip", ""))
             leaf_input = leaf.build_leaf_input(
                 ts=leaf.format_ts(created_at),
                 actor_type=actor_type,
@@ -344,10 +330,10 @@ def bulk_load(entries: Iterable[Mapping], *, batch_size: int = 20_000) -> int:
             stack.append((level, node_index, h))
             added += 1
             if len(entry_rows) >= batch_size:
-                _insert_rows(AuditEntry, _ENTRY_FIELDS, entry_rows)
+                _insert_rows(AuditEntry, ENTRY_COLUMNS, entry_rows)
                 _insert_rows(AuditNode, _NODE_FIELDS, node_rows)
                 entry_rows, node_rows = [], []
-        _insert_rows(AuditEntry, _ENTRY_FIELDS, entry_rows)
+        _insert_rows(AuditEntry, ENTRY_COLUMNS, entry_rows)
         _insert_rows(AuditNode, _NODE_FIELDS, node_rows)
         AuditHead.objects.filter(pk=1).update(tree_size=size + added)
     return added

@@ -24,23 +24,9 @@ from dataclasses import dataclass, field
 from django.db import connection
 
 from yiwang.audit import leaf, merkle, selectors, signing
-from yiwang.audit.models import AuditEntry, AuditNode, SignedTreeHead
+from yiwang.audit.models import ENTRY_COLUMNS, AuditEntry, AuditNode, SignedTreeHead
 
 CHUNK = 10_000
-_ENTRY_COLUMNS = (
-    "leaf_index",
-    "created_at",
-    "actor_type",
-    "actor_id",
-    "actor_label",
-    "event",
-    "target_type",
-    "target_id",
-    "data",
-    "request_id",
-    "client_ip",
-    "leaf_input",
-)
 _LEAF_KEY_TO_COLUMN = {
     "ts": "created_at",
     "actor": "actor_type/actor_id/actor_label",
@@ -220,7 +206,7 @@ def _verify(result: VerifyResult, extra: list[Checkpoint], chunk_size: int) -> N
             raise _VerifyFailedError(f"the tree head of size 0 ({cp.source}) does not sign the empty root")
 
     node_count = 2 * head_size - head_size.bit_count()
-    entries = _stream(AuditEntry, _ENTRY_COLUMNS, "leaf_index", head_size, chunk_size)
+    entries = _stream(AuditEntry, ENTRY_COLUMNS, "leaf_index", head_size, chunk_size)
     nodes = _stream(AuditNode, ("key", "hash"), "key", node_count, chunk_size)
     next_node = nodes.__next__
 

@@ -235,3 +235,10 @@ def test_the_large_demo_fills_the_log_to_the_requested_size_and_is_idempotent():
     demo.build()
     assert selectors.tree_size() == 300
     assert verify.verify_log().ok
+
+
+def test_bulk_load_pseudonymises_client_addresses_like_record():
+    services.bulk_load([{"actor": "system:bench", "event": "audit:bench:load", "client_ip": "198.51.100.9"}])
+    raw = bytes(selectors.entry(0).leaf_input)
+    assert b"198.51.100.9" not in raw
+    assert leaf.decode_leaf_input(raw)["ip"] == services.pseudonymous_address("198.51.100.9")
