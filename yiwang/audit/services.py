@@ -23,6 +23,7 @@ from django.utils import timezone
 from yiwang.audit import leaf, merkle, selectors, signing
 from yiwang.audit.models import ENTRY_COLUMNS, AuditEntry, AuditHead, AuditNode, SignedTreeHead
 from yiwang.core import context
+from yiwang.core.bulk import insert_rows
 
 EVENT_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+:[a-z_]+$")
 _MAX_LABEL = 150
@@ -250,32 +251,6 @@ def record(*, actor, event: str, target=None, data: Mapping | None = None) -> Au
 # --- bulk loading (benchmarks, large demo) ----------------------------------------------
 
 
-def _insert_rows(model, fields: list[str], rows: list[list]) -> None:
-    if not rows:
-        return
-    opts = model._meta
-    columns = [opts.get_field(name) for name in fields]
-    table = connection.ops.quote_name(opts.db_table)
-    names = ", ".join(connection.ops.quote_name(f.column) for f in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            from psycopg.types.json import Jsonb
-
-            prepared = [
-                [Jsonb(v) if f.name == "data" else v for f, v in zip(columns, row, strict=True)]
-                for row in rows
-            ]
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:  # noqa: S608
-                for row in prepared:
-                    copy.write_row(row)
-        else:
-            prepared = [
-                [f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows
-            ]
-            placeholders = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", prepared)  # noqa: S608
-
-
 _NODE_FIELDS = ["key", "level", "index", "hash"]
 
 
@@ -330,11 +305,11 @@ def bulk_load(entries: Iterable[Mapping], *, batch_size: int = 20_000) -> int:
             stack.append((level, node_index, h))
             added += 1
             if len(entry_rows) >= batch_size:
-                _insert_rows(AuditEntry, ENTRY_COLUMNS, entry_rows)
-                _insert_rows(AuditNode, _NODE_FIELDS, node_rows)
+                insert_rows(AuditEntry, ENTRY_COLUMNS, entry_rows)
+                insert_rows(AuditNode, _NODE_FIELDS, node_rows)
                 entry_rows, node_rows = [], []
-        _insert_rows(AuditEntry, ENTRY_COLUMNS, entry_rows)
-        _insert_rows(AuditNode, _NODE_FIELDS, node_rows)
+        insert_rows(AuditEntry, ENTRY_COLUMNS, entry_rows)
+        insert_rows(AuditNode, _NODE_FIELDS, node_rows)
         AuditHead.objects.filter(pk=1).update(tree_size=size + added)
     return added
 
