@@ -91,6 +91,9 @@ INSTALLED_APPS = [
     "yiwang.audit",
     "yiwang.identity",
     "yiwang.catalog",
+    "yiwang.applications",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -126,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "yiwang.core.context_processors.site",
+                "yiwang.applications.context_processors.nav",
             ],
         },
     }
@@ -177,6 +181,11 @@ USE_TZ = True
 # --- Static files ----------------------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(VAR_DIR / "static")))
+# Uploaded materials, stored by content hash; never served directly (access-checked views only).
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
+MEDIA_URL = "/media-not-served/"
+UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)) or 10 * 1024 * 1024)
+FILE_UPLOAD_PERMISSIONS = 0o640
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -189,6 +198,12 @@ if DEV:  # WhiteNoise warns about a missing STATIC_ROOT; in development it is on
 SITE_NAME = env("SITE_NAME", "一网 · 政务服务平台")
 # Seconds between the signed tree heads the audit log stores for later comparison.
 AUDIT_STH_INTERVAL_SECONDS = int(env("AUDIT_STH_INTERVAL_SECONDS", "60") or 60)
+# Email: notices about cases. The console backend prints them; set EMAIL_BACKEND/EMAIL_HOST to deliver.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@yiwang.invalid")
+# Background tasks (deadline flags, email): django-tasks on the database; run `yiwang worker`.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 JIEBA_CACHE_DIR = Path(env("JIEBA_CACHE_DIR", str(VAR_DIR / "jieba")))
 
 LOGGING = {
@@ -196,5 +211,5 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"jieba": {"level": "WARNING"}},
+    "loggers": {"jieba": {"level": "WARNING"}, "spiff": {"level": "WARNING"}},
 }

@@ -6,6 +6,7 @@ in the language the client asked for (Accept-Language), with the right 4xx statu
 
 import logging
 
+from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -81,6 +82,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(AuthenticationError)
     def on_unauthenticated(request, exc):
         return api.create_response(request, body(_("Sign in first.")), status=401)
+
+    @api.exception_handler(PermissionDenied)
+    def on_forbidden(request, exc):
+        return api.create_response(request, body(_("Your account may not do this.")), status=403)
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):

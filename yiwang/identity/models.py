@@ -214,6 +214,7 @@ class Role(models.TextChoices):
     INSPECTOR = "inspector", _("Inspector")
     AUDITOR = "auditor", _("Auditor")
     ADMIN = "admin", _("Department administrator")
+    LEADER = "leader", _("Leader")
 
 
 class RoleGrant(models.Model):

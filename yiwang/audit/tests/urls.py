@@ -23,5 +23,6 @@ urlpatterns = [
     path("", include("yiwang.audit.urls")),
     path("", include((_stubs(["search", "bundles", "departments"]), "catalog"))),
     path("", include((_stubs(["account", "logout", "login", "register"]), "identity"))),
+    path("", include((_stubs(["track", "my_cases", "notices", "workbench"]), "applications"))),
     path("", include("yiwang.core.urls")),
 ]

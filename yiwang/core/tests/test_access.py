@@ -28,6 +28,7 @@ PUBLIC = {
     "catalog:themes",
     "catalog:guide",
     "audit:transparency",
+    "applications:track",
 }
 # Prefixes handled by their own access layers, tested in their apps.
 OWN_ACCESS = ("admin/", "api/", "i18n/")

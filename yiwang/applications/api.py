@@ -1,0 +1,539 @@
+"""Applications API (一网通办): forms, drafts, materials, submission, cases, tasks and actions.
+
+Mounted at ``/api/applications/``. Session authentication (CSRF applies); refusals use the
+project's one error shape with 401/403/404/409/422.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import File, Form, Header, Router, Schema
+from ninja.files import UploadedFile
+from ninja.security import django_auth
+from pydantic import Field
+
+from yiwang.catalog.models import ServiceItem
+from yiwang.catalog.selectors import get_item
+from yiwang.core.api import ApiError, field_error
+from yiwang.identity.permissions import acting_enterprise
+
+from . import selectors, services
+from .models import Case, Task
+from .permissions import can_read_case_as_official, get_case_for_user, get_task_for_user
+
+router = Router(tags=["applications"])
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_.:-]{8,64}$")
+
+
+# --- schemas ---------------------------------------------------------------------------
+
+
+class MaterialOut(Schema):
+    id: int
+    name: str
+    required: bool
+    held_by_government: bool
+
+
+class FormOut(Schema):
+    item: str
+    name: str
+    schema_: dict = Field(alias="schema")
+    provided: dict
+    materials: list[MaterialOut]
+
+
+class DraftIn(Schema):
+    item: str = Field(max_length=64)
+
+
+class DataIn(Schema):
+    data: dict
+
+
+class SubmitIn(Schema):
+    item: str = Field(max_length=64)
+    data: dict
+
+
+class AttachmentOut(Schema):
+    id: int
+    material: int
+    filename: str
+    size: int
+    kind: str
+    sha256: str
+
+
+class EventOut(Schema):
+    kind: str
+    status: str
+    step: str
+    decision: str
+    comment: str
+    at: dt.datetime
+
+
+class OpenTaskOut(Schema):
+    id: int
+    step: str
+    role: str
+    decisions: list[str]
+    opened_at: dt.datetime
+
+
+class RuleOut(Schema):
+    rule_id: str
+    description: str
+
+
+class CaseOut(Schema):
+    id: str
+    number: str | None
+    item: str
+    item_name: str
+    department: str
+    status: str
+    status_label: str
+    data: dict
+    provided: list[str]
+    submitted_at: dt.datetime | None
+    due_date: dt.date | None
+    clock_stopped: bool
+    rules: list[RuleOut]
+    attachments: list[AttachmentOut]
+    timeline: list[EventOut]
+    open_tasks: list[OpenTaskOut]
+    rating: int | None
+
+
+class CaseSummaryOut(Schema):
+    id: str
+    number: str | None
+    item: str
+    item_name: str
+    status: str
+    status_label: str
+    submitted_at: dt.datetime | None
+    due_date: dt.date | None
+
+
+class PrereviewOut(Schema):
+    ready: bool
+    errors: list[dict]
+
+
+class TrackOut(Schema):
+    number: str
+    item_name: str
+    department: str
+    status: str
+    status_label: str
+    submitted_at: dt.datetime | None
+    due_date: dt.date | None
+    timeline: list[EventOut]
+
+
+class TaskOut(Schema):
+    id: int
+    case: str
+    item_name: str
+    step: str
+    role: str
+    state: str
+    decisions: list[str]
+    opened_at: dt.datetime
+    due_date: dt.date | None
+    flag: str
+    claimed_by: str | None
+
+
+class TaskPageOut(Schema):
+    queue: str
+    count: int
+    page: int
+    tasks: list[TaskOut]
+
+
+class ActionIn(Schema):
+    decision: str = Field(max_length=16)
+    comment: str = Field("", max_length=2000)
+
+
+class SupplementIn(Schema):
+    data: dict = {}
+    comment: str = Field("", max_length=2000)
+
+
+class WithdrawIn(Schema):
+    reason: str = Field("", max_length=2000)
+
+
+class RatingIn(Schema):
+    level: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=2000)
+
+
+class NoticeOut(Schema):
+    id: int
+    case: str | None
+    subject: str
+    body: str
+    created_at: dt.datetime
+    read: bool
+
+
+# --- helpers -----------------------------------------------------------------------------
+
+
+def case_id(case: Case) -> str:
+    return case.number or f"draft-{case.pk}"
+
+
+def _published_item(code: str) -> ServiceItem:
+    try:
+        return get_item(code)
+    except Http404:
+        raise field_error("item", _("There is no service item with this code."), status=404) from None
+
+
+def case_out(case: Case, *, official: bool = False) -> dict:
+    attachments = case.attachments.select_related("blob").order_by("pk")
+    open_tasks = case.tasks.filter(state=Task.State.OPEN)
+    if not official:
+        open_tasks = open_tasks.filter(role="applicant")
+    rating = getattr(case, "rating", None) if hasattr(case, "rating") else None
+    return {
+        "id": case_id(case),
+        "number": case.number,
+        "item": case.item.code,
+        "item_name": case.item.name,
+        "department": case.department.name,
+        "status": case.status,
+        "status_label": case.get_status_display(),
+        "data": case.data,
+        "provided": case.provided,
+        "submitted_at": case.submitted_at,
+        "due_date": case.due_date,
+        "clock_stopped": case.paused_on is not None,
+        "rules": [
+            {"rule_id": h.get("rule_id", ""), "description": h.get("description", "")} for h in case.rule_hits
+        ],
+        "attachments": [
+            {
+                "id": a.pk,
+                "material": a.material_id,
+                "filename": a.filename,
+                "size": a.blob.size,
+                "kind": a.blob.kind,
+                "sha256": a.blob_id,
+            }
+            for a in attachments
+        ],
+        "timeline": [_event(e) for e in selectors.timeline(case)],
+        "open_tasks": [
+            {"id": t.pk, "step": t.title, "role": t.role, "decisions": t.decisions, "opened_at": t.opened_at}
+            for t in open_tasks
+        ],
+        "rating": rating.level if rating else None,
+    }
+
+
+def _event(e) -> dict:
+    return {
+        "kind": e.kind,
+        "status": e.status,
+        "step": e.step,
+        "decision": e.decision,
+        "comment": e.comment,
+        "at": e.at,
+    }
+
+
+def _task_out(t: Task) -> dict:
+    return {
+        "id": t.pk,
+        "case": case_id(t.case),
+        "item_name": t.case.item.name,
+        "step": t.title,
+        "role": t.role,
+        "state": t.state,
+        "decisions": t.decisions,
+        "opened_at": t.opened_at,
+        "due_date": t.due_date,
+        "flag": t.flag,
+        "claimed_by": t.claimed_by.username if t.claimed_by_id else None,
+    }
+
+
+def _draft(request, draft_id: str) -> Case:
+    case = get_case_for_user(request.user, draft_id, for_write=True)
+    return case
+
+
+# --- forms and drafts --------------------------------------------------------------------
+
+
+@router.get("/items/{code}/form", response=FormOut, auth=django_auth, summary="An item's application form")
+def item_form(request, code: str):
+    from . import schemaforms
+
+    item = _published_item(code)
+    schema = services.form_schema(item)
+    sources = schemaforms.gov_sources(user=request.user, enterprise=acting_enterprise(request))
+    materials = list(item.materials.all())
+    return {
+        "item": item.code,
+        "name": item.name,
+        "schema": schema,
+        "provided": schemaforms.prefill(schema, sources),
+        "materials": [
+            {
+                "id": m.pk,
+                "name": m.name,
+                "required": m.required,
+                "held_by_government": m.source == m.Source.GOVERNMENT,
+            }
+            for m in materials
+        ],
+    }
+
+
+@router.post("/drafts", response={201: CaseOut}, auth=django_auth, summary="Start a draft application")
+def draft_create(request, payload: DraftIn):
+    item = _published_item(payload.item)
+    case = services.case_start(actor=request.user, item=item, enterprise=acting_enterprise(request))
+    return 201, case_out(case)
+
+
+@router.get("/drafts/{draft_id}", response=CaseOut, auth=django_auth, summary="A draft or case of yours")
+def draft_detail(request, draft_id: str):
+    return case_out(_draft(request, draft_id))
+
+
+@router.put("/drafts/{draft_id}", response=CaseOut, auth=django_auth, summary="Save a draft's form data")
+def draft_save(request, draft_id: str, payload: DataIn):
+    case = services.case_save(actor=request.user, case=_draft(request, draft_id), data=payload.data)
+    return case_out(case)
+
+
+@router.post(
+    "/drafts/{draft_id}/materials",
+    response={201: AttachmentOut},
+    auth=django_auth,
+    summary="Upload a material (PDF, OFD, PNG, JPEG, WebP; checked by content)",
+)
+def draft_upload(request, draft_id: str, material: Form[int], file: File[UploadedFile]):
+    attachment = services.attachment_add(
+        actor=request.user, case=_draft(request, draft_id), material_id=material, upload=file
+    )
+    blob = attachment.blob
+    return 201, {
+        "id": attachment.pk,
+        "material": attachment.material_id,
+        "filename": attachment.filename,
+        "size": blob.size,
+        "kind": blob.kind,
+        "sha256": blob.sha256,
+    }
+
+
+@router.get(
+    "/drafts/{draft_id}/prereview", response=PrereviewOut, auth=django_auth, summary="预审: what is missing"
+)
+def draft_prereview(request, draft_id: str):
+    errors = services.prereview(_draft(request, draft_id))
+    return {"ready": not errors, "errors": [{"field": k, "message": v} for k, v in errors.items()]}
+
+
+@router.post("/drafts/{draft_id}/submit", response=CaseOut, auth=django_auth, summary="Submit a draft")
+def draft_submit(request, draft_id: str):
+    case = services.case_submit(actor=request.user, case=_draft(request, draft_id))
+    return case_out(case)
+
+
+@router.delete("/drafts/{draft_id}", response={204: None}, auth=django_auth, summary="Delete a draft")
+def draft_delete(request, draft_id: str):
+    services.case_discard(actor=request.user, case=_draft(request, draft_id))
+    return 204, None
+
+
+# --- cases -------------------------------------------------------------------------------
+
+
+@router.post(
+    "/cases",
+    response={200: CaseOut, 201: CaseOut},
+    auth=django_auth,
+    summary="Apply in one step (requires an Idempotency-Key header; a retry returns the same case)",
+)
+def case_create(request, payload: SubmitIn, idempotency_key: str = Header(..., alias="Idempotency-Key")):
+    if not IDEMPOTENCY_KEY.match(idempotency_key or ""):
+        raise field_error(
+            "Idempotency-Key", _("Send an Idempotency-Key header of 8 to 64 letters, digits or -_.:")
+        )
+    item = _published_item(payload.item)
+    case, created = services.case_submit_once(
+        actor=request.user,
+        item=item,
+        data=payload.data,
+        idempotency_key=idempotency_key,
+        enterprise=acting_enterprise(request),
+    )
+    return (201 if created else 200), case_out(case)
+
+
+@router.get("/cases", response=list[CaseSummaryOut], auth=django_auth, summary="Your applications")
+def case_list(request, page: int = 1):
+    if page < 1 or page > 10_000:
+        raise field_error("page", _("Enter a page number from 1."))
+    start = (page - 1) * selectors.PAGE_SIZE
+    cases = selectors.my_cases(request.user)[start : start + selectors.PAGE_SIZE]
+    return [
+        {
+            "id": case_id(c),
+            "number": c.number,
+            "item": c.item.code,
+            "item_name": c.item.name,
+            "status": c.status,
+            "status_label": c.get_status_display(),
+            "submitted_at": c.submitted_at,
+            "due_date": c.due_date,
+        }
+        for c in cases
+    ]
+
+
+@router.get("/cases/{number}", response=CaseOut, auth=django_auth, summary="A case: status and timeline")
+def case_detail(request, number: str):
+    case = get_case_for_user(request.user, number)
+    official = case.applicant_id != request.user.pk and can_read_case_as_official(request.user, case)
+    return case_out(case, official=official)
+
+
+@router.post("/cases/{number}/withdraw", response=CaseOut, auth=django_auth, summary="Withdraw a case")
+def case_withdraw(request, number: str, payload: WithdrawIn):
+    case = services.case_withdraw(
+        actor=request.user,
+        case=get_case_for_user(request.user, number, for_write=True),
+        reason=payload.reason,
+    )
+    return case_out(case)
+
+
+@router.post(
+    "/cases/{number}/materials",
+    response={201: AttachmentOut},
+    auth=django_auth,
+    summary="Upload a material while answering a supplement request",
+)
+def case_upload(request, number: str, material: Form[int], file: File[UploadedFile]):
+    return draft_upload(request, number, material, file)
+
+
+@router.post(
+    "/cases/{number}/supplement", response=CaseOut, auth=django_auth, summary="Answer a 补正 request"
+)
+def case_supplement(request, number: str, payload: SupplementIn):
+    case = get_case_for_user(request.user, number, for_write=True)
+    task = case.tasks.filter(state=Task.State.OPEN, role="applicant").first()
+    if task is None:
+        raise ApiError(409, _("Nothing is asked of you on this case now."))
+    case = services.task_complete(
+        actor=request.user, task=task, decision="resubmit", comment=payload.comment, data=payload.data
+    )
+    return case_out(case)
+
+
+@router.post(
+    "/cases/{number}/rating", response={201: CaseOut}, auth=django_auth, summary="好差评: rate a case"
+)
+def case_rating(request, number: str, payload: RatingIn):
+    case = get_case_for_user(request.user, number, for_write=True)
+    services.case_rate(actor=request.user, case=case, level=payload.level, comment=payload.comment)
+    return 201, case_out(Case.objects.get(pk=case.pk))
+
+
+@router.get(
+    "/track", response=TrackOut, summary="Progress by case number and the last 4 of the identity number"
+)
+def track(request, number: str, id_last4: str):
+    case = selectors.track(number, id_last4)
+    if case is None:
+        raise Http404("no match")
+    return {
+        "number": case.number,
+        "item_name": case.item.name,
+        "department": case.department.name,
+        "status": case.status,
+        "status_label": case.get_status_display(),
+        "submitted_at": case.submitted_at,
+        "due_date": case.due_date,
+        "timeline": [_event(e) | {"comment": ""} for e in selectors.timeline(case)],
+    }
+
+
+# --- officials: tasks --------------------------------------------------------------------
+
+
+@router.get("/tasks", response=TaskPageOut, auth=django_auth, summary="A workbench queue")
+def task_queue(request, queue: str = "accept", page: int = 1):
+    if queue not in selectors.QUEUES:
+        raise field_error("queue", _("Choose one of: %(queues)s.") % {"queues": ", ".join(selectors.QUEUES)})
+    if page < 1 or page > 10_000:
+        raise field_error("page", _("Enter a page number from 1."))
+    qs = selectors.queue(request.user, queue)
+    start = (page - 1) * selectors.PAGE_SIZE
+    return {
+        "queue": queue,
+        "count": qs.count(),
+        "page": page,
+        "tasks": [_task_out(t) for t in qs[start : start + selectors.PAGE_SIZE]],
+    }
+
+
+@router.get("/tasks/{task_id}", response=TaskOut, auth=django_auth, summary="One task")
+def task_detail(request, task_id: str):
+    return _task_out(get_task_for_user(request.user, task_id))
+
+
+@router.post("/tasks/{task_id}/claim", response=TaskOut, auth=django_auth, summary="Claim a task")
+def task_claim(request, task_id: str):
+    task = services.task_claim(actor=request.user, task=get_task_for_user(request.user, task_id))
+    return _task_out(task)
+
+
+@router.post("/tasks/{task_id}/release", response=TaskOut, auth=django_auth, summary="Release a claimed task")
+def task_release(request, task_id: str):
+    task = services.task_release(actor=request.user, task=get_task_for_user(request.user, task_id))
+    return _task_out(task)
+
+
+@router.post("/tasks/{task_id}/action", response=CaseOut, auth=django_auth, summary="Act on a task")
+def task_action(request, task_id: str, payload: ActionIn):
+    task = get_task_for_user(request.user, task_id)
+    case = services.task_complete(
+        actor=request.user, task=task, decision=payload.decision, comment=payload.comment
+    )
+    return case_out(case, official=True)
+
+
+@router.get("/notices", response=list[NoticeOut], auth=django_auth, summary="Your in-site messages")
+def notices(request):
+    rows = request.user.notices.select_related("case")[:100]
+    return [
+        {
+            "id": n.pk,
+            "case": case_id(n.case) if n.case_id else None,
+            "subject": n.subject,
+            "body": n.body,
+            "created_at": n.created_at,
+            "read": n.read_at is not None,
+        }
+        for n in rows
+    ]

@@ -1,0 +1,19 @@
+"""Navigation hints for the base layout, evaluated only when a template uses them."""
+
+from yiwang.identity.permissions import roles_of
+
+
+def nav(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+
+    def unread_notices():
+        return user.notices.filter(read_at__isnull=True).count()
+
+    def workbench():
+        return user.is_superuser or bool(
+            roles_of(user) & {"clerk", "reviewer", "approver", "admin", "leader"}
+        )
+
+    return {"nav_unread_notices": unread_notices, "nav_workbench": workbench}

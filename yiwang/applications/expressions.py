@@ -1,0 +1,168 @@
+"""A restricted evaluator for the expressions in process models (gateway conditions, DMN cells).
+
+Uploaded BPMN/DMN is code: SpiffWorkflow's default engine hands every expression to ``eval``
+with full builtins. Here an expression is parsed, every syntax node is checked against a small
+whitelist (names, constants, comparisons, boolean logic, arithmetic, ``in``, constant
+subscripts), compiled once and evaluated with empty builtins. Scripts are never run.
+"""
+
+import ast
+import functools
+from types import CodeType
+from typing import Any
+
+from django.utils.translation import gettext as _
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+MAX_LENGTH = 2000
+
+_COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot)
+_ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
+_UNARY = (ast.Not, ast.USub, ast.UAdd)
+
+
+class UnsafeExpression(ValueError):  # noqa: N818 - name fixed by the interface
+    """An expression uses syntax the restricted evaluator does not allow; str(e) is translated."""
+
+
+def _describe(node: ast.AST) -> str:
+    """A translated name for the construct the user wrote, so the message says what to remove."""
+    names = {
+        ast.Call: _("function call"),
+        ast.Attribute: _("attribute access"),
+        ast.Lambda: _("lambda"),
+        ast.ListComp: _("comprehension"),
+        ast.SetComp: _("comprehension"),
+        ast.DictComp: _("comprehension"),
+        ast.GeneratorExp: _("comprehension"),
+        ast.Pow: _("power operator **"),
+        ast.NamedExpr: _("assignment :="),
+        ast.IfExp: _("conditional expression"),
+        ast.Dict: _("dictionary"),
+        ast.Set: _("set"),
+        ast.JoinedStr: _("f-string"),
+        ast.Starred: _("unpacking *"),
+        ast.Slice: _("slice"),
+        ast.Await: _("await"),
+        ast.Yield: _("yield"),
+        ast.YieldFrom: _("yield"),
+    }
+    return str(names.get(type(node), type(node).__name__))
+
+
+def _is_constant(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return True
+    return isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and _is_constant(node.operand)
+
+
+def _check_node(node: ast.AST, expr: str) -> None:
+    def refuse(what: str) -> UnsafeExpression:
+        return UnsafeExpression(
+            _("Expression %(expr)s is not allowed: %(construct)s cannot be used in process models.")
+            % {"expr": repr(expr), "construct": what}
+        )
+
+    if isinstance(node, ast.Expression):
+        _check_node(node.body, expr)
+    elif isinstance(node, ast.Constant):
+        if not isinstance(node.value, str | int | float | bool | type(None)):
+            raise refuse(_describe(node))
+    elif isinstance(node, ast.Name):
+        if node.id.startswith("_"):
+            raise refuse(_("the name %(name)s (names starting with _)") % {"name": node.id})
+    elif isinstance(node, ast.Compare):
+        for op in node.ops:
+            if not isinstance(op, _COMPARISONS):
+                raise refuse(_describe(op))
+        for child in (node.left, *node.comparators):
+            _check_node(child, expr)
+    elif isinstance(node, ast.BoolOp):
+        for child in node.values:
+            _check_node(child, expr)
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, _UNARY):
+            raise refuse(_describe(node.op))
+        _check_node(node.operand, expr)
+    elif isinstance(node, ast.BinOp):
+        if not isinstance(node.op, _ARITHMETIC):
+            raise refuse(_describe(node.op))
+        _check_node(node.left, expr)
+        _check_node(node.right, expr)
+    elif isinstance(node, ast.Tuple | ast.List):
+        for element in node.elts:
+            if not _is_constant(element):
+                raise refuse(_("a list or tuple of anything but constants"))
+    elif isinstance(node, ast.Subscript):
+        if not _is_constant(node.slice):
+            raise refuse(_("a subscript whose index is not a constant"))
+        _check_node(node.value, expr)
+    else:
+        raise refuse(_describe(node))
+
+
+@functools.lru_cache(maxsize=4096)
+def _compile(expr: str) -> CodeType:
+    """Parse, check and compile once; the cache makes repeated evaluation cheap."""
+    if len(expr) > MAX_LENGTH:
+        raise UnsafeExpression(
+            _("Expression is too long (%(length)d characters, at most %(max)d).")
+            % {"length": len(expr), "max": MAX_LENGTH}
+        )
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        raise UnsafeExpression(
+            _("Expression %(expr)s is not a valid expression: %(error)s")
+            % {"expr": repr(expr), "error": getattr(exc, "msg", str(exc))}
+        ) from None
+    _check_node(tree, expr)
+    return compile(tree, "<expression>", "eval")
+
+
+def check(expr: str) -> None:
+    """Raise UnsafeExpression (translated, naming the construct) unless expr is allowed."""
+    if not isinstance(expr, str):
+        raise UnsafeExpression(_("Expression must be text."))
+    _compile(expr)
+
+
+def evaluate(expr: str, names: dict[str, Any]) -> Any:
+    """Evaluate an allowed expression with only `names` visible and no builtins."""
+    check(expr)
+    code = _compile(expr)
+    scope = {key: value for key, value in names.items() if not key.startswith("_")}
+    scope["__builtins__"] = {}
+    return eval(code, scope)  # noqa: S307 - the code object passed the whitelist above
+
+
+class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
+    """Spiff's expression environment, replaced by the whitelisted evaluator; scripts refused."""
+
+    def evaluate(self, expression, context, external_context=None):
+        names = dict(context or {})
+        names.update(external_context or {})
+        return evaluate(expression, names)
+
+    def execute(self, script, context, external_context=None):
+        raise UnsafeExpression(_("Scripts are not allowed in process models."))
+
+    def call_service(self, context, **kwargs):
+        raise UnsafeExpression(_("Service calls are not allowed in process models."))
+
+
+class RestrictedScriptEngine(PythonScriptEngine):
+    """The script engine every yiwang workflow runs with (set again after each restore)."""
+
+    def __init__(self) -> None:
+        super().__init__(environment=RestrictedEnvironment())
+
+    def execute(self, task, script, external_context=None):
+        raise UnsafeExpression(_("Scripts are not allowed in process models."))
+
+    def call_service(self, task, **kwargs):
+        raise UnsafeExpression(_("Service calls are not allowed in process models."))
+
+
+SCRIPT_ENGINE = RestrictedScriptEngine()

@@ -1,0 +1,60 @@
+"""Who may see and change a case. "Not yours" and "does not exist" give the same 404."""
+
+from __future__ import annotations
+
+from django.http import Http404
+
+from yiwang.identity.permissions import has_role, is_row_id
+
+from .models import Case, Task
+
+# Officials who may read a case of their department (or one under it).
+CASE_READER_ROLES = ("clerk", "reviewer", "approver", "leader", "admin", "auditor")
+QUEUE_ROLES = ("clerk", "reviewer", "approver")
+
+
+def can_read_case_as_official(user, case: Case) -> bool:
+    return any(has_role(user, role, case.department_id) for role in CASE_READER_ROLES)
+
+
+def get_case_for_user(user, number: str, *, for_write: bool = False) -> Case:
+    """A case by number (or a draft by ``draft-<pk>``) the user may see; writes: applicant only."""
+    case = _lookup(number)
+    if case is None or not getattr(user, "is_authenticated", False):
+        raise Http404("no such case")
+    if case.applicant_id == user.pk:
+        return case
+    if not for_write and not case.is_draft and can_read_case_as_official(user, case):
+        return case
+    raise Http404("no such case")
+
+
+def _lookup(number: str) -> Case | None:
+    number = str(number or "")
+    qs = Case.objects.select_related("item", "item__department", "department", "applicant", "enterprise")
+    if number.startswith("draft-"):
+        pk = number.removeprefix("draft-")
+        return qs.filter(pk=pk, number__isnull=True).first() if is_row_id(pk) else None
+    if len(number) > 32:
+        return None
+    return qs.filter(number=number).first()
+
+
+def get_task_for_user(user, pk) -> Task:
+    """An official's task of a department and role they hold (open or not), else 404."""
+    if not is_row_id(pk) or not getattr(user, "is_authenticated", False):
+        raise Http404("no such task")
+    task = (
+        Task.objects.select_related("case", "case__item", "case__department", "claimed_by")
+        .filter(pk=pk)
+        .first()
+    )
+    if task is None:
+        raise Http404("no such task")
+    if task.role == "applicant":
+        if task.case.applicant_id == user.pk:
+            return task
+        raise Http404("no such task")
+    if has_role(user, task.role, task.department_id):
+        return task
+    raise Http404("no such task")

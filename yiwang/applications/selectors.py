@@ -1,0 +1,138 @@
+"""Reads for applications: queues, a case's timeline and waits, progress lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from yiwang.identity.models import Person
+from yiwang.identity.permissions import departments_for
+from yiwang.lib.workdays import workdays_between
+
+from .models import DECISION_LABELS, Case, CaseEvent, Notice, Rectification, Task
+from .permissions import QUEUE_ROLES
+
+QUEUES = ("accept", "review", "approve", "overdue", "due_soon", "mine")
+QUEUE_ROLE = {"accept": "clerk", "review": "reviewer", "approve": "approver"}
+PAGE_SIZE = 50
+
+
+def _scope(user, role: str) -> Q | None:
+    """Open tasks of ``role`` in the departments where the user holds it; None: nothing."""
+    departments = departments_for(user, role)
+    if departments is None:
+        return Q(role=role)
+    if not departments:
+        return None
+    return Q(role=role, department_id__in=sorted(departments))
+
+
+def queue(user, which: str) -> QuerySet[Task]:
+    """The open tasks in one of the workbench queues, oldest first (overdue: most overdue first)."""
+    base = Task.objects.filter(state=Task.State.OPEN).select_related("case", "case__item", "claimed_by")
+    if which in QUEUE_ROLE:
+        scope = _scope(user, QUEUE_ROLE[which])
+        # 办结 (handing out the result) is a clerk's task too: it sits in the acceptance queue.
+        return base.filter(scope).order_by("opened_at", "pk") if scope is not None else base.none()
+    scopes = [s for s in (_scope(user, role) for role in QUEUE_ROLES) if s is not None]
+    if not scopes:
+        return base.none()
+    combined = scopes[0]
+    for s in scopes[1:]:
+        combined |= s
+    qs = base.filter(combined)
+    if which == "overdue":
+        return qs.filter(due_date__lt=timezone.localdate()).order_by("due_date", "pk")
+    if which == "due_soon":
+        return qs.filter(flag=Task.Flag.DUE_SOON).order_by("due_date", "pk")
+    if which == "mine":
+        return qs.filter(claimed_by=user).order_by("opened_at", "pk")
+    raise ValueError(f"unknown queue {which!r}")
+
+
+def queue_counts(user) -> dict[str, int]:
+    return {which: queue(user, which).count() for which in QUEUES}
+
+
+def my_cases(user) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(applicant=user)
+        .select_related("item", "department")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def timeline(case: Case) -> list[CaseEvent]:
+    """The case's events in order; each gets a ``label`` to show (step and decision)."""
+    events = list(case.events.order_by("at", "pk"))
+    for e in events:
+        if e.kind == CaseEvent.Kind.DECIDED:
+            e.label = f"{e.step}: {DECISION_LABELS.get(e.decision, e.decision)}"
+        else:
+            e.label = e.get_kind_display()
+    return events
+
+
+@dataclass(frozen=True)
+class Wait:
+    step: str
+    role: str
+    opened_at: dt.datetime
+    closed_at: dt.datetime | None
+    hours: float
+    workdays: int
+    decision: str
+
+
+def waits(case: Case) -> list[Wait]:
+    """How long the case waited at each step (open steps up to now): for leaders."""
+    now = timezone.now()
+    result = []
+    for task in case.tasks.order_by("opened_at", "pk"):
+        end = task.closed_at or now
+        result.append(
+            Wait(
+                step=task.title,
+                role=task.role,
+                opened_at=task.opened_at,
+                closed_at=task.closed_at,
+                hours=round((end - task.opened_at).total_seconds() / 3600, 1),
+                workdays=workdays_between(timezone.localdate(task.opened_at), timezone.localdate(end)),
+                decision=task.decision,
+            )
+        )
+    return result
+
+
+def track(number: str, id_last4: str) -> Case | None:
+    """The case for the no-sign-in progress query: the number and the last four characters of
+    the applicant's identity number must both match; either wrong gives None (same answer)."""
+    number, id_last4 = str(number or "").strip(), str(id_last4 or "").strip().upper()
+    if not number or len(number) > 32 or len(id_last4) != 4:
+        return None
+    case = Case.objects.select_related("item", "department").filter(number=number).first()
+    if case is None:
+        return None
+    masked = (
+        Person.objects.filter(user_id=case.applicant_id).values_list("id_number_masked", flat=True).first()
+    )
+    if not masked or masked[-4:].upper() != id_last4:
+        return None
+    return case
+
+
+def unread_notices(user) -> int:
+    return Notice.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def rectifications_for(user) -> QuerySet[Rectification]:
+    departments = departments_for(user, "admin")
+    leader = departments_for(user, "leader")
+    qs = Rectification.objects.select_related("rating", "rating__case", "rating__case__item")
+    if departments is None or leader is None:
+        return qs.order_by("state", "due_date")
+    scope = (departments or set()) | (leader or set())
+    return qs.filter(department_id__in=sorted(scope)).order_by("state", "due_date")

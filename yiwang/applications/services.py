@@ -1,0 +1,744 @@
+"""Writes for applications: drafts, materials, submission, officials' actions, ratings.
+
+Every function locks what it changes, checks the state, writes, records the audit entry in the
+same transaction and defers email to after commit. Refusals raise ``ApplicationError``
+subclasses carrying a message in the user's language; nothing is half-changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yiwang.audit import services as audit
+from yiwang.catalog.models import LifeEvent, Material, ServiceItem
+from yiwang.identity.permissions import has_role
+from yiwang.lib import filetypes
+from yiwang.lib.workdays import add_workdays, workdays_between
+
+from . import engine, schemaforms
+from .models import (
+    Attachment,
+    Blob,
+    BundleCase,
+    Case,
+    CaseEvent,
+    CaseSequence,
+    FormDefinition,
+    Notice,
+    Process,
+    Rating,
+    Rectification,
+    Task,
+)
+
+DEFAULT_LIMIT_DAYS = 20  # statutory default for licensing (行政许可法 art. 42) when an item names none
+RECTIFY_DAYS = 5
+OFFICIAL_ROLES = ("clerk", "reviewer", "approver")
+APPLICANT_ROLE = "applicant"
+
+
+class ApplicationError(Exception):
+    """A refusal with a message for the user; ``status`` is the API status code."""
+
+    status = 422
+
+    def __init__(self, message: str, errors: Mapping[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = dict(errors or {})
+
+
+class InvalidInput(ApplicationError):  # noqa: N818 — named for what happened
+    status = 422
+
+
+class WrongState(ApplicationError):  # noqa: N818 — named for what happened
+    status = 409
+
+
+class AlreadyHandled(ApplicationError):  # noqa: N818 — named for what happened
+    status = 409
+
+
+class ProcessFailed(ApplicationError):  # noqa: N818 — named for what happened
+    """The item's process model could not run on this case's data (nothing was saved)."""
+
+    status = 422
+
+    def __init__(self, exc: Exception):
+        messages = getattr(exc, "messages", None) or [str(exc)]
+        super().__init__(
+            _("The department's process could not handle this application; it was not changed."),
+            {"process": "; ".join(str(m) for m in messages)},
+        )
+
+
+# --- forms and processes -----------------------------------------------------------------
+
+
+def form_schema(item: ServiceItem) -> dict:
+    definition = FormDefinition.objects.filter(item=item).only("schema").first()
+    return definition.schema if definition else schemaforms.DEFAULT_SCHEMA
+
+
+@transaction.atomic
+def form_attach(*, actor, item: ServiceItem, schema: dict) -> FormDefinition:
+    """Attach (or replace) an item's application form. Department admins of the item only."""
+    _ensure_admin(actor, item)
+    try:
+        schemaforms.check_schema(schema)
+    except schemaforms.SchemaError as exc:
+        raise InvalidInput(_("The form schema is not valid."), {"schema": "; ".join(exc.messages)}) from exc
+    definition, _created = FormDefinition.objects.update_or_create(item=item, defaults={"schema": schema})
+    audit.record(
+        actor=actor,
+        event="applications:form:attach",
+        target=item,
+        data={"fields": list(schema["properties"])},
+    )
+    return definition
+
+
+@transaction.atomic
+def process_attach(*, actor, item: ServiceItem, bpmn: str, dmn: str = "", name: str = "") -> Process:
+    """Attach a new process version to an item; running cases keep the version they started with."""
+    _ensure_admin(actor, item)
+    try:
+        spec = engine.parse_process(bpmn, [dmn] if dmn.strip() else [])
+    except engine.ModelError as exc:
+        raise InvalidInput(_("The process model was refused."), {"bpmn": "; ".join(exc.messages)}) from exc
+    ServiceItem.objects.select_for_update().filter(pk=item.pk).first()
+    last = Process.objects.filter(item=item).order_by("-version").values_list("version", flat=True).first()
+    Process.objects.filter(item=item, is_active=True).update(is_active=False)
+    process = Process.objects.create(
+        item=item,
+        version=(last or 0) + 1,
+        name=(name or spec.name or spec.process_id)[:200],
+        bpmn=bpmn,
+        dmn=dmn,
+        key=spec.key,
+        created_by=actor,
+    )
+    audit.record(
+        actor=actor,
+        event="applications:process:attach",
+        target=item,
+        data={"version": process.version, "key": spec.key, "process_id": spec.process_id},
+    )
+    return process
+
+
+def _ensure_admin(actor, item: ServiceItem) -> None:
+    if not has_role(actor, "admin", item.department_id):
+        raise PermissionDenied("admin of the item's department required")
+
+
+def _spec_for(case: Case) -> engine.ProcessSpec:
+    if case.process_id:
+        process = case.process
+        return engine.parse_process(process.bpmn, [process.dmn] if process.dmn.strip() else [])
+    return engine.default_process()
+
+
+# --- drafts ------------------------------------------------------------------------------
+
+
+def _ensure_online(item: ServiceItem) -> None:
+    if (
+        item.online_depth < ServiceItem.OnlineDepth.ONLINE_ACCEPTANCE
+        or item.status != ServiceItem.Status.PUBLISHED
+    ):
+        raise WrongState(_("This service cannot be applied for online."))
+
+
+@transaction.atomic
+def case_start(*, actor, item: ServiceItem, enterprise=None, bundle_case: BundleCase | None = None) -> Case:
+    """A new draft, pre-filled with what the government already holds (once-only)."""
+    _ensure_online(item)
+    schema = form_schema(item)
+    sources = schemaforms.gov_sources(user=actor, enterprise=enterprise)
+    data = schemaforms.prefill(schema, sources)
+    case = Case.objects.create(
+        item=item,
+        department_id=item.department_id,
+        applicant=actor,
+        enterprise=enterprise,
+        bundle_case=bundle_case,
+        process=Process.objects.filter(item=item, is_active=True).first(),
+        data=data,
+        provided=sorted(data),
+    )
+    return case
+
+
+def _lock(case: Case) -> Case:
+    return Case.objects.select_for_update().select_related("item", "item__region").get(pk=case.pk)
+
+
+@transaction.atomic
+def case_save(*, actor, case: Case, data: Mapping) -> Case:
+    """Save a draft's form data (partial: required fields may still be empty). Fields the
+    government provided are kept, never taken from the user."""
+    case = _lock(case)
+    _ensure_applicant(actor, case)
+    if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
+        raise WrongState(_("This application can no longer be changed."))
+    merged = _merge(case, data)
+    errors = schemaforms.validate(form_schema(case.item), merged, partial=True)
+    if errors:
+        raise InvalidInput(_("Some fields need correcting."), errors)
+    case.data = merged
+    case.save(update_fields=["data", "updated_at"])
+    return case
+
+
+def _merge(case: Case, data: Mapping) -> dict:
+    """The applicant's values over what the government provided; a field bound to government
+    data is never taken from the applicant, even when the government had no value for it."""
+    locked = set(case.provided) | schemaforms.bound_fields(form_schema(case.item))
+    merged = {k: v for k, v in case.data.items() if k in locked}
+    merged.update({k: v for k, v in dict(data).items() if k not in locked})
+    return merged
+
+
+def _ensure_applicant(actor, case: Case) -> None:
+    if actor is None or case.applicant_id != actor.pk:
+        raise PermissionDenied("only the applicant may do this")
+
+
+# --- materials ---------------------------------------------------------------------------
+
+
+def required_materials(case: Case) -> list[Material]:
+    """Materials the applicant must upload: those the government already holds are not asked for."""
+    return [m for m in case.item.materials.all() if m.source != Material.Source.GOVERNMENT]
+
+
+def held_materials(case: Case) -> list[Material]:
+    return [m for m in case.item.materials.all() if m.source == Material.Source.GOVERNMENT]
+
+
+@transaction.atomic
+def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment:
+    """Store an upload by content hash (a retried upload is stored once) after checking its
+    size and its type by content."""
+    case = _lock(case)
+    _ensure_applicant(actor, case)
+    if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
+        raise WrongState(_("Materials can no longer be changed for this application."))
+    material = Material.objects.filter(pk=material_id, item_id=case.item_id).first()
+    if material is None or material.source == Material.Source.GOVERNMENT:
+        raise InvalidInput(
+            _("Choose one of the materials this service asks for."), {"material": _("Unknown material.")}
+        )
+    limit = settings.UPLOAD_MAX_BYTES
+    if upload.size > limit:
+        raise InvalidInput(
+            _("The file is too large."),
+            {"file": _("Upload a file of at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}},
+        )
+    if upload.size == 0:
+        raise InvalidInput(_("The file is empty."), {"file": _("The file is empty.")})
+    kind = filetypes.sniff_file(upload)
+    if kind is None:
+        raise InvalidInput(
+            _("This type of file is not accepted."),
+            {"file": _("Upload a PDF, OFD, PNG, JPEG or WebP file (checked by its content, not its name).")},
+        )
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    sha = digest.hexdigest()
+    blob = Blob.objects.filter(sha256=sha).first()
+    if blob is None:
+        blob = Blob(sha256=sha, size=upload.size, kind=kind)
+        if not default_storage.exists(blob.storage_name):
+            upload.seek(0)
+            default_storage.save(blob.storage_name, upload)
+        blob.save()
+    filename = (getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:200]
+    attachment, _created = Attachment.objects.get_or_create(
+        case=case, material=material, blob=blob, defaults={"filename": filename}
+    )
+    return attachment
+
+
+@transaction.atomic
+def attachment_remove(*, actor, attachment: Attachment) -> None:
+    case = _lock(attachment.case)
+    _ensure_applicant(actor, case)
+    if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
+        raise WrongState(_("Materials can no longer be changed for this application."))
+    attachment.delete()
+
+
+# --- pre-review and submission -----------------------------------------------------------
+
+
+def prereview(case: Case) -> dict[str, str]:
+    """预审: everything missing or wrong, by field (form fields, ``material-<id>``)."""
+    errors = dict(schemaforms.validate(form_schema(case.item), case.data))
+    uploaded = set(case.attachments.values_list("material_id", flat=True))
+    for material in required_materials(case):
+        if material.required and material.pk not in uploaded:
+            errors[f"material-{material.pk}"] = _("Upload “%(name)s”.") % {"name": material.name}
+    return errors
+
+
+def _next_number(region_code: str, day) -> str:
+    sequence, _created = CaseSequence.objects.select_for_update().get_or_create(
+        region_code=region_code, day=day
+    )
+    CaseSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
+    sequence.refresh_from_db(fields=["last"])
+    return f"{region_code}-{day:%Y%m%d}-{sequence.last:06d}"
+
+
+@transaction.atomic
+def case_submit(*, actor, case: Case) -> Case:
+    """Submit a draft. Submitting an already submitted case returns it unchanged (a page
+    double-submit creates one case). 秒批 items are decided here, inside the request."""
+    case = _lock(case)
+    _ensure_applicant(actor, case)
+    if not case.is_draft:
+        if case.submitted_at is not None:
+            return case
+        raise WrongState(_("This application can no longer be submitted."))
+    _ensure_online(case.item)
+    errors = prereview(case)
+    if errors:
+        raise InvalidInput(_("The application is not complete yet."), errors)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    item = case.item
+    case.number = _next_number(item.region.code, today)
+    case.submitted_at = now
+    limit = item.promised_limit_days or item.statutory_limit_days or DEFAULT_LIMIT_DAYS
+    case.due_date = add_workdays(today, min(limit, 3650))
+    case.status = Case.Status.SUBMITTED
+    CaseEvent.objects.create(
+        case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, actor=actor, at=now
+    )
+    try:
+        run = engine.Run.start(_spec_for(case), _workflow_data(case))
+    except engine.ProcessError as exc:
+        raise ProcessFailed(exc) from exc
+    _apply_run(case, run, now=now, actor=None)
+    case.save()
+    audit.record(
+        actor=actor,
+        event="applications:case:submit",
+        target=case,
+        data={"number": case.number, "item": item.code, "status": case.status},
+    )
+    if case.rule_hits:
+        audit.record(
+            actor="system:rules",
+            event="applications:case:instant",
+            target=case,
+            data={"status": case.status, "rules": [h["rule_id"] for h in case.rule_hits]},
+        )
+    _notify(case, _("Application %(number)s received") % {"number": case.number})
+    return case
+
+
+def _workflow_data(case: Case) -> dict:
+    return {k: v for k, v in case.data.items() if isinstance(v, (str, int, float, bool)) or v is None}
+
+
+def case_request_digest(item_code: str, data: Mapping, enterprise_id) -> str:
+    blob = json.dumps(
+        {"item": item_code, "data": data, "enterprise": enterprise_id}, sort_keys=True, ensure_ascii=False
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def case_submit_once(
+    *, actor, item: ServiceItem, data: Mapping, idempotency_key: str, enterprise=None
+) -> tuple[Case, bool]:
+    """The API's submit: create and submit in one step. The same Idempotency-Key returns the
+    same case (created=False); reusing a key for a different request is refused."""
+    digest = case_request_digest(item.code, data, enterprise.pk if enterprise else None)
+    existing = Case.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
+    if existing is not None:
+        return _replay(existing, digest), False
+    try:
+        with transaction.atomic():
+            case = case_start(actor=actor, item=item, enterprise=enterprise)
+            case.data = _merge(case, data)
+            case.idempotency_key = idempotency_key
+            case.request_digest = digest
+            case.save(update_fields=["data", "idempotency_key", "request_digest"])
+            return case_submit(actor=actor, case=case), True
+    except IntegrityError:
+        existing = Case.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
+        if existing is None:
+            raise
+        return _replay(existing, digest), False
+
+
+def _replay(case: Case, digest: str) -> Case:
+    if case.request_digest != digest:
+        raise AlreadyHandled(_("This Idempotency-Key was already used for a different request."))
+    return case
+
+
+# --- the workflow ------------------------------------------------------------------------
+
+
+def _apply_run(case: Case, run: engine.Run, *, now, actor) -> None:
+    """Bring the case, its clock and its task rows in line with the workflow after a step."""
+    today = timezone.localdate(now)
+    new_status = run.status
+    if new_status == Case.Status.SUPPLEMENT and case.status != Case.Status.SUPPLEMENT:
+        case.paused_on = today  # the clock stops while the applicant supplements
+    elif case.status == Case.Status.SUPPLEMENT and new_status != Case.Status.SUPPLEMENT and case.paused_on:
+        stopped = workdays_between(case.paused_on, today)
+        case.due_date = add_workdays(case.due_date, stopped) if case.due_date else None
+        case.paused_on = None
+    open_rows = {t.spiff_id: t for t in case.tasks.filter(state=Task.State.OPEN)} if case.pk else {}
+    open_now = {t.id: t for t in run.open_tasks()}
+    for spiff_id, row in open_rows.items():
+        if spiff_id not in open_now:
+            row.state, row.closed_at = Task.State.CANCELLED, now
+            row.save(update_fields=["state", "closed_at"])
+    new_rows = []
+    for spiff_id, t in open_now.items():
+        if spiff_id in open_rows:
+            continue
+        new_rows.append(
+            Task(
+                case=case,
+                spiff_id=spiff_id,
+                name=t.name[:100],
+                title=(t.title or t.name)[:200],
+                role=t.role,
+                department_id=None if t.role == APPLICANT_ROLE else case.department_id,
+                case_status=t.status,
+                decisions=list(t.decisions),
+                due_date=case.due_date,
+                opened_at=now,
+            )
+        )
+    Task.objects.bulk_create(new_rows)
+    if run.rule_hits and not case.rule_hits:
+        case.rule_hits = [asdict(h) for h in run.rule_hits]
+        CaseEvent.objects.create(
+            case=case,
+            kind=CaseEvent.Kind.INSTANT,
+            status=new_status,
+            comment="; ".join(h.description for h in run.rule_hits if h.description),
+            at=now,
+        )
+    case.status = new_status
+    case.workflow = run.serialize()
+    if run.finished:
+        case.ended_at = now
+        case.paused_on = None
+
+
+def _restore(case: Case) -> engine.Run:
+    return engine.Run.restore(case.workflow)
+
+
+def get_open_task(task_id: int) -> Task | None:
+    return Task.objects.select_related("case").filter(pk=task_id).first()
+
+
+def _ensure_may_act(actor, task: Task) -> None:
+    if task.role == APPLICANT_ROLE:
+        _ensure_applicant(actor, task.case)
+    elif not has_role(actor, task.role, task.department_id):
+        raise PermissionDenied("role required")
+
+
+@transaction.atomic
+def task_claim(*, actor, task: Task) -> Task:
+    case = _lock(task.case)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    task.case = case
+    _ensure_may_act(actor, task)
+    if task.state != Task.State.OPEN:
+        raise AlreadyHandled(_("This task was already handled."))
+    if task.claimed_by_id and task.claimed_by_id != actor.pk:
+        raise AlreadyHandled(_("Someone else has already claimed this task."))
+    task.claimed_by, task.claimed_at = actor, timezone.now()
+    task.save(update_fields=["claimed_by", "claimed_at"])
+    audit.record(actor=actor, event="applications:task:claim", target=case, data={"task": task.name})
+    return task
+
+
+@transaction.atomic
+def task_release(*, actor, task: Task) -> Task:
+    case = _lock(task.case)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    task.case = case
+    _ensure_may_act(actor, task)
+    if task.state != Task.State.OPEN:
+        raise AlreadyHandled(_("This task was already handled."))
+    if task.claimed_by_id != actor.pk:
+        raise WrongState(_("You have not claimed this task."))
+    task.claimed_by, task.claimed_at = None, None
+    task.save(update_fields=["claimed_by", "claimed_at"])
+    audit.record(actor=actor, event="applications:task:release", target=case, data={"task": task.name})
+    return task
+
+
+@transaction.atomic
+def task_complete(
+    *, actor, task: Task, decision: str, comment: str = "", data: Mapping | None = None
+) -> Case:
+    """An official's action on an open task (accept / reject / supplement / pass / approve /
+    not approve / complete), or the applicant's resubmission of a 补正 task. Of two people acting
+    at once, one succeeds; the other is told the task was already handled."""
+    case = _lock(task.case)
+    task = Task.objects.select_for_update().get(pk=task.pk)
+    task.case = case
+    _ensure_may_act(actor, task)
+    if task.state != Task.State.OPEN:
+        raise AlreadyHandled(_("This task was already handled."))
+    if task.claimed_by_id and task.claimed_by_id != actor.pk:
+        raise AlreadyHandled(_("Someone else has claimed this task."))
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise InvalidInput(_("The comment is too long."), {"comment": _("Use at most 2000 characters.")})
+    if decision in {"reject", "not_approve", "supplement"} and not comment:
+        raise InvalidInput(_("Give a reason."), {"comment": _("Say why, so the applicant knows what to do.")})
+    if task.role == APPLICANT_ROLE:
+        if data:  # the applicant's corrections, on top of what the form already holds
+            case.data = _merge(case, {**case.data, **dict(data)})
+            errors = schemaforms.validate(form_schema(case.item), case.data)
+            if errors:
+                raise InvalidInput(_("Some fields need correcting."), errors)
+        errors = prereview(case)
+        if errors:
+            raise InvalidInput(_("The application is not complete yet."), errors)
+    now = timezone.now()
+    run = _restore(case)
+    try:
+        run.complete(task.spiff_id, decision=decision, data={**_workflow_data(case), "comment": comment})
+    except engine.InvalidDecision as exc:
+        raise InvalidInput(str(exc), {"decision": str(exc)}) from exc
+    except engine.TaskNotOpen as exc:
+        raise AlreadyHandled(_("This task was already handled.")) from exc
+    except engine.ProcessError as exc:
+        raise ProcessFailed(exc) from exc
+    task.state, task.closed_at, task.closed_by = Task.State.DONE, now, actor
+    task.decision, task.comment = decision, comment
+    task.save(update_fields=["state", "closed_at", "closed_by", "decision", "comment"])
+    before = case.status
+    _apply_run(case, run, now=now, actor=actor)
+    case.save()
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.DECIDED,
+        status=case.status,
+        step=task.title,
+        decision=decision,
+        comment=comment,
+        actor=actor,
+        at=now,
+    )
+    audit.record(
+        actor=actor,
+        event="applications:case:decide",
+        target=case,
+        data={"task": task.name, "decision": decision, "from": before, "to": case.status},
+    )
+    if task.role != APPLICANT_ROLE:
+        _notify(
+            case,
+            _("Application %(number)s: %(status)s")
+            % {"number": case.number, "status": case.get_status_display()},
+            comment,
+        )
+    if case.has_ended and case.bundle_case_id:
+        _bundle_refresh(case.bundle_case_id, now)
+    return case
+
+
+@transaction.atomic
+def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
+    """The applicant withdraws a case that has not been decided yet."""
+    case = _lock(case)
+    _ensure_applicant(actor, case)
+    if case.status not in (Case.Status.SUBMITTED, Case.Status.IN_REVIEW, Case.Status.SUPPLEMENT):
+        raise WrongState(_("This application can no longer be withdrawn."))
+    now = timezone.now()
+    Task.objects.filter(case=case, state=Task.State.OPEN).update(state=Task.State.CANCELLED, closed_at=now)
+    before = case.status
+    case.status, case.ended_at, case.paused_on = Case.Status.WITHDRAWN, now, None
+    case.save(update_fields=["status", "ended_at", "paused_on", "updated_at"])
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.WITHDRAWN,
+        status=case.status,
+        comment=reason[:2000],
+        actor=actor,
+        at=now,
+    )
+    audit.record(actor=actor, event="applications:case:withdraw", target=case, data={"from": before})
+    _notify(case, _("Application %(number)s withdrawn") % {"number": case.number})
+    if case.bundle_case_id:
+        _bundle_refresh(case.bundle_case_id, now)
+    return case
+
+
+@transaction.atomic
+def case_discard(*, actor, case: Case) -> None:
+    """Delete a draft that was never submitted."""
+    case = _lock(case)
+    _ensure_applicant(actor, case)
+    if not case.is_draft or case.bundle_case_id:
+        raise WrongState(_("Only a draft can be deleted."))
+    case.delete()
+
+
+# --- bundles (并联审批) ------------------------------------------------------------------
+
+
+@transaction.atomic
+def bundle_start(*, actor, bundle: LifeEvent, enterprise=None) -> BundleCase:
+    """Start a bundle: one draft per item that can be applied for online."""
+    items = [e.item for e in bundle.entries.select_related("item").order_by("order", "pk")]
+    online = [i for i in items if i.online_depth >= ServiceItem.OnlineDepth.ONLINE_ACCEPTANCE]
+    if not online:
+        raise WrongState(_("None of this bundle's services can be applied for online."))
+    bundle_case = BundleCase.objects.create(bundle=bundle, applicant=actor, enterprise=enterprise)
+    for item in online:
+        case_start(actor=actor, item=item, enterprise=enterprise, bundle_case=bundle_case)
+    return bundle_case
+
+
+@transaction.atomic
+def bundle_submit(*, actor, bundle_case: BundleCase) -> BundleCase:
+    """Submit every draft of the bundle together; each runs in its own department in parallel.
+    All or nothing: if one is incomplete, none is submitted."""
+    bundle_case = BundleCase.objects.select_for_update().get(pk=bundle_case.pk)
+    if bundle_case.applicant_id != actor.pk:
+        raise PermissionDenied("only the applicant may do this")
+    if bundle_case.status != BundleCase.Status.DRAFT:
+        return bundle_case
+    errors = {}
+    drafts = list(bundle_case.cases.filter(status=Case.Status.DRAFT).select_related("item"))
+    for case in drafts:
+        for field, message in prereview(case).items():
+            errors[f"{case.pk}:{field}"] = f"{case.item.name}: {message}"
+    if errors:
+        raise InvalidInput(_("Some applications in this bundle are not complete yet."), errors)
+    for case in drafts:
+        case_submit(actor=actor, case=case)
+    bundle_case.status = BundleCase.Status.IN_PROGRESS
+    bundle_case.save(update_fields=["status"])
+    _bundle_refresh(bundle_case.pk, timezone.now())
+    return bundle_case
+
+
+def _bundle_refresh(bundle_case_id: int, now) -> None:
+    bundle_case = BundleCase.objects.select_for_update().get(pk=bundle_case_id)
+    statuses = list(bundle_case.cases.values_list("status", flat=True))
+    if bundle_case.status != BundleCase.Status.IN_PROGRESS or not all(
+        s in Case.ENDED_STATUSES for s in statuses
+    ):
+        return
+    ok = all(s == Case.Status.COMPLETED for s in statuses)
+    bundle_case.status = BundleCase.Status.COMPLETED if ok else BundleCase.Status.CLOSED
+    bundle_case.completed_at = now
+    bundle_case.save(update_fields=["status", "completed_at"])
+    audit.record(
+        actor=None, event="applications:bundle:end", target=bundle_case, data={"status": bundle_case.status}
+    )
+
+
+# --- 好差评 ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_rate(*, actor, case: Case, level: int, comment: str = "") -> Rating:
+    """Rate a finished case once. 不满意/非常不满意 opens a rectification for the department."""
+    case = _lock(case)
+    _ensure_applicant(actor, case)
+    if case.status not in (Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.NOT_APPROVED):
+        raise WrongState(_("You can rate an application once it has been decided."))
+    if Rating.objects.filter(case=case).exists():
+        raise AlreadyHandled(_("You have already rated this application."))
+    if level not in Rating.Level.values:
+        raise InvalidInput(_("Choose a rating."), {"level": _("Choose one of the five levels.")})
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise InvalidInput(_("The comment is too long."), {"comment": _("Use at most 2000 characters.")})
+    now = timezone.now()
+    rating = Rating.objects.create(case=case, level=level, comment=comment, created_at=now)
+    if level <= Rating.Level.DISSATISFIED:
+        Rectification.objects.create(
+            rating=rating,
+            department_id=case.department_id,
+            due_date=add_workdays(timezone.localdate(now), RECTIFY_DAYS),
+        )
+    CaseEvent.objects.create(case=case, kind=CaseEvent.Kind.RATED, status=case.status, actor=actor, at=now)
+    audit.record(actor=actor, event="applications:rating:create", target=case, data={"level": level})
+    return rating
+
+
+@transaction.atomic
+def rectification_reply(*, actor, rectification: Rectification, reply: str) -> Rectification:
+    rectification = (
+        Rectification.objects.select_for_update().select_related("rating__case").get(pk=rectification.pk)
+    )
+    if not (
+        has_role(actor, "admin", rectification.department_id)
+        or has_role(actor, "leader", rectification.department_id)
+    ):
+        raise PermissionDenied("admin or leader of the department required")
+    if rectification.state != Rectification.State.OPEN:
+        raise AlreadyHandled(_("This rectification was already answered."))
+    reply = (reply or "").strip()
+    if not reply or len(reply) > 4000:
+        raise InvalidInput(_("Write a reply."), {"reply": _("Write between 1 and 4000 characters.")})
+    rectification.state, rectification.reply = Rectification.State.REPLIED, reply
+    rectification.replied_at, rectification.replied_by = timezone.now(), actor
+    rectification.save(update_fields=["state", "reply", "replied_at", "replied_by"])
+    case = rectification.rating.case
+    audit.record(
+        actor=actor,
+        event="applications:rectification:reply",
+        target=case,
+        data={"rating": rectification.rating.level},
+    )
+    _notify(case, _("The department replied to your rating of %(number)s") % {"number": case.number}, reply)
+    return rectification
+
+
+# --- notices -----------------------------------------------------------------------------
+
+
+def _notify(case: Case, subject: str, body: str = "") -> Notice:
+    """An in-site notice now; the email goes out after commit through the task queue."""
+    notice = Notice.objects.create(user_id=case.applicant_id, case=case, subject=subject[:200], body=body)
+
+    def send():
+        from .tasks import send_notice_email
+
+        send_notice_email.enqueue(notice_id=notice.pk)
+
+    transaction.on_commit(send)
+    return notice
+
+
+@transaction.atomic
+def notices_mark_read(*, actor, ids: list[int] | None = None) -> int:
+    qs = Notice.objects.filter(user=actor, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=ids)
+    return qs.update(read_at=timezone.now())

@@ -1,0 +1,28 @@
+from django.urls import path
+
+from yiwang.applications import views
+
+app_name = "applications"
+urlpatterns = [
+    path("apply/<str:code>/", views.apply, name="apply"),
+    path("apply-bundle/<slug:code>/", views.apply_bundle, name="apply_bundle"),
+    path("bundle-cases/<int:pk>/", views.bundle_case, name="bundle_case"),
+    path("cases/", views.my_cases, name="my_cases"),
+    path("cases/<str:number>/", views.case_page, name="case"),
+    path("cases/<str:number>/edit/", views.edit, name="edit"),
+    path("cases/<str:number>/materials/", views.upload, name="upload"),
+    path("cases/<str:number>/materials/<int:pk>/remove/", views.remove_attachment, name="remove_attachment"),
+    path("cases/<str:number>/files/<int:pk>/", views.attachment_file, name="file"),
+    path("cases/<str:number>/supplement/", views.supplement, name="supplement"),
+    path("cases/<str:number>/withdraw/", views.withdraw, name="withdraw"),
+    path("cases/<str:number>/rate/", views.rate, name="rate"),
+    path("track/", views.track, name="track"),
+    path("notices/", views.notices, name="notices"),
+    path("workbench/", views.workbench, name="workbench"),
+    path("workbench/tasks/<int:pk>/", views.task_page, name="task"),
+    path("workbench/cases/<str:number>/", views.official_case, name="official_case"),
+    path("workbench/waits/", views.waits, name="waits"),
+    path("workbench/processes/", views.processes, name="processes"),
+    path("workbench/processes/<str:code>/", views.process_item, name="process_item"),
+    path("workbench/rectifications/", views.rectifications, name="rectifications"),
+]
