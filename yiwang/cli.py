@@ -5,13 +5,20 @@ yiwang migrate             create or upgrade the database
 yiwang demo [--scale large] load demo data (refuses in production)
 yiwang verify-log          recompute the audit log's Merkle tree and report the first bad entry
 yiwang audit-keygen        create the Ed25519 key that signs audit tree heads
+yiwang worker              run the background task worker (notice email, deadline flags)
+yiwang flag-deadlines      queue the deadline check (run daily, e.g. from cron); --now runs it here
 yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
 """
 
 import os
 import sys
 
-COMMAND_ALIASES = {"verify-log": "verify_log", "audit-keygen": "audit_keygen"}
+COMMAND_ALIASES = {
+    "verify-log": "verify_log",
+    "audit-keygen": "audit_keygen",
+    "worker": "db_worker",
+    "flag-deadlines": "flag_deadlines",
+}
 
 
 def _serve(args: list[str]) -> int:

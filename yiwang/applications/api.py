@@ -18,6 +18,7 @@ from pydantic import Field
 
 from yiwang.catalog.models import ServiceItem
 from yiwang.catalog.selectors import get_item
+from yiwang.core import context
 from yiwang.core.api import ApiError, field_error
 from yiwang.identity.permissions import acting_enterprise
 
@@ -463,7 +464,7 @@ def case_rating(request, number: str, payload: RatingIn):
     "/track", response=TrackOut, summary="Progress by case number and the last 4 of the identity number"
 )
 def track(request, number: str, id_last4: str):
-    case = selectors.track(number, id_last4)
+    case = services.track_lookup(number=number, id_last4=id_last4, client_ip=context.current().client_ip)
     if case is None:
         raise Http404("no match")
     return {

@@ -18,13 +18,16 @@ def can_read_case_as_official(user, case: Case) -> bool:
 
 
 def get_case_for_user(user, number: str, *, for_write: bool = False) -> Case:
-    """A case by number (or a draft by ``draft-<pk>``) the user may see; writes: applicant only."""
+    """A case by number the user may see; writes: applicant only. ``draft-<pk>`` names a case
+    by its draft id, for its applicant only (a submitted draft keeps answering to it, so a
+    double-clicked submit lands on the case rather than on "not found")."""
+    by_draft_name = str(number or "").startswith("draft-")
     case = _lookup(number)
     if case is None or not getattr(user, "is_authenticated", False):
         raise Http404("no such case")
     if case.applicant_id == user.pk:
         return case
-    if not for_write and not case.is_draft and can_read_case_as_official(user, case):
+    if not for_write and not by_draft_name and can_read_case_as_official(user, case):
         return case
     raise Http404("no such case")
 
@@ -34,7 +37,7 @@ def _lookup(number: str) -> Case | None:
     qs = Case.objects.select_related("item", "item__department", "department", "applicant", "enterprise")
     if number.startswith("draft-"):
         pk = number.removeprefix("draft-")
-        return qs.filter(pk=pk, number__isnull=True).first() if is_row_id(pk) else None
+        return qs.filter(pk=pk).first() if is_row_id(pk) else None
     if len(number) > 32:
         return None
     return qs.filter(number=number).first()

@@ -71,6 +71,10 @@ class AlreadyHandled(ApplicationError):  # noqa: N818 — named for what happene
     status = 409
 
 
+class Throttled(ApplicationError):  # noqa: N818 — named for what happened
+    status = 429
+
+
 class ProcessFailed(ApplicationError):  # noqa: N818 — named for what happened
     """The item's process model could not run on this case's data (nothing was saved)."""
 
@@ -350,6 +354,13 @@ def case_submit(*, actor, case: Case) -> Case:
             data={"status": case.status, "rules": [h["rule_id"] for h in case.rule_hits]},
         )
     _notify(case, _("Application %(number)s received") % {"number": case.number})
+    if case.rule_hits:  # 秒批: decided by rules inside this request
+        _notify(
+            case,
+            _("Application %(number)s: %(status)s")
+            % {"number": case.number, "status": case.get_status_display()},
+            "; ".join(h["description"] for h in case.rule_hits if h.get("description")),
+        )
     return case
 
 
@@ -718,6 +729,28 @@ def rectification_reply(*, actor, rectification: Rectification, reply: str) -> R
     )
     _notify(case, _("The department replied to your rating of %(number)s") % {"number": case.number}, reply)
     return rectification
+
+
+# --- the public progress query ----------------------------------------------------------
+
+
+def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case | None:
+    """The progress query without sign-in. Wrong guesses count like failed sign-ins, per case
+    number and per address, so the last four characters cannot be tried one by one."""
+    from yiwang.identity import services as identity_services
+
+    key = f"track:{str(number or '')[:32]}"
+    wait = identity_services.login_throttle_wait(username=key, client_ip=client_ip)
+    if wait:
+        raise Throttled(
+            _("Too many lookups that did not match. Try again in %(minutes)s minutes.") % {"minutes": wait}
+        )
+    from .selectors import track
+
+    case = track(number, id_last4)
+    if case is None:
+        identity_services.login_failure_record(username=key, client_ip=client_ip)
+    return case
 
 
 # --- notices -----------------------------------------------------------------------------

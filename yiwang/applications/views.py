@@ -14,10 +14,12 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from yiwang.catalog.models import LifeEvent, ServiceItem
 from yiwang.catalog.selectors import get_item
+from yiwang.core import context
 from yiwang.identity.permissions import (
     acting_enterprise,
     departments_for,
@@ -327,10 +329,19 @@ def track(request: HttpRequest) -> HttpResponse:
     form = TrackForm(request.GET or None)
     case = None
     not_found = False
+    status = 200
     if form.is_bound and form.is_valid():
-        case = selectors.track(form.cleaned_data["number"], form.cleaned_data["id_last4"])
-        not_found = case is None
-    status = 404 if not_found else 200
+        try:
+            case = services.track_lookup(
+                number=form.cleaned_data["number"],
+                id_last4=form.cleaned_data["id_last4"],
+                client_ip=context.current().client_ip,
+            )
+            not_found = case is None
+            status = 404 if not_found else 200
+        except services.Throttled as exc:
+            form.add_error(None, exc.message)
+            status = 429
     events = selectors.timeline(case) if case else []
     return render(
         request,
@@ -361,12 +372,12 @@ def notices(request: HttpRequest) -> HttpResponse:
 # --- officials ---------------------------------------------------------------------------
 
 QUEUE_LABELS = {
-    "accept": _("To accept and complete"),
-    "review": _("To review"),
-    "approve": _("To approve"),
-    "overdue": _("Overdue"),
-    "due_soon": _("Due soon"),
-    "mine": _("Claimed by me"),
+    "accept": gettext_lazy("To accept and complete"),
+    "review": gettext_lazy("To review"),
+    "approve": gettext_lazy("To approve"),
+    "overdue": gettext_lazy("Overdue"),
+    "due_soon": gettext_lazy("Due soon"),
+    "mine": gettext_lazy("Claimed by me"),
 }
 
 

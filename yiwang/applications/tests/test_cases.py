@@ -254,3 +254,16 @@ def test_only_the_applicant_edits_a_draft(item, citizen, other_citizen, official
     for outsider in (other_citizen, official_x):
         with pytest.raises(PermissionDenied):
             services.case_save(actor=outsider, case=case, data=VALID_DATA)
+
+
+def test_the_progress_query_needs_both_and_stops_guessing(submitted, citizen, settings):
+    last4 = citizen.person.id_number_masked[-4:]
+    wrong = "0000" if last4 != "0000" else "1111"
+    assert services.track_lookup(number=submitted.number, id_last4=last4, client_ip="10.0.0.1") == submitted
+    assert (
+        services.track_lookup(number="610100-20990101-000001", id_last4=last4, client_ip="10.0.0.1") is None
+    )
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        assert services.track_lookup(number=submitted.number, id_last4=wrong, client_ip="10.0.0.2") is None
+    with pytest.raises(services.Throttled):  # even the right answer waits now, from anywhere
+        services.track_lookup(number=submitted.number, id_last4=last4, client_ip="10.0.0.3")

@@ -1,0 +1,138 @@
+"""One case from search to approval in a real browser (Debian's Chromium driven by Playwright):
+a citizen finds the service, applies and submits; an official accepts, reviews, approves and
+completes it on the workbench; the citizen sees it completed and rates it. The applicant's form
+(with its error summary), the case page, the workbench and the task page are checked with
+axe-core (WCAG 2.0/2.1/2.2 A and AA).
+
+Browser, page and axe set-up come from the core browser tests; skipped without Chromium unless
+YIWANG_REQUIRE_BROWSER=1 (then their import fails loudly)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import translation
+from django.utils.translation import gettext
+
+from yiwang.applications.models import Case, Rating, Task
+from yiwang.conftest import PERSONA_PASSWORD
+from yiwang.core.tests import test_browser as core
+from yiwang.core.tests.test_browser import HAVE_CHROMIUM, axe_violations
+
+from .conftest import PDF
+
+browser, page = core.browser, core.page  # the core browser tests' fixtures: one Chromium per module
+
+pytestmark = [
+    pytest.mark.skipif(not HAVE_CHROMIUM, reason="Chromium is not installed"),
+    pytest.mark.django_db(transaction=True),
+]
+
+
+def zh(message) -> str:
+    """The text the zh-CN browser sees for an English msgid (or a lazy label)."""
+    with translation.override("zh-hans"):
+        return gettext(message) if isinstance(message, str) else str(message)
+
+
+def sign_in(tab, base: str, username: str) -> None:
+    """The real sign-in page, as a person would use it."""
+    tab.goto(base + "/login")
+    tab.locator("input[name=username]").fill(username)
+    tab.locator("input[name=password]").fill(PERSONA_PASSWORD)
+    tab.locator("main form button[type=submit]").click()
+    tab.wait_for_load_state()
+    assert "/login" not in tab.url, tab.locator("main").inner_text()
+
+
+def decide(tab, base: str, queue: str, number: str, decision: str) -> None:
+    """Open the case's task from a workbench queue and take ``decision`` on it."""
+    tab.goto(f"{base}/workbench/?queue={queue}")
+    tab.locator("main table a", has_text=number).click()
+    tab.locator(f"input[name=decision][value={decision}]").check()
+    tab.locator("form:has(input[name=op][value=act]) button[type=submit]").click()
+    tab.wait_for_url(f"{base}/workbench/")
+
+
+def test_a_case_goes_from_search_to_approval_through_the_pages(
+    live_server, browser, page, item, applicant_material, citizen, official_x
+):
+    base = live_server.url
+    problems: dict[str, list[str]] = {}
+
+    # The citizen signs in, finds the service and opens its guide.
+    sign_in(page, base, "citizen")
+    page.goto(base + "/services/")
+    page.locator("main input[name=q]").fill("食品经营许可")
+    page.locator("main form[role=search] > button[type=submit]").click()
+    page.locator("main .result-list a", has_text="食品经营许可").first.click()
+    page.wait_for_url(re.compile(r"/services/items/"))
+
+    # 在线申请 → start an application, pre-filled by the government.
+    page.locator(f'main a[href="/apply/{item.code}/"]').click()
+    page.wait_for_url(f"{base}/apply/{item.code}/")
+    page.locator("main form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/cases/draft-\d+/edit/$"))
+    main = page.locator("main")
+    masked = citizen.person.id_number_masked
+    assert "张三" in main.inner_text() and masked in main.inner_text()
+    assert "*" in masked and page.locator("input[name=id_number]").count() == 0
+
+    # Submitting the empty form shows the error summary, linked to the fields.
+    page.locator("button[name=submit]").click()
+    page.wait_for_load_state()
+    summary = page.locator(".error-summary")
+    assert summary.is_visible() and summary.locator('a[href="#f-phone"]').count() == 1
+    problems["apply form with errors"] = axe_violations(page)
+
+    # Fill in, save, upload the application letter, see the pre-review clear, submit.
+    page.locator("#f-phone").fill("13912345678")
+    page.locator("#f-address").fill("西安市新城区解放路1号")
+    page.locator("#f-purpose").fill("开办餐馆")
+    page.locator("button[name=save]").click()
+    page.wait_for_load_state()
+    page.locator("select[name=material]").select_option(str(applicant_material.pk))
+    page.locator("input[name=file]").set_input_files(
+        {"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert page.locator("p.ok").inner_text() == zh("Everything needed is here. You can submit.")
+    page.locator("button[name=submit]").click()
+    page.wait_for_url(re.compile(r"/cases/610100-\d{8}-\d{6}/(#.*)?$"))  # the #materials fragment stays
+    case = Case.objects.get(applicant=citizen)
+    assert case.status == Case.Status.SUBMITTED and case.number in page.locator("main").inner_text()
+    assert page.locator("main ol.timeline li").count() >= 1
+    problems["case page"] = axe_violations(page)
+
+    # An official signs in, opens the workbench and the task, claims it and accepts.
+    official = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"})
+    desk = official.new_page()
+    sign_in(desk, base, "official_x")
+    desk.goto(base + "/workbench/")
+    problems["workbench"] = axe_violations(desk)
+    desk.locator("main table a", has_text=case.number).click()
+    desk.wait_for_url(re.compile(r"/workbench/tasks/\d+/$"))
+    problems["task page"] = axe_violations(desk)
+    desk.locator("button[name=op][value=claim]").click()
+    desk.wait_for_load_state()
+    assert Task.objects.get(case=case, state=Task.State.OPEN).claimed_by == official_x
+    desk.locator("input[name=decision][value=accept]").check()
+    desk.locator("form:has(input[name=op][value=act]) button[type=submit]").click()
+    desk.wait_for_url(f"{base}/workbench/")
+    decide(desk, base, "review", case.number, "pass")
+    decide(desk, base, "approve", case.number, "approve")
+    decide(desk, base, "accept", case.number, "complete")
+    official.close()
+
+    # The citizen sees the case completed and rates it.
+    page.goto(f"{base}/cases/{case.number}/")
+    assert zh(Case.Status.COMPLETED.label) in page.locator("main dl").inner_text()
+    page.locator("input[name=level][value='5']").check()
+    page.locator(f"form[action='/cases/{case.number}/rate/'] button[type=submit]").click()
+    page.wait_for_load_state()
+    assert Rating.objects.get(case=case).level == 5
+    assert page.locator("input[name=level]").count() == 0
+
+    assert {where: found for where, found in problems.items() if found} == {}
