@@ -11,19 +11,18 @@ import re
 
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import File, Form, Header, Router, Schema
+from ninja import File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import django_auth
 from pydantic import Field
 
 from yiwang.catalog.models import ServiceItem
-from yiwang.catalog.selectors import get_item
 from yiwang.core import context
 from yiwang.core.api import ApiError, field_error
 from yiwang.identity.permissions import acting_enterprise
 
 from . import selectors, services
-from .models import Case, Task
+from .models import Case, Rating, Task
 from .permissions import can_read_case_as_official, get_case_for_user, get_task_for_user
 
 router = Router(tags=["applications"])
@@ -197,18 +196,23 @@ def case_id(case: Case) -> str:
 
 
 def _published_item(code: str) -> ServiceItem:
-    try:
-        return get_item(code)
-    except Http404:
-        raise field_error("item", _("There is no service item with this code."), status=404) from None
+    item = (
+        ServiceItem.objects.select_related("region", "department", "form_definition")
+        .filter(code=str(code)[:64], status=ServiceItem.Status.PUBLISHED)
+        .first()
+    )
+    if item is None:
+        raise field_error("item", _("There is no service item with this code."), status=404)
+    return item
 
 
-def case_out(case: Case, *, official: bool = False) -> dict:
-    attachments = case.attachments.select_related("blob").order_by("pk")
+def case_out(case: Case, *, official: bool = False, fresh: bool = False) -> dict:
+    """The case as the API shows it; ``fresh``: created in this request (no files, no rating)."""
+    attachments = [] if fresh else case.attachments.select_related("blob").order_by("pk")
     open_tasks = case.tasks.filter(state=Task.State.OPEN)
     if not official:
         open_tasks = open_tasks.filter(role="applicant")
-    rating = getattr(case, "rating", None) if hasattr(case, "rating") else None
+    rating = None if fresh else Rating.objects.filter(case=case).first()
     return {
         "id": case_id(case),
         "number": case.number,
@@ -280,7 +284,13 @@ def _draft(request, draft_id: str) -> Case:
 # --- forms and drafts --------------------------------------------------------------------
 
 
-@router.get("/items/{code}/form", response=FormOut, auth=django_auth, summary="An item's application form")
+@router.get(
+    "/items/{code}/form",
+    response=FormOut,
+    by_alias=True,
+    auth=django_auth,
+    summary="An item's application form",
+)
 def item_form(request, code: str):
     from . import schemaforms
 
@@ -309,7 +319,7 @@ def item_form(request, code: str):
 def draft_create(request, payload: DraftIn):
     item = _published_item(payload.item)
     case = services.case_start(actor=request.user, item=item, enterprise=acting_enterprise(request))
-    return 201, case_out(case)
+    return Status(201, case_out(case))
 
 
 @router.get("/drafts/{draft_id}", response=CaseOut, auth=django_auth, summary="A draft or case of yours")
@@ -334,14 +344,17 @@ def draft_upload(request, draft_id: str, material: Form[int], file: File[Uploade
         actor=request.user, case=_draft(request, draft_id), material_id=material, upload=file
     )
     blob = attachment.blob
-    return 201, {
-        "id": attachment.pk,
-        "material": attachment.material_id,
-        "filename": attachment.filename,
-        "size": blob.size,
-        "kind": blob.kind,
-        "sha256": blob.sha256,
-    }
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "material": attachment.material_id,
+            "filename": attachment.filename,
+            "size": blob.size,
+            "kind": blob.kind,
+            "sha256": blob.sha256,
+        },
+    )
 
 
 @router.get(
@@ -361,7 +374,7 @@ def draft_submit(request, draft_id: str):
 @router.delete("/drafts/{draft_id}", response={204: None}, auth=django_auth, summary="Delete a draft")
 def draft_delete(request, draft_id: str):
     services.case_discard(actor=request.user, case=_draft(request, draft_id))
-    return 204, None
+    return Status(204, None)
 
 
 # --- cases -------------------------------------------------------------------------------
@@ -386,7 +399,7 @@ def case_create(request, payload: SubmitIn, idempotency_key: str = Header(..., a
         idempotency_key=idempotency_key,
         enterprise=acting_enterprise(request),
     )
-    return (201 if created else 200), case_out(case)
+    return Status(201 if created else 200, case_out(case, fresh=created))
 
 
 @router.get("/cases", response=list[CaseSummaryOut], auth=django_auth, summary="Your applications")
@@ -457,7 +470,7 @@ def case_supplement(request, number: str, payload: SupplementIn):
 def case_rating(request, number: str, payload: RatingIn):
     case = get_case_for_user(request.user, number, for_write=True)
     services.case_rate(actor=request.user, case=case, level=payload.level, comment=payload.comment)
-    return 201, case_out(Case.objects.get(pk=case.pk))
+    return Status(201, case_out(Case.objects.get(pk=case.pk)))
 
 
 @router.get(
@@ -488,13 +501,12 @@ def task_queue(request, queue: str = "accept", page: int = 1):
         raise field_error("queue", _("Choose one of: %(queues)s.") % {"queues": ", ".join(selectors.QUEUES)})
     if page < 1 or page > 10_000:
         raise field_error("page", _("Enter a page number from 1."))
-    qs = selectors.queue(request.user, queue)
-    start = (page - 1) * selectors.PAGE_SIZE
+    result = selectors.queue_page(request.user, queue, page)
     return {
         "queue": queue,
-        "count": qs.count(),
-        "page": page,
-        "tasks": [_task_out(t) for t in qs[start : start + selectors.PAGE_SIZE]],
+        "count": result.paginator.count,
+        "page": result.number,
+        "tasks": [_task_out(t) for t in result.object_list],
     }
 
 

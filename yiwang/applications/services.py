@@ -15,8 +15,7 @@ from dataclasses import asdict
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -92,8 +91,12 @@ class ProcessFailed(ApplicationError):  # noqa: N818 — named for what happened
 
 
 def form_schema(item: ServiceItem) -> dict:
-    definition = FormDefinition.objects.filter(item=item).only("schema").first()
-    return definition.schema if definition else schemaforms.DEFAULT_SCHEMA
+    """The item's form, or the default one. Free when the item was loaded with
+    ``select_related("form_definition")`` (as ``_lock`` does)."""
+    try:
+        return item.form_definition.schema
+    except FormDefinition.DoesNotExist:
+        return schemaforms.DEFAULT_SCHEMA
 
 
 @transaction.atomic
@@ -167,27 +170,44 @@ def _ensure_online(item: ServiceItem) -> None:
 
 
 @transaction.atomic
-def case_start(*, actor, item: ServiceItem, enterprise=None, bundle_case: BundleCase | None = None) -> Case:
-    """A new draft, pre-filled with what the government already holds (once-only)."""
+def case_start(
+    *,
+    actor,
+    item: ServiceItem,
+    enterprise=None,
+    bundle_case: BundleCase | None = None,
+    data: Mapping | None = None,
+    idempotency_key: str = "",
+    request_digest: str = "",
+) -> Case:
+    """A new draft, pre-filled with what the government already holds (once-only); ``data``
+    (the applicant's values) never overrides a field bound to government data."""
     _ensure_online(item)
     schema = form_schema(item)
     sources = schemaforms.gov_sources(user=actor, enterprise=enterprise)
-    data = schemaforms.prefill(schema, sources)
-    case = Case.objects.create(
+    provided = schemaforms.prefill(schema, sources)
+    locked = set(provided) | schemaforms.bound_fields(schema)
+    values = {k: v for k, v in dict(data or {}).items() if k not in locked} | provided
+    return Case.objects.create(
         item=item,
         department_id=item.department_id,
         applicant=actor,
         enterprise=enterprise,
         bundle_case=bundle_case,
         process=Process.objects.filter(item=item, is_active=True).first(),
-        data=data,
-        provided=sorted(data),
+        data=values,
+        provided=sorted(provided),
+        idempotency_key=idempotency_key,
+        request_digest=request_digest,
     )
-    return case
 
 
 def _lock(case: Case) -> Case:
-    return Case.objects.select_for_update().select_related("item", "item__region").get(pk=case.pk)
+    return (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("item", "item__region", "item__form_definition", "department")
+        .get(pk=case.pk)
+    )
 
 
 @transaction.atomic
@@ -300,13 +320,28 @@ def prereview(case: Case) -> dict[str, str]:
     return errors
 
 
+_NEXT_SEQUENCE_SQL = (
+    f"UPDATE {CaseSequence._meta.db_table} SET last = last + 1 "  # noqa: S608 — our own table name
+    "WHERE region_code = %s AND day = %s RETURNING last"
+)
+
+
 def _next_number(region_code: str, day) -> str:
-    sequence, _created = CaseSequence.objects.select_for_update().get_or_create(
-        region_code=region_code, day=day
-    )
-    CaseSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    sequence.refresh_from_db(fields=["last"])
-    return f"{region_code}-{day:%Y%m%d}-{sequence.last:06d}"
+    """The next number of the region and day: one locked increment (the row is created on the
+    day's first case; a concurrent creator makes us retry the increment)."""
+    for _attempt in range(3):
+        with connection.cursor() as cursor:
+            cursor.execute(_NEXT_SEQUENCE_SQL, [region_code, day])
+            row = cursor.fetchone()
+        if row is not None:
+            return f"{region_code}-{day:%Y%m%d}-{row[0]:06d}"
+        try:
+            with transaction.atomic():
+                CaseSequence.objects.create(region_code=region_code, day=day, last=1)
+            return f"{region_code}-{day:%Y%m%d}-{1:06d}"
+        except IntegrityError:
+            continue
+    raise RuntimeError("could not number the case")
 
 
 @transaction.atomic
@@ -338,8 +373,8 @@ def case_submit(*, actor, case: Case) -> Case:
         run = engine.Run.start(_spec_for(case), _workflow_data(case))
     except engine.ProcessError as exc:
         raise ProcessFailed(exc) from exc
-    _apply_run(case, run, now=now, actor=None)
-    case.save()
+    _apply_run(case, run, now=now, actor=None, fresh=True)
+    case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at"])
     audit.record(
         actor=actor,
         event="applications:case:submit",
@@ -386,11 +421,14 @@ def case_submit_once(
         return _replay(existing, digest), False
     try:
         with transaction.atomic():
-            case = case_start(actor=actor, item=item, enterprise=enterprise)
-            case.data = _merge(case, data)
-            case.idempotency_key = idempotency_key
-            case.request_digest = digest
-            case.save(update_fields=["data", "idempotency_key", "request_digest"])
+            case = case_start(
+                actor=actor,
+                item=item,
+                enterprise=enterprise,
+                data=data,
+                idempotency_key=idempotency_key,
+                request_digest=digest,
+            )
             return case_submit(actor=actor, case=case), True
     except IntegrityError:
         existing = Case.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
@@ -408,7 +446,11 @@ def _replay(case: Case, digest: str) -> Case:
 # --- the workflow ------------------------------------------------------------------------
 
 
-def _apply_run(case: Case, run: engine.Run, *, now, actor) -> None:
+# What a workflow step may change on a case (saved with update_fields).
+RUN_FIELDS = ["status", "workflow", "rule_hits", "ended_at", "paused_on", "due_date", "updated_at"]
+
+
+def _apply_run(case: Case, run: engine.Run, *, now, actor, fresh: bool = False) -> None:
     """Bring the case, its clock and its task rows in line with the workflow after a step."""
     today = timezone.localdate(now)
     new_status = run.status
@@ -418,7 +460,7 @@ def _apply_run(case: Case, run: engine.Run, *, now, actor) -> None:
         stopped = workdays_between(case.paused_on, today)
         case.due_date = add_workdays(case.due_date, stopped) if case.due_date else None
         case.paused_on = None
-    open_rows = {t.spiff_id: t for t in case.tasks.filter(state=Task.State.OPEN)} if case.pk else {}
+    open_rows = {} if fresh else {t.spiff_id: t for t in case.tasks.filter(state=Task.State.OPEN)}
     open_now = {t.id: t for t in run.open_tasks()}
     for spiff_id, row in open_rows.items():
         if spiff_id not in open_now:
@@ -550,7 +592,7 @@ def task_complete(
     task.save(update_fields=["state", "closed_at", "closed_by", "decision", "comment"])
     before = case.status
     _apply_run(case, run, now=now, actor=actor)
-    case.save()
+    case.save(update_fields=[*RUN_FIELDS, "data"])
     CaseEvent.objects.create(
         case=case,
         kind=CaseEvent.Kind.DECIDED,

@@ -387,8 +387,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     which = request.GET.get("queue") or _default_queue(request.user)
     if which not in selectors.QUEUES:
         raise Http404("no such queue")
-    qs = selectors.queue(request.user, which)
-    page = Paginator(qs, selectors.PAGE_SIZE).get_page(request.GET.get("page"))
+    page = selectors.queue_page(request.user, which, request.GET.get("page"))
     for task in page.object_list:
         task.ref = case_ref(task.case)
     tabs = [(q, QUEUE_LABELS[q]) for q in selectors.QUEUES]

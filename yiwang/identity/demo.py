@@ -64,6 +64,7 @@ OFFICIALS = [
     ("inspector", "吴检查", "610100-SCJG", [Role.INSPECTOR], False),
     ("auditor", "郑审计", "610000-SJJ", [Role.AUDITOR], False),
     ("deptadmin", "冯管理", "610100-SCJG", [Role.ADMIN], True),
+    ("leader", "陈局长", "610100-SCJG", [Role.LEADER], False),
 ]
 
 DEMO_ENTERPRISE = ("西安演示餐饮管理有限公司", "610100", 20260001)

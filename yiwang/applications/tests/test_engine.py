@@ -5,6 +5,7 @@ import json
 import uuid
 
 import pytest
+from django.utils import translation
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
@@ -21,6 +22,13 @@ from yiwang.applications.engine import (
 )
 
 PROCESSES = engine.PROCESSES_DIR
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are asserted in English; the site's default language is zh-Hans."""
+    with translation.override("en"):
+        yield
 
 
 def restart(run: Run) -> Run:

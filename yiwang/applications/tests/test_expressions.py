@@ -1,9 +1,17 @@
 """The restricted evaluator: what is allowed evaluates, everything else is refused before running."""
 
 import pytest
+from django.utils import translation
 
 from yiwang.applications import expressions
 from yiwang.applications.expressions import UnsafeExpression, check, evaluate
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The messages are asserted in English; the site's default language is zh-Hans."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,13 @@ KITCHEN = {
 
 
 @pytest.fixture(autouse=True)
+def _english():
+    """The messages are asserted in English; the site's default language is zh-Hans."""
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture(autouse=True)
 def english():
     with translation.override("en"):
         yield

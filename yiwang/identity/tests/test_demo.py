@@ -48,6 +48,7 @@ def test_demo_accounts_have_the_published_password_and_their_roles():
         "inspector",
         "auditor",
         "deptadmin",
+        "leader",
         "admin",
     }
     users = {u.username: u for u in User.objects.filter(username__in=expected)}
@@ -58,6 +59,7 @@ def test_demo_accounts_have_the_published_password_and_their_roles():
     scjg = Department.objects.get(code="610100-SCJG")
     assert has_role(users["clerk"], Role.CLERK, scjg)
     assert has_role(users["deptadmin"], Role.ADMIN, scjg) and users["deptadmin"].is_staff
+    assert has_role(users["leader"], Role.LEADER, scjg) and not has_role(users["leader"], Role.CLERK)
     assert has_role(users["auditor"], Role.AUDITOR, Department.objects.get(code="610000-SJJ"))
     assert users["admin"].is_superuser
     assert users["citizen"].person.name == "张三" and users["citizen2"].person.name == "李四"

@@ -23,6 +23,7 @@ class Command(BaseCommand):
                 "Demo data is for development only: set YIWANG_DEV=1 on a non-production database."
             )
         # The demo spans every app; it is the one place allowed to call them all.
+        from yiwang.applications import demo as applications_demo
         from yiwang.audit import demo as audit_demo
         from yiwang.catalog import demo as catalog_demo
         from yiwang.identity import demo as identity_demo
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         started = time.monotonic()
         identity_demo.build(stdout=self.stdout)
         catalog_demo.build(stdout=self.stdout)
+        applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
         if scale == "large":
             catalog_demo.build_large(stdout=self.stdout)
             identity_demo.build_large(stdout=self.stdout)

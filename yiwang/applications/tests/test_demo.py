@@ -1,0 +1,54 @@
+"""The applications demo: every status, the three kinds of process, a bundle, live queues, once.
+
+One test builds the demo once (on the market-regulation slice of the demo catalog) and checks it
+all, to keep the suite fast."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from yiwang.applications import demo, selectors
+from yiwang.applications.models import BundleCase, Case, CaseEvent, Rating, Rectification, Task
+from yiwang.catalog import demo as catalog_demo
+from yiwang.catalog import search
+from yiwang.identity import demo as identity_demo
+from yiwang.identity.models import User
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_builds_every_status_process_and_bundle_once():
+    identity_demo.build()
+    search.clear_caches()
+    catalog_demo.build(cities=1, kinds=["SCJG"], counties=False)
+    counts = demo.build(cases=40)
+    assert counts["cases"] == Case.objects.count()
+
+    assert set(Case.objects.values_list("status", flat=True)) == set(Case.Status.values)
+    supplement = Case.objects.filter(process__bpmn__contains='id="yiwang_supplement"')
+    waiting = supplement.filter(status=Case.Status.SUPPLEMENT, tasks__role="applicant", tasks__state="open")
+    assert waiting.exists()
+    instant = Case.objects.filter(process__dmn__contains='id="instant_check"')
+    assert instant.filter(status=Case.Status.COMPLETED, tasks=None).exists()  # 秒批: no one touched it
+    assert instant.filter(status=Case.Status.IN_REVIEW, tasks__role="reviewer").exists()  # referred
+    assert CaseEvent.objects.filter(kind=CaseEvent.Kind.INSTANT).exists()
+
+    bundle_case = BundleCase.objects.get()
+    assert bundle_case.cases.count() >= 2
+    assert len(set(bundle_case.cases.values_list("status", flat=True))) >= 2
+
+    assert Rating.objects.filter(level__lte=2).exists()
+    assert Rectification.objects.filter(state=Rectification.State.REPLIED).count() == 1
+
+    clerk = User.objects.get(username="clerk")
+    accept = list(selectors.queue(clerk, "accept"))
+    assert accept
+    assert len({t.opened_at.date() for t in accept}) > 1  # waits of different lengths
+    assert Task.objects.filter(state=Task.State.OPEN, flag=Task.Flag.OVERDUE).exists()
+    first = Case.objects.exclude(submitted_at=None).order_by("submitted_at").first()
+    assert first.number.split("-")[1] == f"{timezone.localdate(first.submitted_at):%Y%m%d}"
+    assert first.submitted_at < timezone.now() - dt.timedelta(days=2)
+
+    assert demo.build()["cases"] == 0  # idempotent
+    assert Case.objects.count() == counts["cases"]
