@@ -7,10 +7,12 @@ from django.utils.translation import gettext as _
 from yiwang.core import context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# A JSON NUL escape (\u0000) that is not itself an escaped backslash followed by "u0000".
+_JSON_NUL = re.compile(rb"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
 
 
 class RejectNulMiddleware:
-    """Refuses requests whose path or query carries a NUL character with 400.
+    """Refuses requests whose path, query or JSON body carries a NUL character with 400.
 
     No legitimate input contains one, PostgreSQL text cannot store one, and catching it here
     spares every view and selector from checking (forms already refuse NUL in POST data)."""
@@ -20,7 +22,7 @@ class RejectNulMiddleware:
 
     def __call__(self, request):
         query = [text for key, values in request.GET.lists() for text in (key, *values)]
-        if "\x00" in request.path or any("\x00" in text for text in query):
+        if "\x00" in request.path or any("\x00" in text for text in query) or _json_nul(request):
             message = _("The request contains a NUL character, which is never valid. Remove it.")
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message, "errors": []}, status=400)
@@ -46,6 +48,13 @@ class RequestContextMiddleware:
             context.reset(token)
         response["X-Request-ID"] = request_id
         return response
+
+
+def _json_nul(request) -> bool:
+    if request.content_type != "application/json" or request.method in {"GET", "HEAD", "OPTIONS"}:
+        return False
+    body = request.body  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
+    return b"\x00" in body or _JSON_NUL.search(body) is not None
 
 
 def client_ip(request) -> str:
