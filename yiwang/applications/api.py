@@ -23,7 +23,7 @@ from yiwang.identity.permissions import acting_enterprise
 
 from . import selectors, services
 from .models import Case, Rating, Task
-from .permissions import can_read_case_as_official, get_case_for_user, get_task_for_user
+from .permissions import can_handle_case, get_case_for_user, get_task_for_user
 
 router = Router(tags=["applications"])
 
@@ -206,9 +206,10 @@ def _published_item(code: str) -> ServiceItem:
     return item
 
 
-def case_out(case: Case, *, official: bool = False, fresh: bool = False) -> dict:
-    """The case as the API shows it; ``fresh``: created in this request (no files, no rating)."""
-    attachments = [] if fresh else case.attachments.select_related("blob").order_by("pk")
+def case_out(case: Case, *, official: bool = False, fresh: bool = False, redact: bool = False) -> dict:
+    """The case as the API shows it; ``fresh``: created in this request (no files, no rating);
+    ``redact``: without the applicant's form data and files."""
+    attachments = [] if fresh or redact else case.attachments.select_related("blob").order_by("pk")
     open_tasks = case.tasks.filter(state=Task.State.OPEN)
     if not official:
         open_tasks = open_tasks.filter(role="applicant")
@@ -221,7 +222,7 @@ def case_out(case: Case, *, official: bool = False, fresh: bool = False) -> dict
         "department": case.department.name,
         "status": case.status,
         "status_label": case.get_status_display(),
-        "data": case.data,
+        "data": {} if redact else case.data,
         "provided": case.provided,
         "submitted_at": case.submitted_at,
         "due_date": case.due_date,
@@ -426,8 +427,11 @@ def case_list(request, page: int = 1):
 @router.get("/cases/{number}", response=CaseOut, auth=django_auth, summary="A case: status and timeline")
 def case_detail(request, number: str):
     case = get_case_for_user(request.user, number)
-    official = case.applicant_id != request.user.pk and can_read_case_as_official(request.user, case)
-    return case_out(case, official=official)
+    if case.applicant_id == request.user.pk:
+        return case_out(case)
+    # Officials: those who process cases see the data and files; leaders, administrators and
+    # auditors see status, timeline and tasks only.
+    return case_out(case, official=True, redact=not can_handle_case(request.user, case))
 
 
 @router.post("/cases/{number}/withdraw", response=CaseOut, auth=django_auth, summary="Withdraw a case")

@@ -117,8 +117,54 @@ def _compile(expr: str) -> CodeType:
             _("Expression %(expr)s is not a valid expression: %(error)s")
             % {"expr": repr(expr), "error": getattr(exc, "msg", str(exc))}
         ) from None
-    _check_node(tree, expr)
-    return compile(tree, "<expression>", "eval")
+    try:
+        _check_node(tree, expr)
+        tree = ast.fix_missing_locations(_GuardArithmetic().visit(tree))
+        return compile(tree, "<expression>", "eval")
+    except RecursionError:
+        raise UnsafeExpression(
+            _("Expression %(expr)s is not a valid expression: %(error)s")
+            % {"expr": repr(expr[:100]), "error": _("it is nested too deeply")}
+        ) from None
+
+
+_MAX_FACTOR = 10**15
+
+
+def _numbers(a: Any, b: Any) -> bool:
+    return all(isinstance(v, int | float) and abs(v) < _MAX_FACTOR for v in (a, b))
+
+
+def _guarded_mul(a: Any, b: Any) -> Any:
+    """``a * b`` for numbers only: on text or lists ``*`` repeats, and a model could ask for
+    gigabytes ("x" * 4000000000) when a citizen submits."""
+    if not _numbers(a, b):
+        raise UnsafeExpression(_("Only numbers can be multiplied in process models."))
+    return a * b
+
+
+def _guarded_mod(a: Any, b: Any) -> Any:
+    """``a % b`` for numbers only (on text ``%`` formats, e.g. "%0999999999d" % 1)."""
+    if not _numbers(a, b):
+        raise UnsafeExpression(_("The remainder operator (%%) works on numbers only in process models.") % {})
+    return a % b
+
+
+_GUARDS = {"__yw_mul": _guarded_mul, "__yw_mod": _guarded_mod}
+
+
+class _GuardArithmetic(ast.NodeTransformer):
+    """Route ``*`` and ``%`` through the number-only guards above. Runs after the whitelist
+    check, so the calls it adds are ours (names starting with _ are refused in user input)."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:  # noqa: N802 — NodeTransformer's naming
+        self.generic_visit(node)
+        guard = {ast.Mult: "__yw_mul", ast.Mod: "__yw_mod"}.get(type(node.op))
+        if guard is None:
+            return node
+        return ast.copy_location(
+            ast.Call(func=ast.Name(id=guard, ctx=ast.Load()), args=[node.left, node.right], keywords=[]), node
+        )
 
 
 def check(expr: str) -> None:
@@ -133,6 +179,7 @@ def evaluate(expr: str, names: dict[str, Any]) -> Any:
     check(expr)
     code = _compile(expr)
     scope = {key: value for key, value in names.items() if not key.startswith("_")}
+    scope.update(_GUARDS)
     scope["__builtins__"] = {}
     return eval(code, scope)  # noqa: S307 - the code object passed the whitelist above
 

@@ -14,7 +14,14 @@ QUEUE_ROLES = ("clerk", "reviewer", "approver")
 
 
 def can_read_case_as_official(user, case: Case) -> bool:
+    """Status, timeline and waits: any of CASE_READER_ROLES over the case's department."""
     return any(has_role(user, role, case.department_id) for role in CASE_READER_ROLES)
+
+
+def can_handle_case(user, case: Case) -> bool:
+    """The form's personal data and the uploaded files: only the roles that process cases
+    (leaders, administrators and auditors see status and times, not the applicant's data)."""
+    return any(has_role(user, role, case.department_id) for role in QUEUE_ROLES)
 
 
 def get_case_for_user(user, number: str, *, for_write: bool = False) -> Case:

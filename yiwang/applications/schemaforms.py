@@ -47,7 +47,7 @@ PROPERTY_KEYS = {
     "x-source",
     "x-widget",
 }
-STRING_ONLY = ("format", "minLength", "maxLength", "pattern", "x-widget", "x-source")
+STRING_ONLY = ("format", "minLength", "maxLength", "pattern", "x-widget")
 NUMBER_ONLY = ("minimum", "maximum")
 NON_FORM = "__all__"  # the errors key for problems with the data as a whole
 
@@ -55,11 +55,14 @@ SOURCES: dict[str, str] = {
     "person.name": gettext_lazy("Name (real-name identity)"),
     "person.id_number_masked": gettext_lazy("Identity number, masked (real-name identity)"),
     "person.phone": gettext_lazy("Mobile phone (real-name identity)"),
+    "person.age": gettext_lazy("Age in whole years, from the identity number's date of birth"),
     "enterprise.name": gettext_lazy("Enterprise name (registration)"),
     "enterprise.credit_code": gettext_lazy("Unified social credit code (registration)"),
     "enterprise.legal_representative": gettext_lazy("Legal representative (registration)"),
     "enterprise.address": gettext_lazy("Registered address (registration)"),
 }
+
+SOURCE_TYPES = {"person.age": "integer"}  # the others are text
 
 DEFAULT_SCHEMA: dict = {
     "type": "object",
@@ -221,6 +224,11 @@ def _property_problems(name: Any, prop: Any) -> list[str]:
             _('Field “%(name)s”: "x-source" must be one of %(sources)s.')
             % {**ctx, "sources": ", ".join(SOURCES)}
         )
+    elif "x-source" in prop and prop.get("type") != SOURCE_TYPES.get(prop["x-source"], "string"):
+        problems.append(
+            _('Field “%(name)s”: "x-source" %(source)s gives a value of type %(type)s.')
+            % {**ctx, "source": prop["x-source"], "type": SOURCE_TYPES.get(prop["x-source"], "string")}
+        )
     if "x-widget" in prop and prop["x-widget"] != "textarea":
         problems.append(_('Field “%(name)s”: "x-widget" can only be "textarea".') % ctx)
     if "default" in prop and not problems:
@@ -321,10 +329,31 @@ def gov_sources(*, user, enterprise=None) -> dict[str, str]:
         return {}
     for attr in ("name", "id_number_masked", "phone"):
         values[f"person.{attr}"] = getattr(person, attr, "")
+    values["person.age"] = _age(person)
     if enterprise is not None and enterprises_of(person).filter(pk=enterprise.pk).exists():
         for attr in ("name", "credit_code", "legal_representative", "address"):
             values[f"enterprise.{attr}"] = getattr(enterprise, attr, "")
-    return {key: str(value) for key, value in values.items() if value}
+    return {
+        key: value if key in SOURCE_TYPES else str(value)
+        for key, value in values.items()
+        if value or (key in SOURCE_TYPES and value is not None)
+    }
+
+
+def _age(person) -> int | None:
+    """Whole years since the birth date in the identity number. The number is the applicant's
+    own and is decrypted only to compute this; it is neither shown nor stored."""
+    from django.utils import timezone
+
+    from yiwang.identity.pii import id_number_of
+    from yiwang.lib.idnumbers import birth_date_of
+
+    try:
+        born = birth_date_of(id_number_of(person))
+    except (ValueError, TypeError):
+        return None
+    today = timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def bound_fields(schema: dict) -> set[str]:

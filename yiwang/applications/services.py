@@ -23,7 +23,7 @@ from yiwang.audit import services as audit
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
 from yiwang.identity.permissions import has_role
 from yiwang.lib import filetypes
-from yiwang.lib.workdays import add_workdays, workdays_between
+from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
 from . import engine, schemaforms
 from .models import (
@@ -41,6 +41,7 @@ from .models import (
     Task,
 )
 
+MAX_ATTACHMENTS = 50
 DEFAULT_LIMIT_DAYS = 20  # statutory default for licensing (行政许可法 art. 42) when an item names none
 RECTIFY_DAYS = 5
 OFFICIAL_ROLES = ("clerk", "reviewer", "approver")
@@ -261,6 +262,11 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
     _ensure_applicant(actor, case)
     if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
         raise WrongState(_("Materials can no longer be changed for this application."))
+    if case.attachments.count() >= MAX_ATTACHMENTS:
+        raise InvalidInput(
+            _("This application has too many files."),
+            {"file": _("Remove a file first: at most %(n)s files per application.") % {"n": MAX_ATTACHMENTS}},
+        )
     material = Material.objects.filter(pk=material_id, item_id=case.item_id).first()
     if material is None or material.source == Material.Source.GOVERNMENT:
         raise InvalidInput(
@@ -290,11 +296,22 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
         if not default_storage.exists(blob.storage_name):
             upload.seek(0)
             default_storage.save(blob.storage_name, upload)
-        blob.save()
+        try:
+            with transaction.atomic():  # the same file uploaded at the same moment elsewhere
+                blob.save(force_insert=True)
+        except IntegrityError:
+            blob = Blob.objects.get(sha256=sha)
     filename = (getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:200]
-    attachment, _created = Attachment.objects.get_or_create(
+    attachment, created = Attachment.objects.get_or_create(
         case=case, material=material, blob=blob, defaults={"filename": filename}
     )
+    if created and case.submitted_at is not None:  # added during 补正: part of the record
+        audit.record(
+            actor=actor,
+            event="applications:attachment:add",
+            target=case,
+            data={"material": material.pk, "sha256": sha},
+        )
     return attachment
 
 
@@ -302,8 +319,9 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
 def attachment_remove(*, actor, attachment: Attachment) -> None:
     case = _lock(attachment.case)
     _ensure_applicant(actor, case)
-    if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
-        raise WrongState(_("Materials can no longer be changed for this application."))
+    if case.status != Case.Status.DRAFT:
+        # What the department reviewed stays on record; a supplement adds files, never removes.
+        raise WrongState(_("Files of a submitted application cannot be removed; upload a corrected one."))
     attachment.delete()
 
 
@@ -364,7 +382,7 @@ def case_submit(*, actor, case: Case) -> Case:
     case.number = _next_number(item.region.code, today)
     case.submitted_at = now
     limit = item.promised_limit_days or item.statutory_limit_days or DEFAULT_LIMIT_DAYS
-    case.due_date = add_workdays(today, min(limit, 3650))
+    case.due_date = add_workdays(today, min(limit, MAX_WORKDAYS))
     case.status = Case.Status.SUBMITTED
     CaseEvent.objects.create(
         case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, actor=actor, at=now
@@ -514,6 +532,9 @@ def _ensure_may_act(actor, task: Task) -> None:
         _ensure_applicant(actor, task.case)
     elif not has_role(actor, task.role, task.department_id):
         raise PermissionDenied("role required")
+    elif task.case.applicant_id == actor.pk:
+        # 回避: an official never handles their own application.
+        raise PermissionDenied("officials may not handle their own application")
 
 
 @transaction.atomic
@@ -665,7 +686,12 @@ def case_discard(*, actor, case: Case) -> None:
 def bundle_start(*, actor, bundle: LifeEvent, enterprise=None) -> BundleCase:
     """Start a bundle: one draft per item that can be applied for online."""
     items = [e.item for e in bundle.entries.select_related("item").order_by("order", "pk")]
-    online = [i for i in items if i.online_depth >= ServiceItem.OnlineDepth.ONLINE_ACCEPTANCE]
+    online = [
+        i
+        for i in items
+        if i.status == ServiceItem.Status.PUBLISHED
+        and i.online_depth >= ServiceItem.OnlineDepth.ONLINE_ACCEPTANCE
+    ]
     if not online:
         raise WrongState(_("None of this bundle's services can be applied for online."))
     bundle_case = BundleCase.objects.create(bundle=bundle, applicant=actor, enterprise=enterprise)
@@ -781,8 +807,10 @@ def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case |
     number and per address, so the last four characters cannot be tried one by one."""
     from yiwang.identity import services as identity_services
 
-    key = f"track:{str(number or '')[:32]}"
-    wait = identity_services.login_throttle_wait(username=key, client_ip=client_ip)
+    # Own counters (per case number and per address), apart from sign-in failures, so a
+    # mistyped lookup at a service-hall kiosk never locks its users out of signing in.
+    keys = [f"track:{str(number or '')[:32]}", f"track@{client_ip or '-'}"]
+    wait = max(identity_services.login_throttle_wait(username=k, client_ip=None) for k in keys)
     if wait:
         raise Throttled(
             _("Too many lookups that did not match. Try again in %(minutes)s minutes.") % {"minutes": wait}
@@ -791,7 +819,8 @@ def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case |
 
     case = track(number, id_last4)
     if case is None:
-        identity_services.login_failure_record(username=key, client_ip=client_ip)
+        for key in keys:
+            identity_services.login_failure_record(username=key, client_ip=None)
     return case
 
 

@@ -43,7 +43,7 @@ from .forms import (
     WithdrawForm,
 )
 from .models import DECISION_LABELS, Attachment, BundleCase, Case, Process, Rectification, Task
-from .permissions import can_read_case_as_official, get_case_for_user, get_task_for_user
+from .permissions import can_handle_case, can_read_case_as_official, get_case_for_user, get_task_for_user
 
 
 def case_ref(case: Case) -> str:
@@ -227,6 +227,8 @@ def remove_attachment(request: HttpRequest, number: str, pk: int) -> HttpRespons
 def attachment_file(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """A material's file, for the applicant and for officials who may read the case."""
     case = get_case_for_user(request.user, number)
+    if case.applicant_id != request.user.pk and not can_handle_case(request.user, case):
+        raise Http404("no such file")
     attachment = get_object_or_404(Attachment.objects.select_related("blob"), pk=pk, case=case)
     response = FileResponse(
         default_storage.open(attachment.blob.storage_name, "rb"),
@@ -582,15 +584,23 @@ def official_case(request: HttpRequest, number: str) -> HttpResponse:
     case = get_case_for_user(request.user, number)
     if not can_read_case_as_official(request.user, case):
         raise Http404("no such case")
+    handler = can_handle_case(request.user, case)
     return render(
         request,
         "applications/official_case.html",
         {
             "case": case,
             "ref": case_ref(case),
+            "handler": handler,
             "events": selectors.timeline(case),
             "waits": selectors.waits(case),
-            "attachments": list(case.attachments.select_related("material", "blob").order_by("pk")),
+            "schema_fields": schemaforms.fields(services.form_schema(case.item), case.data, {})
+            if handler
+            else [],
+            "held": services.held_materials(case) if handler else [],
+            "attachments": list(case.attachments.select_related("material", "blob").order_by("pk"))
+            if handler
+            else [],
             "decision_labels": DECISION_LABELS,
             "open_tasks": [
                 t

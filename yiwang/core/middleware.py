@@ -50,8 +50,17 @@ class RequestContextMiddleware:
         return response
 
 
+_FORM_TYPES = {"multipart/form-data", "application/x-www-form-urlencoded"}
+
+
 def _json_nul(request) -> bool:
-    if request.content_type != "application/json" or request.method in {"GET", "HEAD", "OPTIONS"}:
+    """A NUL in a JSON body. The API parses any body that is not a form as JSON, whatever its
+    declared type, so every non-form API body is checked (forms refuse NUL themselves)."""
+    if request.method in {"GET", "HEAD", "OPTIONS"}:
+        return False
+    if request.content_type != "application/json" and (
+        not request.path.startswith("/api/") or request.content_type in _FORM_TYPES
+    ):
         return False
     body = request.body  # bounded by DATA_UPLOAD_MAX_MEMORY_SIZE
     return b"\x00" in body or _JSON_NUL.search(body) is not None

@@ -509,3 +509,25 @@ def test_a_model_that_imports_os_is_refused(item, dept_admin, login):
     assert response.status_code == 422
     assert escape(message) in response.content.decode()
     assert not Process.objects.filter(item=item).exists()
+
+
+def test_leaders_and_admins_see_status_not_personal_data(login, submitted, leader_x, dept_admin, clerk_x):
+    for reader in (leader_x, dept_admin):
+        body = login(reader).get(f"/api/applications/cases/{submitted.number}").json()
+        assert body["status"] == "submitted" and body["timeline"]
+        assert body["data"] == {} and body["attachments"] == []
+        attachment = submitted.attachments.get()
+        assert login(reader).get(f"/cases/{submitted.number}/files/{attachment.pk}/").status_code == 404
+    body = login(clerk_x).get(f"/api/applications/cases/{submitted.number}").json()
+    assert body["data"]["phone"] == VALID_DATA["phone"] and len(body["attachments"]) == 1
+
+
+def test_a_nul_in_any_api_body_is_refused(login, submitted, citizen):
+    client = login(citizen)
+    response = client.post(
+        f"/api/applications/cases/{submitted.number}/withdraw",
+        data='{"reason": "a\\u0000b"}',
+        content_type="text/plain",
+    )
+    assert response.status_code == 400 and set(response.json()) == {"detail", "errors"}
+    assert Case.objects.get(pk=submitted.pk).status == Case.Status.SUBMITTED

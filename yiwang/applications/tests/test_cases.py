@@ -267,3 +267,47 @@ def test_the_progress_query_needs_both_and_stops_guessing(submitted, citizen, se
         assert services.track_lookup(number=submitted.number, id_last4=wrong, client_ip="10.0.0.2") is None
     with pytest.raises(services.Throttled):  # even the right answer waits now, from anywhere
         services.track_lookup(number=submitted.number, id_last4=last4, client_ip="10.0.0.3")
+
+
+def test_officials_never_handle_their_own_application(
+    item, applicant_material, citizen, department_x, clerk_x
+):
+    from yiwang.identity.models import Official, Role, RoleGrant
+
+    # 张三 works as a clerk in X too; as applicant he must step aside (回避) from his own case.
+    official = Official.objects.create(user=citizen, department=department_x, title="")
+    RoleGrant.objects.create(official=official, role=Role.CLERK)
+    case = complete_draft(services.case_start(actor=citizen, item=item), applicant_material, citizen)
+    case = services.case_submit(actor=citizen, case=case)
+    with pytest.raises(PermissionDenied):
+        act(case, citizen, "accept")
+    assert act(case, clerk_x, "accept").status == Case.Status.IN_REVIEW
+
+
+def test_a_supplement_adds_files_on_record_and_never_removes(
+    item, citizen, applicant_material, clerk_x, dept_admin
+):
+    from yiwang.applications import engine
+
+    services.process_attach(
+        actor=dept_admin, item=item, bpmn=(engine.PROCESSES_DIR / "supplement.bpmn").read_text()
+    )
+    case = complete_draft(services.case_start(actor=citizen, item=item), applicant_material, citizen)
+    case = act(services.case_submit(actor=citizen, case=case), clerk_x, "supplement", comment="请补充签名页")
+    first = case.attachments.get()
+    with pytest.raises(services.WrongState):
+        services.attachment_remove(actor=citizen, attachment=first)
+    corrected = pdf_upload("签名页.pdf", b"%PDF-1.7\n% signed page\n%%EOF\n")
+    services.attachment_add(actor=citizen, case=case, material_id=applicant_material.pk, upload=corrected)
+    assert case.attachments.count() == 2
+    assert AuditEntry.objects.filter(event="applications:attachment:add", target_id=str(case.pk)).count() == 1
+
+
+def test_progress_guesses_do_not_lock_sign_in(submitted, settings):
+    from yiwang.identity import services as identity_services
+
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        services.track_lookup(number=submitted.number, id_last4="0000", client_ip="10.9.9.9")
+    assert identity_services.login_throttle_wait(username="someone", client_ip="10.9.9.9") == 0
+    with pytest.raises(services.Throttled):  # the same address keeps guessing other numbers
+        services.track_lookup(number="610100-20990101-000009", id_last4="0000", client_ip="10.9.9.9")

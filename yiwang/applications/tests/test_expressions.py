@@ -103,3 +103,24 @@ def test_environment_refuses_scripts(tmp_path):
         env.evaluate(f'__import__("os").system("touch {marker}")', {})
     assert not marker.exists()
     assert env.evaluate("a + b", {"a": 1}, {"b": 2}) == 3
+
+
+@pytest.mark.parametrize(
+    "expr",
+    ['"x" * 4000000000 == decision', "decision * 3", '"%0999999999d" % 1', "[0] * 1000000000", "big * 10"],
+)
+def test_repetition_and_formatting_are_refused_at_run_time(expr):
+    # * and % repeat and format text and lists: only numbers may use them, so no model can make
+    # the server build gigabytes when a citizen submits.
+    with pytest.raises(UnsafeExpression):
+        evaluate(expr, {"decision": "approve", "big": 10**20})
+
+
+def test_arithmetic_on_numbers_still_works():
+    assert evaluate("age * 12 >= 720 and age % 2 == 0 and 7 * 1.5 == 10.5", {"age": 60}) is True
+
+
+@pytest.mark.parametrize("expr", ["-" * 1999 + "1", "1+" * 999 + "1", "(" * 500 + "1" + ")" * 500])
+def test_deep_nesting_is_refused_not_crashing(expr):
+    with pytest.raises(UnsafeExpression):
+        check(expr)

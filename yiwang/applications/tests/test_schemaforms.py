@@ -1,4 +1,5 @@
 import copy
+import datetime as dt
 import re
 
 import pytest
@@ -454,3 +455,22 @@ def test_schema_is_not_changed_by_use():
     sf.fields(KITCHEN, good(), {})
     sf.parse_post(KITCHEN, QueryDict("seats=1"))
     assert before == KITCHEN
+
+
+@pytest.mark.django_db
+def test_age_comes_from_the_identity_number_and_binds_only_integers(citizen, monkeypatch):
+    # The persona is born 1990-01-01 (conftest.make_person).
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: dt.date(2026, 1, 1))
+    assert sf.gov_sources(user=citizen)["person.age"] == 36
+    monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: dt.date(2025, 12, 31))
+    assert sf.gov_sources(user=citizen)["person.age"] == 35
+    schema = {
+        "type": "object",
+        "properties": {"age": {"type": "integer", "title": "年龄", "x-source": "person.age"}},
+    }
+    sf.check_schema(schema)
+    assert sf.prefill(schema, sf.gov_sources(user=citizen)) == {"age": 35}
+    assert sf.bound_fields(schema) == {"age"}
+    schema["properties"]["age"]["type"] = "string"
+    with pytest.raises(sf.SchemaError):
+        sf.check_schema(schema)
