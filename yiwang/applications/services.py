@@ -537,14 +537,21 @@ def _ensure_may_act(actor, task: Task) -> None:
         raise PermissionDenied("officials may not handle their own application")
 
 
-@transaction.atomic
-def task_claim(*, actor, task: Task) -> Task:
+def _lock_open_task(actor, task: Task) -> tuple[Case, Task]:
+    """Lock the case, then the task (always in this order), and check that the actor may act on
+    it and that it is still open; the loser of a race gets AlreadyHandled here."""
     case = _lock(task.case)
     task = Task.objects.select_for_update().get(pk=task.pk)
     task.case = case
     _ensure_may_act(actor, task)
     if task.state != Task.State.OPEN:
         raise AlreadyHandled(_("This task was already handled."))
+    return case, task
+
+
+@transaction.atomic
+def task_claim(*, actor, task: Task) -> Task:
+    case, task = _lock_open_task(actor, task)
     if task.claimed_by_id and task.claimed_by_id != actor.pk:
         raise AlreadyHandled(_("Someone else has already claimed this task."))
     task.claimed_by, task.claimed_at = actor, timezone.now()
@@ -555,12 +562,7 @@ def task_claim(*, actor, task: Task) -> Task:
 
 @transaction.atomic
 def task_release(*, actor, task: Task) -> Task:
-    case = _lock(task.case)
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    task.case = case
-    _ensure_may_act(actor, task)
-    if task.state != Task.State.OPEN:
-        raise AlreadyHandled(_("This task was already handled."))
+    case, task = _lock_open_task(actor, task)
     if task.claimed_by_id != actor.pk:
         raise WrongState(_("You have not claimed this task."))
     task.claimed_by, task.claimed_at = None, None
@@ -576,12 +578,7 @@ def task_complete(
     """An official's action on an open task (accept / reject / supplement / pass / approve /
     not approve / complete), or the applicant's resubmission of a 补正 task. Of two people acting
     at once, one succeeds; the other is told the task was already handled."""
-    case = _lock(task.case)
-    task = Task.objects.select_for_update().get(pk=task.pk)
-    task.case = case
-    _ensure_may_act(actor, task)
-    if task.state != Task.State.OPEN:
-        raise AlreadyHandled(_("This task was already handled."))
+    case, task = _lock_open_task(actor, task)
     if task.claimed_by_id and task.claimed_by_id != actor.pk:
         raise AlreadyHandled(_("Someone else has claimed this task."))
     comment = (comment or "").strip()
