@@ -40,6 +40,7 @@ LOAD_EVENT = "applications:demo:load"
 PROCESSES = Path(__file__).parent / "processes"
 SUPPLEMENT_ITEMS = ["食品经营许可（新办）", "小餐饮经营登记（新办）", "药品零售企业经营许可（新办）"]
 INSTANT_CODE = "0500199901-610100"
+APPLICANTS = ("citizen", "citizen2", "agent", "elder", "elder2")  # demo accounts (identity demo)
 INSTANT_NAME = "老年人便民摊点经营补贴申领"
 BUNDLE_CODE = "open-pharmacy"
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
@@ -51,7 +52,14 @@ INSTANT_SCHEMA = {
         "applicant_name": {"type": "string", "title": "申请人姓名", "x-source": "person.name"},
         "id_number": {"type": "string", "title": "公民身份号码", "x-source": "person.id_number_masked"},
         "phone": {"type": "string", "title": "联系电话", "pattern": r"^1[3-9][0-9]{9}$", "maxLength": 11},
-        "age": {"type": "integer", "title": "年龄（周岁）", "minimum": 0, "maximum": 130},
+        # The age comes from the identity number's date of birth, never from what is typed.
+        "age": {
+            "type": "integer",
+            "title": "年龄（周岁）",
+            "minimum": 0,
+            "maximum": 130,
+            "x-source": "person.age",
+        },
         "residence_years": {"type": "integer", "title": "在本市居住年限（年）", "minimum": 0, "maximum": 130},
         "household_registered": {"type": "boolean", "title": "是否本市户籍"},
     },
@@ -296,7 +304,7 @@ class _Builder:
         """Fill in the form and upload the materials (``partial``: a draft left half done)."""
         data = {**case.data, "phone": f"139{self.rng.randrange(10**8):08d}"}
         if case.item.code == INSTANT_CODE:
-            data.update(self._instant_data(scenario))
+            data.update(self._instant_data(scenario, applicant))
         else:
             data.update(
                 {
@@ -318,26 +326,15 @@ class _Builder:
                 services.attachment_add(actor=applicant, case=case, material_id=material.pk, upload=upload)
         return Case.objects.get(pk=case.pk)
 
-    def _instant_data(self, scenario: str) -> dict:
-        if scenario == "instant_pass":
-            return {
-                "age": self.rng.randint(60, 92),
-                "residence_years": self.rng.randint(1, 60),
-                "household_registered": True,
-            }
+    def _instant_data(self, scenario: str, applicant: User) -> dict:
+        """The applicant's declarations; the age is the government's (see INSTANT_SCHEMA)."""
+        elderly = applicant in (self.people["elder"], self.people["elder2"])
+        if scenario == "instant_pass" or not elderly:  # the young are referred by their age
+            return {"residence_years": self.rng.randint(1, 60), "household_registered": True}
         return self.rng.choice(
             [
-                {
-                    "age": self.rng.randint(45, 59),
-                    "residence_years": self.rng.randint(1, 30),
-                    "household_registered": True,
-                },
-                {"age": self.rng.randint(60, 80), "residence_years": 0, "household_registered": True},
-                {
-                    "age": self.rng.randint(60, 80),
-                    "residence_years": self.rng.randint(1, 20),
-                    "household_registered": False,
-                },
+                {"residence_years": 0, "household_registered": True},
+                {"residence_years": self.rng.randint(1, 20), "household_registered": False},
             ]
         )
 
@@ -365,7 +362,7 @@ class _Builder:
         return case
 
     def start(self, item: ServiceItem, scenario: str, at: dt.datetime) -> Case:
-        person = self._applicant_for(item)
+        person = self._applicant_for(item, scenario)
         self._set_clock(at - dt.timedelta(minutes=self.rng.randint(5, 90)))
         enterprise = (
             self.people["enterprise"]
@@ -378,7 +375,12 @@ class _Builder:
         case.attachments.update(uploaded_at=self.clock.at)
         return case
 
-    def _applicant_for(self, item: ServiceItem) -> User:
+    def _applicant_for(self, item: ServiceItem, scenario: str) -> User:
+        if item.code == INSTANT_CODE:  # an allowance for the elderly: mostly older applicants
+            elders = [self.people["elder"], self.people["elder2"]]
+            return self.rng.choice(
+                elders if scenario == "instant_pass" else [*elders, self.people["citizen"]]
+            )
         if item.service_object == ServiceItem.ServiceObject.ENTERPRISE:
             return self.people["agent"]
         return self.rng.choice(
@@ -467,7 +469,7 @@ def _bundle(builder: _Builder, now: dt.datetime) -> BundleCase | None:
 
 
 def _demo_people() -> dict | None:
-    people = {name: _user(name) for name in ("citizen", "citizen2", "agent")}
+    people = {name: _user(name) for name in APPLICANTS}
     if not all(people.values()):
         return None
     person = person_of(people["agent"])
@@ -516,7 +518,7 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
         _reply_one(builder, department, real_now)
         clock.at = real_now - dt.timedelta(minutes=10)
         _claim_some(officials, department, rng)
-        Notice.objects.filter(user__in=[people[n] for n in ("citizen", "citizen2", "agent")]).filter(
+        Notice.objects.filter(user__in=[people[n] for n in APPLICANTS]).filter(
             created_at__lt=real_now - dt.timedelta(days=5)
         ).update(read_at=real_now)
         flags = tasks.flag_deadlines_now()

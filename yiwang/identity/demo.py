@@ -53,6 +53,9 @@ CITIZENS = [
     DemoCitizen("citizen", "张三", dt.date(1990, 5, 17), 131, "13800000001"),
     DemoCitizen("citizen2", "李四", dt.date(1986, 11, 2), 242, "13900000002"),
     DemoCitizen("agent", "王五", dt.date(1978, 3, 9), 353, "13700000003"),
+    # Older residents, for services whose rules look at the age (e.g. 秒批 allowances).
+    DemoCitizen("elder", "赵大爷", dt.date(1950, 8, 12), 464, "13600000004"),
+    DemoCitizen("elder2", "钱奶奶", dt.date(1958, 2, 20), 575, "13500000005"),
 ]
 
 # (username, name, department code, roles, is_staff)
