@@ -363,15 +363,18 @@ def _next_number(region_code: str, day) -> str:
 
 
 @transaction.atomic
-def case_submit(*, actor, case: Case) -> Case:
+def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
     """Submit a draft. Submitting an already submitted case returns it unchanged (a page
-    double-submit creates one case). 秒批 items are decided here, inside the request."""
+    double-submit creates one case). 秒批 items are decided here, inside the request. A bundle's
+    cases are submitted together by ``bundle_submit`` (``within_bundle``), never one by one."""
     case = _lock(case)
     _ensure_applicant(actor, case)
     if not case.is_draft:
         if case.submitted_at is not None:
             return case
         raise WrongState(_("This application can no longer be submitted."))
+    if case.bundle_case_id and not within_bundle:
+        raise WrongState(_("This application is part of a life event: submit all of them together."))
     _ensure_online(case.item)
     errors = prereview(case)
     if errors:
@@ -714,7 +717,7 @@ def bundle_submit(*, actor, bundle_case: BundleCase) -> BundleCase:
     if errors:
         raise InvalidInput(_("Some applications in this bundle are not complete yet."), errors)
     for case in drafts:
-        case_submit(actor=actor, case=case)
+        case_submit(actor=actor, case=case, within_bundle=True)
     bundle_case.status = BundleCase.Status.IN_PROGRESS
     bundle_case.save(update_fields=["status"])
     _bundle_refresh(bundle_case.pk, timezone.now())

@@ -102,3 +102,16 @@ def test_a_bundle_with_a_refused_case_closes_without_completing(
     act(Case.objects.get(pk=cases[0].pk), official_x, "reject", comment="不符合条件")
     bundle_case.refresh_from_db()
     assert bundle_case.status == BundleCase.Status.CLOSED
+
+
+def test_a_bundles_case_is_not_submitted_alone(bundle, citizen, applicant_material, login):
+    bundle_case = services.bundle_start(actor=citizen, bundle=bundle)
+    first = bundle_case.cases.order_by("pk").first()
+    services.case_save(actor=citizen, case=first, data=VALID_DATA)
+    services.attachment_add(actor=citizen, case=first, material_id=applicant_material.pk, upload=pdf_upload())
+    with pytest.raises(services.WrongState):
+        services.case_submit(actor=citizen, case=first)
+    first.refresh_from_db()
+    assert first.status == Case.Status.DRAFT and first.number is None
+    page = login(citizen).get(f"/cases/draft-{first.pk}/edit/").content.decode()
+    assert f"/bundle-cases/{bundle_case.pk}/" in page and 'name="submit"' not in page
