@@ -30,14 +30,15 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 import types
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchkit import pct, run_isolated  # noqa: E402 — after the path set-up
+
 SECTION = "## Applications (一网通办)"
 INSTANT_SCHEMA = {
     "type": "object",
@@ -61,30 +62,6 @@ ENDED = ("completed", "completed", "completed", "rejected", "not_approved", "wit
 
 
 # --- database set-up ---------------------------------------------------------------------------
-
-
-def _pg_temp_database(url: str):
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"yiwang_bench_applications_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def stats(values: list[float]) -> dict:
@@ -711,26 +688,7 @@ def main() -> int:
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/benchmarks.md alone.")
     args = parser.parse_args()
 
-    tmp = tempfile.TemporaryDirectory(prefix="yiwang-bench-applications-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["YIWANG_DEV"] = "1"
-    os.environ["YIWANG_VAR_DIR"] = tmp.name
-    drop = None
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        os.environ["DATABASE_URL"], drop = _pg_temp_database(url)
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
-
-    import django
-
-    django.setup()
-    try:
-        return run(args)
-    finally:
-        if drop:
-            drop()
-        tmp.cleanup()
+    return run_isolated("applications", run, args)
 
 
 if __name__ == "__main__":

@@ -17,37 +17,13 @@ import platform
 import random
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-
-def _pg_temp_database(url: str) -> tuple[str, callable]:
-    import psycopg
-
-    parts = urlsplit(url)
-    name = f"yiwang_bench_audit_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-
-    def drop() -> None:
-        from django.db import connections
-
-        connections.close_all()
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-
-    return urlunsplit(parts._replace(path=f"/{name}")), drop
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+from benchkit import pct, run_isolated  # noqa: E402 — after the path set-up
 
 
 def main() -> int:
@@ -59,26 +35,7 @@ def main() -> int:
     parser.add_argument("--proofs", type=int, default=2000, help="inclusion proofs to time")
     args = parser.parse_args()
 
-    tmp = tempfile.TemporaryDirectory(prefix="yiwang-bench-audit-")
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
-    os.environ["YIWANG_DEV"] = "1"
-    os.environ["YIWANG_VAR_DIR"] = tmp.name
-    drop = None
-    url = os.environ.get("DATABASE_URL", "")
-    if url.startswith("postgres"):
-        os.environ["DATABASE_URL"], drop = _pg_temp_database(url)
-    else:
-        os.environ["DATABASE_URL"] = f"sqlite:///{tmp.name}/bench.sqlite3"
-
-    import django
-
-    django.setup()
-    try:
-        return run(args)
-    finally:
-        if drop:
-            drop()
-        tmp.cleanup()
+    return run_isolated("audit", run, args)
 
 
 def run(args) -> int:
@@ -170,7 +127,7 @@ def run(args) -> int:
     rows.append(
         (
             f"inclusion proof at {size:,} entries (selector) p50 / p95",
-            f"{statistics.median(samples) * 1e3:.2f} / {_pct(samples, 0.95) * 1e3:.2f} ms, "
+            f"{statistics.median(samples) * 1e3:.2f} / {pct(samples, 0.95) * 1e3:.2f} ms, "
             f"{proof_queries} queries",
             f"raw SHA-256 of 64 bytes: {hash_s * 1e6:.2f} µs ({1 / hash_s:,.0f}/s); "
             f"{depth} of them: {depth * hash_s * 1e3:.3f} ms",
@@ -187,7 +144,7 @@ def run(args) -> int:
     rows.append(
         (
             "GET /api/audit/proof/inclusion (in-process client) p50 / p95",
-            f"{statistics.median(http) * 1e3:.2f} / {_pct(http, 0.95) * 1e3:.2f} ms",
+            f"{statistics.median(http) * 1e3:.2f} / {pct(http, 0.95) * 1e3:.2f} ms",
             "",
             "",
         )
@@ -200,7 +157,7 @@ def run(args) -> int:
     rows.append(
         (
             "consistency proof (selector) p50 / p95",
-            f"{statistics.median(consistency) * 1e3:.2f} / {_pct(consistency, 0.95) * 1e3:.2f} ms",
+            f"{statistics.median(consistency) * 1e3:.2f} / {pct(consistency, 0.95) * 1e3:.2f} ms",
             "",
             "",
         )
