@@ -2,6 +2,8 @@
 
 from yiwang.identity.permissions import roles_of
 
+from . import selectors
+
 
 def nav(request):
     user = getattr(request, "user", None)
@@ -9,7 +11,7 @@ def nav(request):
         return {}
 
     def unread_notices():
-        return user.notices.filter(read_at__isnull=True).count()
+        return selectors.unread_notices(user)
 
     def workbench():
         return user.is_superuser or bool(

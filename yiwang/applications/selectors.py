@@ -92,10 +92,6 @@ def queue_page(user, which: str, page_number, per_page: int = PAGE_SIZE):
     return page
 
 
-def queue_counts(user) -> dict[str, int]:
-    return {which: queue(user, which).count() for which in QUEUES}
-
-
 def my_cases(user) -> QuerySet[Case]:
     return (
         Case.objects.filter(applicant=user)

@@ -394,7 +394,7 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
         run = engine.Run.start(_spec_for(case), _workflow_data(case))
     except engine.ProcessError as exc:
         raise ProcessFailed(exc) from exc
-    _apply_run(case, run, now=now, actor=None, fresh=True)
+    _apply_run(case, run, now=now, fresh=True)
     case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at"])
     audit.record(
         actor=actor,
@@ -471,7 +471,7 @@ def _replay(case: Case, digest: str) -> Case:
 RUN_FIELDS = ["status", "workflow", "rule_hits", "ended_at", "paused_on", "due_date", "updated_at"]
 
 
-def _apply_run(case: Case, run: engine.Run, *, now, actor, fresh: bool = False) -> None:
+def _apply_run(case: Case, run: engine.Run, *, now, fresh: bool = False) -> None:
     """Bring the case, its clock and its task rows in line with the workflow after a step."""
     today = timezone.localdate(now)
     new_status = run.status
@@ -524,10 +524,6 @@ def _apply_run(case: Case, run: engine.Run, *, now, actor, fresh: bool = False) 
 
 def _restore(case: Case) -> engine.Run:
     return engine.Run.restore(case.workflow)
-
-
-def get_open_task(task_id: int) -> Task | None:
-    return Task.objects.select_related("case").filter(pk=task_id).first()
 
 
 def _ensure_may_act(actor, task: Task) -> None:
@@ -612,7 +608,7 @@ def task_complete(
     task.decision, task.comment = decision, comment
     task.save(update_fields=["state", "closed_at", "closed_by", "decision", "comment"])
     before = case.status
-    _apply_run(case, run, now=now, actor=actor)
+    _apply_run(case, run, now=now)
     case.save(update_fields=[*RUN_FIELDS, "data"])
     CaseEvent.objects.create(
         case=case,

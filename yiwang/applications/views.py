@@ -383,7 +383,7 @@ QUEUE_LABELS = {
 }
 
 
-@require_role("clerk", "reviewer", "approver")
+@require_role("clerk", "reviewer", "approver", "leader", "admin")  # the header links every one of them here
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
     which = request.GET.get("queue") or _default_queue(request.user)

@@ -518,3 +518,10 @@ def test_a_bundle_starts_one_draft_per_online_item_and_submits_them_together(
     assert bundle_case.status == BundleCase.Status.IN_PROGRESS
     numbers = [c.number for c in bundle_case.cases.all()]
     assert all(numbers) and all(n in text(response) for n in numbers)
+
+
+def test_leaders_and_admins_reach_the_workbench_their_header_links_to(login, leader_x, dept_admin):
+    for user in (leader_x, dept_admin):
+        response = login(user).get("/workbench/")
+        assert response.status_code == 200
+        assert "/workbench/waits/" in response.content.decode()
