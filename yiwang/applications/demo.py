@@ -417,14 +417,18 @@ def _plans(rng: random.Random, supplement, others, instant, now) -> list[tuple]:
 
 def _rate(builder: _Builder, cases: list[Case], rng: random.Random, now: dt.datetime) -> tuple[int, int]:
     ratings = poor = 0
-    for case in cases:
-        if case.status not in (Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.NOT_APPROVED):
-            continue
-        if rng.random() > (0.6 if case.status == Case.Status.COMPLETED else 0.3):
-            continue
+    ended = (Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.NOT_APPROVED)
+    chosen = [
+        case
+        for case in cases
+        if case.status in ended and rng.random() <= (0.6 if case.status == Case.Status.COMPLETED else 0.3)
+    ]
+    for position, case in enumerate(chosen):
         level = rng.choices([5, 4, 3, 2, 1], weights=[55, 25, 10, 6, 4])[0]
         if case.status != Case.Status.COMPLETED:
             level = rng.choice([2, 3, 3, 4])
+        if position == len(chosen) - 1 and not poor:
+            level = 2  # the demo always shows a poor rating and its rectification, whatever the dice say
         builder.clock.at = min(
             case.ended_at + dt.timedelta(hours=rng.uniform(1, 72)), now - dt.timedelta(minutes=5)
         )

@@ -6,11 +6,13 @@ from __future__ import annotations
 import base64
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
+from ninja.security import django_auth
 
-from yiwang.audit import leaf, selectors, services, signing
-from yiwang.core.api import field_error
+from yiwang.audit import disclosure, hooks, leaf, selectors, services, signing
+from yiwang.core.api import ApiError, field_error
 
 router = Router(tags=["audit"])
 
@@ -27,7 +29,28 @@ class TreeHeadOut(Schema):
     key_id: str
 
 
-class ActorOut(Schema):
+class PublicActorOut(Schema):
+    kind: str
+    department: str
+    role: str
+
+
+class ObjectOut(Schema):
+    type: str
+    id: str
+
+
+class EntryOut(Schema):
+    leaf_index: int
+    leaf_input: str
+    timestamp: str
+    event: str
+    actor: PublicActorOut
+    object: ObjectOut | None
+    commitment: str
+
+
+class RecordActorOut(Schema):
     type: str
     id: str
     label: str
@@ -38,17 +61,43 @@ class TargetOut(Schema):
     id: str
 
 
-class EntryOut(Schema):
+class RecordOut(Schema):
     leaf_index: int
-    leaf_input: str
     timestamp: str
-    actor: ActorOut
     event: str
+    public_leaf: str
+    actor: RecordActorOut
+    acting: PublicActorOut
     target: TargetOut | None
+    subject_id: str
     data: Any
-    data_sha256: str
     request_id: str
     ip: str
+    commitment: str
+    matches_leaf: bool
+    complete: bool
+    salt: str | None
+    record: str | None
+
+
+class RecordsOut(Schema):
+    page: int
+    pages: int
+    count: int
+    records: list[RecordOut]
+
+
+class RecordsQuery(Schema):
+    event: str = Field("", max_length=100)
+    target_type: str = Field("", max_length=100)
+    target_id: str = Field("", max_length=100)
+    actor_user_id: str = Field("", max_length=64)
+    subject_id: str = Field("", max_length=64)
+    page: int = Field(1, ge=1, le=100_000)
+
+
+class MyRecordsQuery(Schema):
+    page: int = Field(1, ge=1, le=100_000)
 
 
 class EntriesOut(Schema):
@@ -102,19 +151,17 @@ def _range_error(exc: selectors.ProofRangeError):
 
 
 def entry_out(entry) -> dict:
+    """An entry as the public sees it: its leaf and nothing else (the record stays restricted)."""
     raw = bytes(entry.leaf_input)
     decoded = leaf.decode_leaf_input(raw)
     return {
         "leaf_index": entry.leaf_index,
         "leaf_input": b64(raw),
         "timestamp": decoded["ts"],
-        "actor": decoded["actor"],
         "event": decoded["event"],
-        "target": decoded["target"],
-        "data": entry.data,
-        "data_sha256": decoded["data_sha256"],
-        "request_id": decoded["request_id"],
-        "ip": decoded["ip"],
+        "actor": decoded["actor"],
+        "object": decoded["object"],
+        "commitment": decoded["commitment"],
     }
 
 
@@ -174,3 +221,47 @@ def get_public_key(request):
         "public_key": b64(key.public_raw),
         "pem": key.public_pem,
     }
+
+
+def _page(queryset, number: int, *, full_for) -> dict:
+    paginator = Paginator(queryset, selectors.RECORDS_PER_PAGE)
+    page = paginator.get_page(number)
+    return {
+        "page": page.number,
+        "pages": paginator.num_pages,
+        "count": paginator.count,
+        "records": [disclosure.record_out(e, full=full_for(e)) for e in page.object_list],
+    }
+
+
+@router.get(
+    "/records",
+    response=RecordsOut,
+    auth=django_auth,
+    summary="Restricted records with filters, newest first (auditors only; the read is itself audited)",
+)
+def get_records(request, params: Query[RecordsQuery]):
+    if not hooks.may_read_all_records(request.user):
+        raise ApiError(403, _("Only auditors may read the restricted records of the log."))
+    filters = params.dict(exclude={"page"})
+    services.record(
+        actor=request.user,
+        event="audit:record:read",
+        data={"filters": {k: v for k, v in filters.items() if v}, "page": params.page, "via": "api"},
+        role="auditor",
+    )
+    return _page(selectors.records(**filters), params.page, full_for=lambda e: True)
+
+
+@router.get(
+    "/my-records",
+    response=RecordsOut,
+    auth=django_auth,
+    summary="Your own records: what you did and what was recorded about you, newest first",
+)
+def get_my_records(request, params: Query[MyRecordsQuery]):
+    return _page(
+        selectors.records_of_user(request.user.pk),
+        params.page,
+        full_for=lambda e: disclosure.is_own_action(e, request.user),
+    )

@@ -36,8 +36,14 @@ class _AppendOnlyModel(models.Model):
 
 
 class AuditEntry(_AppendOnlyModel):
-    """One leaf of the log. ``leaf_input`` is the exact byte string that was hashed; the other
-    columns are its readable copy, which ``verify_log`` re-derives and compares."""
+    """One entry of the log: its public leaf and its restricted record in one row.
+
+    ``leaf_input`` is the exact byte string that was hashed: the public part (event, time, object type,
+    the actor's kind, department and role) and a salted commitment to the record. The other columns are
+    the record (who acted, the target's id, the details, the request id and client address) and the
+    salt; they are readable only by auditors and by the person they belong to. ``verify_log``
+    re-derives the leaf from the columns and compares.
+    """
 
     class ActorType(models.TextChoices):
         USER = "user", _("user")
@@ -56,6 +62,14 @@ class AuditEntry(_AppendOnlyModel):
     data = models.JSONField(_("data"), default=dict, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     client_ip = models.CharField(_("client address"), max_length=45, blank=True)
+    # The user whose record this is when somebody else acted (e.g. the applicant of a case an official
+    # decided); empty otherwise. The actor's own entries are found by actor_type/actor_id.
+    subject_id = models.CharField(_("subject user id"), max_length=64, blank=True)
+    # Public description of the actor, fixed when the entry is written (officials move departments).
+    actor_kind = models.CharField(_("actor kind"), max_length=32, blank=True)
+    actor_department = models.CharField(_("acting department"), max_length=32, blank=True)
+    actor_role = models.CharField(_("acting role"), max_length=64, blank=True)
+    salt = models.BinaryField(_("commitment salt"), max_length=16)
     leaf_input = models.BinaryField(_("leaf input"))
 
     class Meta:
@@ -65,6 +79,12 @@ class AuditEntry(_AppendOnlyModel):
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_entry_target_idx"),
             models.Index(fields=["event"], name="audit_entry_event_idx"),
+            models.Index(
+                fields=["actor_id"], condition=models.Q(actor_type="user"), name="audit_entry_actor_user_idx"
+            ),
+            models.Index(
+                fields=["subject_id"], condition=~models.Q(subject_id=""), name="audit_entry_subject_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -153,5 +173,10 @@ ENTRY_COLUMNS = (
     "data",
     "request_id",
     "client_ip",
+    "subject_id",
+    "actor_kind",
+    "actor_department",
+    "actor_role",
+    "salt",
     "leaf_input",
 )

@@ -93,3 +93,42 @@ def latest_entries(limit: int = 20) -> list[AuditEntry]:
 
 def latest_signed_tree_head() -> SignedTreeHead | None:
     return SignedTreeHead.objects.order_by("-timestamp").first()
+
+
+# --- restricted records (auditors; a person's own) --------------------------------------
+
+RECORDS_PER_PAGE = 50
+
+
+def records(
+    *,
+    event: str = "",
+    target_type: str = "",
+    target_id: str = "",
+    actor_user_id: str = "",
+    subject_id: str = "",
+):
+    """Entries with their restricted records, newest first, filtered by any of the given columns.
+    For auditors only: the caller checks ``hooks.may_read_all_records``."""
+    queryset = AuditEntry.objects.order_by("-leaf_index")
+    if event:
+        queryset = queryset.filter(event=event)
+    if target_type:
+        queryset = queryset.filter(target_type=target_type)
+    if target_id:
+        queryset = queryset.filter(target_id=target_id)
+    if actor_user_id:
+        queryset = queryset.filter(actor_type="user", actor_id=actor_user_id)
+    if subject_id:
+        queryset = queryset.filter(subject_id=subject_id)
+    return queryset
+
+
+def records_of_user(user_pk) -> object:
+    """The entries a person may read: those they acted in and those recorded about them, newest first."""
+    from django.db.models import Q
+
+    key = str(user_pk)
+    return AuditEntry.objects.filter(Q(actor_type="user", actor_id=key) | Q(subject_id=key)).order_by(
+        "-leaf_index"
+    )

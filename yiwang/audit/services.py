@@ -7,8 +7,7 @@ audit.record(actor=user, event="identity:user:register", target=user, data={"via
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
@@ -20,7 +19,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from yiwang.audit import leaf, merkle, selectors, signing
+from yiwang.audit import hooks, leaf, merkle, selectors, signing
 from yiwang.audit.models import ENTRY_COLUMNS, AuditEntry, AuditHead, AuditNode, SignedTreeHead
 from yiwang.core import context
 from yiwang.core.bulk import insert_rows
@@ -42,15 +41,6 @@ def _clean(value: str, limit: int, what: str) -> str:
     if "\x00" in value:
         raise ValueError(f"audit {what} must not contain NUL characters")
     return value[:limit]
-
-
-def pseudonymous_address(address: str) -> str:
-    """A keyed pseudonym of a client address: the public log must not publish addresses, yet an
-    auditor holding the key can still tell whether an entry came from a given address."""
-    if not address:
-        return ""
-    digest = hmac.new(settings.BLIND_INDEX_KEY, b"audit-ip:" + address.encode(), hashlib.sha256)
-    return "h:" + digest.hexdigest()[:40]
 
 
 def describe_actor(actor) -> tuple[str, str, str]:
@@ -75,6 +65,34 @@ def describe_actor(actor) -> tuple[str, str, str]:
         actor_id = _clean(str(actor.pk), _MAX_ID, "actor id")
         return kind, actor_id, f"{kind}#{actor_id}"
     raise TypeError(f"actor must be a user, a model instance, a label or None, not {type(actor).__name__}")
+
+
+def public_actor(actor, role: str = "") -> tuple[str, str, str]:
+    """(kind, department, role) as the public leaf shows the actor: what accountability needs and
+    nothing that identifies a person or links two entries to one."""
+    if actor is None:
+        return "system", "", "system"
+    if isinstance(actor, str):
+        return "system", "", _clean(actor.strip(), 64, "actor")
+    if isinstance(actor, AnonymousUser):
+        return "anonymous", "", ""
+    if isinstance(actor, AbstractBaseUser):
+        profile = hooks.actor_profile(actor)
+        return profile.kind, profile.department, _clean(role or "+".join(profile.roles), 64, "role")
+    return actor._meta.label_lower, "", _clean(role, 64, "role")
+
+
+def describe_subject(subject) -> str:
+    """The user id a record belongs to when somebody else acted: a User, a user pk or None."""
+    if subject is None:
+        return ""
+    if isinstance(subject, models.Model):
+        if subject.pk is None:
+            raise ValueError("a subject must be saved before it is recorded")
+        return _clean(str(subject.pk), _MAX_ID, "subject")
+    if isinstance(subject, int) and not isinstance(subject, bool):
+        return str(subject)
+    raise TypeError("subject must be a user, a user id or None")
 
 
 def describe_target(target) -> tuple[str, str]:
@@ -149,18 +167,10 @@ def _insert_entry_and_nodes(entry: AuditEntry, node_rows: list[tuple[int, int, i
     sql = _statements(connection.vendor)
     opts = AuditEntry._meta
     params = [
-        entry.leaf_index,
-        opts.get_field("created_at").get_db_prep_save(entry.created_at, connection),
-        entry.actor_type,
-        entry.actor_id,
-        entry.actor_label,
-        entry.event,
-        entry.target_type,
-        entry.target_id,
-        opts.get_field("data").get_db_prep_save(entry.data, connection),
-        entry.request_id,
-        entry.client_ip,
-        entry.leaf_input,
+        opts.get_field(name).get_db_prep_save(getattr(entry, name), connection)
+        if name in ("created_at", "data")
+        else getattr(entry, name)
+        for name in ENTRY_COLUMNS
     ]
     with connection.cursor() as cursor:
         cursor.execute(sql["entry"], params)
@@ -188,41 +198,77 @@ def _fetch_nodes(coords: Iterable[tuple[int, int]]) -> dict[tuple[int, int], byt
     return found
 
 
-def record(*, actor, event: str, target=None, data: Mapping | None = None) -> AuditEntry:
+def _new_entry(*, actor, event: str, target, data, subject, role: str, request_id: str, client_ip: str):
+    """An unsaved AuditEntry with every column but leaf_index and created_at, and its commitment."""
+    _check_event(event)
+    actor_type, actor_id, actor_label = describe_actor(actor)
+    kind, department, public_role = public_actor(actor, role)
+    target_type, target_id = describe_target(target)
+    data = leaf.normalise_data(data)
+    entry = AuditEntry(
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        event=event,
+        target_type=target_type,
+        target_id=target_id,
+        data=data,
+        request_id=_clean(request_id or "", 64, "request id"),
+        client_ip=_clean(client_ip or "", 45, "client address"),
+        subject_id=describe_subject(subject),
+        actor_kind=kind,
+        actor_department=_clean(department, 32, "department"),
+        actor_role=public_role,
+        salt=os.urandom(leaf.SALT_BYTES),
+    )
+    return entry, leaf.commitment(entry.salt, leaf.record_of(entry))
+
+
+def _leaf_input(entry: AuditEntry, commitment: str) -> bytes:
+    return leaf.build_leaf_input(
+        ts=leaf.format_ts(entry.created_at),
+        event=entry.event,
+        actor_kind=entry.actor_kind,
+        actor_department=entry.actor_department,
+        actor_role=entry.actor_role,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        commitment=commitment,
+    )
+
+
+def record(
+    *, actor, event: str, target=None, data: Mapping | None = None, subject=None, role: str = ""
+) -> AuditEntry:
     """Append one entry to the log inside the caller's transaction and return it.
 
     actor: a User, None (the system), a label such as "system:demo", or another saved model instance.
-    target: a saved model instance, a (type, id) pair, or None. data: JSON-serialisable details (kept
-    beside the leaf; the leaf commits to their SHA-256). Request id and client address come from the
-    current request context. Raises ValueError/TypeError for bad arguments before touching the database.
-    Cost: a constant number of queries (lock head, fetch O(log n) left siblings in one query, two inserts,
-    one update).
-    """
-    _check_event(event)
-    actor_type, actor_id, actor_label = describe_actor(actor)
-    target_type, target_id = describe_target(target)
-    data = leaf.normalise_data(data)
-    digest = leaf.data_digest(data)
-    ctx = context.current()
-    request_id = _clean(ctx.request_id or "", 64, "request id")
-    client_ip = pseudonymous_address(ctx.client_ip or "")
+    target: a saved model instance, a (type, id) pair, or None. data: JSON-serialisable details.
+    subject: the user the record belongs to when somebody else acts (the applicant of a case an
+    official decides), so that person can read it; role: the role the actor acts in (default: the
+    official's roles). Request id and client address come from the current request context.
 
+    The public leaf gets the event, time, object type and the actor's kind, department and role, and a
+    salted commitment to the rest (see ``leaf``); security events publish only that they exist.
+    Raises ValueError/TypeError for bad arguments before touching the database. Cost: a constant number
+    of queries (claim the index, fetch O(log n) left siblings in one query, two inserts).
+    """
+    ctx = context.current()
+    entry, commitment = _new_entry(
+        actor=actor,
+        event=event,
+        target=target,
+        data=data,
+        subject=subject,
+        role=role,
+        request_id=ctx.request_id,
+        client_ip=ctx.client_ip,
+    )
     with transaction.atomic():
         size = _claim_next_index()
-        created_at = timezone.now()
-        leaf_input = leaf.build_leaf_input(
-            ts=leaf.format_ts(created_at),
-            actor_type=actor_type,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            event=event,
-            target_type=target_type,
-            target_id=target_id,
-            data_sha256=digest,
-            request_id=request_id,
-            client_ip=client_ip,
-        )
-        acc = merkle.leaf_hash(leaf_input)
+        entry.leaf_index, entry.created_at = size, timezone.now()
+        entry.leaf_input = _leaf_input(entry, commitment)
+        acc = merkle.leaf_hash(entry.leaf_input)
         node_rows = [(merkle.node_key(0, size), 0, size, acc)]
         siblings = merkle.left_siblings_for_append(size)
         stored = _fetch_nodes(siblings)
@@ -230,20 +276,6 @@ def record(*, actor, event: str, target=None, data: Mapping | None = None) -> Au
             acc = merkle.node_hash(stored[(level, index)], acc)
             parent_level, parent_index = level + 1, index >> 1
             node_rows.append((merkle.node_key(parent_level, parent_index), parent_level, parent_index, acc))
-        entry = AuditEntry(
-            leaf_index=size,
-            created_at=created_at,
-            actor_type=actor_type,
-            actor_id=actor_id,
-            actor_label=actor_label,
-            event=event,
-            target_type=target_type,
-            target_id=target_id,
-            data=data,
-            request_id=request_id,
-            client_ip=client_ip,
-            leaf_input=leaf_input,
-        )
         _insert_entry_and_nodes(entry, node_rows)
     return entry
 
@@ -257,9 +289,10 @@ _NODE_FIELDS = ["key", "level", "index", "hash"]
 def bulk_load(entries: Iterable[Mapping], *, batch_size: int = 20_000) -> int:
     """Append many entries fast (benchmarks, ``demo --scale large``); returns how many were added.
 
-    Each entry is a mapping with ``actor``, ``event`` and optionally ``target``, ``data``, ``created_at``,
-    ``request_id`` and ``client_ip``, described as for :func:`record`. Node hashes are computed in memory
-    and rows are written in batches (COPY on PostgreSQL), all in one transaction holding the head lock.
+    Each entry is a mapping with ``actor``, ``event`` and optionally ``target``, ``data``, ``subject``,
+    ``role``, ``created_at``, ``request_id`` and ``client_ip``, described as for :func:`record`. Node
+    hashes are computed in memory and rows are written in batches (COPY on PostgreSQL), all in one
+    transaction holding the head lock.
     """
     added = 0
     with transaction.atomic():
@@ -270,30 +303,21 @@ def bulk_load(entries: Iterable[Mapping], *, batch_size: int = 20_000) -> int:
         node_rows: list[list] = []
         now = timezone.now()
         for spec in entries:
-            event = _check_event(spec["event"])
-            actor_type, actor_id, actor_label = describe_actor(spec.get("actor"))
-            target_type, target_id = describe_target(spec.get("target"))
-            data = leaf.normalise_data(spec.get("data"))
-            created_at = spec.get("created_at") or now
-            request_id = spec.get("request_id", "")
-            client_ip = pseudonymous_address(spec.get("client_ip", ""))
-            leaf_input = leaf.build_leaf_input(
-                ts=leaf.format_ts(created_at),
-                actor_type=actor_type,
-                actor_id=actor_id,
-                actor_label=actor_label,
-                event=event,
-                target_type=target_type,
-                target_id=target_id,
-                data_sha256=leaf.data_digest(data),
-                request_id=request_id,
-                client_ip=client_ip,
+            entry, commitment = _new_entry(
+                actor=spec.get("actor"),
+                event=spec["event"],
+                target=spec.get("target"),
+                data=spec.get("data"),
+                subject=spec.get("subject"),
+                role=spec.get("role", ""),
+                request_id=spec.get("request_id", ""),
+                client_ip=spec.get("client_ip", ""),
             )
+            entry.created_at = spec.get("created_at") or now
+            entry.leaf_index = size + added
+            leaf_input = entry.leaf_input = _leaf_input(entry, commitment)
             index = size + added
-            entry_rows.append(
-                [index, created_at, actor_type, actor_id, actor_label, event]
-                + [target_type, target_id, data, request_id, client_ip, leaf_input]
-            )
+            entry_rows.append([getattr(entry, name) for name in ENTRY_COLUMNS])
             level, h = 0, merkle.leaf_hash(leaf_input)
             node_rows.append([merkle.node_key(0, index), 0, index, h])
             node_index = index

@@ -4,8 +4,9 @@
 keyed in the order the log completes them, see ``merkle.node_key``), so memory stays O(log n):
 
 1. leaf indices run 0, 1, 2, ... with no gap (a gap names the first removed entry);
-2. each row's ``data`` hashes to the digest its leaf commits to, and ``leaf_input`` is exactly what the
-   row's columns re-encode to (a column edited behind the log's back shows here);
+2. each row's restricted record (actor, target, data, request id, address, with its salt) hashes to the
+   commitment its leaf publishes, and ``leaf_input`` is exactly what the row's columns re-encode to (a
+   column edited behind the log's back shows here);
 3. each leaf hash and every completed subtree hash equals the stored node;
 4. at the size of every signed tree head kept by the log (and of an outside auditor's ``--sth`` file) the
    recomputed root equals the signed root, and the signature verifies with the log's key;
@@ -29,13 +30,11 @@ from yiwang.audit.models import ENTRY_COLUMNS, AuditEntry, AuditNode, SignedTree
 CHUNK = 10_000
 _LEAF_KEY_TO_COLUMN = {
     "ts": "created_at",
-    "actor": "actor_type/actor_id/actor_label",
+    "actor": "actor_kind/actor_department/actor_role",
     "event": "event",
-    "target": "target_type/target_id",
-    "request_id": "request_id",
-    "ip": "client_ip",
+    "object": "target_type/target_id",
     "v": "leaf_input",
-    "data_sha256": "data",
+    "commitment": "actor, target, data, request_id, client_ip, subject_id or salt",
 }
 
 
@@ -211,7 +210,8 @@ def _verify(result: VerifyResult, extra: list[Checkpoint], chunk_size: int) -> N
     next_node = nodes.__next__
 
     leaf_hash, node_hash, node_key = merkle.leaf_hash, merkle.node_hash, merkle.node_key
-    build, digest, loads = leaf.build_leaf_input, leaf.data_digest, json.loads
+    build, build_record, commit = leaf.build_leaf_input, leaf.build_record, leaf.commitment
+    canonical, loads = leaf.canonical_json, json.loads
     stack: list[tuple[int, bytes]] = []
     expected = 0
     nodes_checked = 0
@@ -246,9 +246,8 @@ def _verify(result: VerifyResult, extra: list[Checkpoint], chunk_size: int) -> N
         nodes_checked += 1
 
     for row in entries:
-        (index, created_at, a_type, a_id, a_label, event, t_type, t_id, data, request_id, ip, stored_leaf) = (
-            row
-        )
+        (index, created_at, a_type, a_id, a_label, event, t_type, t_id, data, request_id, ip) = row[:11]
+        (subject_id, a_kind, a_department, a_role, salt, stored_leaf) = row[11:]
         if index != expected:
             raise _entry_problem(
                 expected,
@@ -256,27 +255,40 @@ def _verify(result: VerifyResult, extra: list[Checkpoint], chunk_size: int) -> N
                 f"the log jumps from #{expected - 1} to #{index}" if expected else "it is missing",
             )
         stored_leaf = bytes(stored_leaf)
-        data_sha = digest(loads(data) if isinstance(data, str) else data)
-        rebuilt = build(
-            ts=_ts(created_at),
+        record = build_record(
+            event=event,
             actor_type=a_type,
             actor_id=a_id,
             actor_label=a_label,
-            event=event,
             target_type=t_type,
             target_id=t_id,
-            data_sha256=data_sha,
+            data_json=canonical(loads(data) if isinstance(data, str) else data),
             request_id=request_id,
             client_ip=ip,
+            subject_id=subject_id,
+        )
+        committed = commit(salt, record)
+        rebuilt = build(
+            ts=_ts(created_at),
+            event=event,
+            actor_kind=a_kind,
+            actor_department=a_department,
+            actor_role=a_role,
+            target_type=t_type,
+            target_id=t_id,
+            commitment=committed,
         )
         if rebuilt != stored_leaf:
             try:
-                committed = leaf.decode_leaf_input(stored_leaf).get("data_sha256")
+                published = leaf.decode_leaf_input(stored_leaf).get("commitment")
             except (ValueError, UnicodeDecodeError, AttributeError):
-                committed = None
-            if committed is not None and committed != data_sha:
+                published = None
+            if published is not None and published != committed:
                 raise _entry_problem(
-                    index, "altered", "its data no longer matches the digest its leaf commits to"
+                    index,
+                    "altered",
+                    "its restricted record (actor, target, data, request id, address or salt) no longer "
+                    "matches the commitment its leaf publishes",
                 )
             raise _entry_problem(index, "altered", _diff_leaf(stored_leaf, rebuilt))
         h = leaf_hash(stored_leaf)

@@ -8,4 +8,9 @@ class IdentityConfig(AppConfig):
     verbose_name = _("Identity")
 
     def ready(self) -> None:
-        from yiwang.identity import checks  # noqa: F401 — registers the system checks
+        from yiwang.audit import hooks
+        from yiwang.identity import audit_hooks, checks  # noqa: F401 — checks registers the system checks
+
+        hooks.register(
+            actor_profile=audit_hooks.actor_profile, may_read_all_records=audit_hooks.may_read_all_records
+        )

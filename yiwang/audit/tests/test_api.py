@@ -47,9 +47,10 @@ def test_entries_returns_the_inclusive_range_with_leaf_input_and_decoded_fields(
     first = body["entries"][0]
     assert b64d(first["leaf_input"]) == bytes(log[2].leaf_input)
     assert first["event"] == "audit:test:run"
-    assert first["actor"] == {"type": "system", "id": "", "label": "system:test"}
-    assert first["data"] == {"i": 2}
-    assert first["data_sha256"] == leaf.data_digest({"i": 2})
+    assert first["actor"] == {"kind": "system", "department": "", "role": "system:test"}
+    assert first["object"] is None
+    assert first["commitment"] == leaf.commitment(log[2].salt, leaf.record_of(log[2]))
+    assert "data" not in first and "ip" not in first and "request_id" not in first
 
 
 def test_entries_clips_end_to_the_tree_and_to_a_thousand(client, log, monkeypatch):

@@ -1,5 +1,6 @@
 """The outside auditor's program in docs/audit.md runs against the API as documented."""
 
+import base64
 import re
 from pathlib import Path
 
@@ -39,3 +40,14 @@ def test_the_documented_auditor_rejects_a_forged_tree_head(auditor):
     forged = {**first, "tree_size": 3}
     with pytest.raises(InvalidSignature):
         auditor["audit"](1, previous_sth=forged)
+
+
+def test_the_documented_record_check_confirms_a_persons_own_record(auditor, client, citizen):
+    entry = services.record(actor=citizen, event="applications:case:submit", data={"名": "值"})
+    client.force_login(citizen)
+    mine = client.get("/api/audit/my-records").json()["records"]
+    record = auditor["check_my_record"](next(r for r in mine if r["leaf_index"] == entry.leaf_index))
+    assert record["data"] == {"名": "值"} and record["actor"]["id"] == str(citizen.pk)
+    forged = {**mine[0], "record": base64.b64encode(b'{"data":{}}').decode()}
+    with pytest.raises(AssertionError, match="differs from what the public leaf commits to"):
+        auditor["check_my_record"](forged)

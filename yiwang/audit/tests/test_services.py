@@ -19,23 +19,71 @@ def test_record_appends_contiguous_entries_whose_root_matches_a_recomputed_tree(
     assert AuditNode.objects.count() == 2 * 13 - (13).bit_count()
 
 
-def test_record_describes_a_user_actor_a_model_target_and_the_request_context(django_user_model):
+def test_record_keeps_who_and_what_in_the_record_and_publishes_neither(django_user_model):
     user = django_user_model.objects.create(username="citizen-a", display_name="测试甲")
     token = context.bind(context.RequestContext(request_id="req-12345678", client_ip="203.0.113.7"))
     try:
         entry = services.record(actor=user, event="identity:user:register", target=user, data={"via": "form"})
     finally:
         context.reset(token)
+    # the restricted record
+    assert (entry.actor_type, entry.actor_id, entry.actor_label) == ("user", str(user.pk), f"user#{user.pk}")
+    assert (entry.target_type, entry.target_id) == ("identity.user", str(user.pk))
+    assert (entry.request_id, entry.client_ip) == ("req-12345678", "203.0.113.7")
+    # the public leaf
+    raw = bytes(entry.leaf_input).decode()
+    for secret in ("测试甲", "citizen-a", f"#{user.pk}", "req-12345678", "203.0.113.7", '"form"'):
+        assert secret not in raw
     decoded = leaf.decode_leaf_input(entry.leaf_input)
-    assert decoded["actor"] == {"type": "user", "id": str(user.pk), "label": f"user#{user.pk}"}
-    assert "测试甲" not in entry.leaf_input.decode()
-    assert decoded["target"] == {"type": "identity.user", "id": str(user.pk)}
-    assert decoded["request_id"] == "req-12345678"
-    assert decoded["ip"] == services.pseudonymous_address("203.0.113.7")
-    assert decoded["ip"].startswith("h:") and "203.0.113.7" not in entry.leaf_input.decode()
-    assert decoded["data_sha256"] == leaf.data_digest({"via": "form"})
-    assert decoded["v"] == 1
+    assert decoded["actor"] == {"kind": "person", "department": "", "role": ""}
+    assert decoded["object"] == {"type": "identity.user", "id": ""}
+    assert decoded["event"] == "identity:user:register"
+    assert decoded["commitment"] == leaf.commitment(entry.salt, leaf.record_of(entry))
+    assert decoded["v"] == 2
     assert leaf.parse_ts(decoded["ts"]) == entry.created_at
+
+
+def test_two_entries_about_one_person_share_nothing_in_public_but_event_shape(django_user_model):
+    user = django_user_model.objects.create(username="citizen-b")
+    first = services.record(actor=user, event="applications:case:submit", target=user, data={"n": 1})
+    second = services.record(actor=user, event="applications:case:submit", target=user, data={"n": 1})
+    one, two = (leaf.decode_leaf_input(e.leaf_input) for e in (first, second))
+    # the same record twice still commits differently (salted), so the commitment links nothing
+    assert one["commitment"] != two["commitment"]
+    assert {k: v for k, v in one.items() if k not in ("commitment", "ts")} == {
+        k: v for k, v in two.items() if k not in ("commitment", "ts")
+    }
+
+
+def test_an_official_is_published_by_department_and_role(official_x):
+    entry = services.record(
+        actor=official_x, event="applications:case:approve", target=official_x, role="approver"
+    )
+    decoded = leaf.decode_leaf_input(entry.leaf_input)
+    assert decoded["actor"] == {"kind": "official", "department": "610100-SCJG", "role": "approver"}
+    default = services.record(actor=official_x, event="applications:case:accept")
+    assert leaf.decode_leaf_input(default.leaf_input)["actor"]["role"] == "approver+clerk+reviewer"
+
+
+@pytest.mark.parametrize("event", ["identity:session:login", "identity:totp:enable", "core:throttle:lock"])
+def test_security_events_publish_only_that_a_restricted_entry_exists(citizen, event):
+    entry = services.record(actor=citizen, event=event, target=citizen, data={"method": "password"})
+    decoded = leaf.decode_leaf_input(entry.leaf_input)
+    assert decoded["event"] == "restricted"
+    assert decoded["actor"] == {"kind": "", "department": "", "role": ""}
+    assert decoded["object"] is None
+    assert entry.event == event  # the record keeps what happened
+
+
+def test_ids_of_public_objects_are_published_and_of_personal_ones_not():
+    public = services.record(
+        actor="system:demo", event="catalog:item:publish", target=("catalog.serviceitem", 7)
+    )
+    private = services.record(
+        actor="system:demo", event="applications:case:submit", target=("applications.case", 7)
+    )
+    assert leaf.decode_leaf_input(public.leaf_input)["object"] == {"type": "catalog.serviceitem", "id": "7"}
+    assert leaf.decode_leaf_input(private.leaf_input)["object"] == {"type": "applications.case", "id": ""}
 
 
 def test_record_accepts_a_label_actor_and_a_type_id_target():
@@ -46,7 +94,9 @@ def test_record_accepts_a_label_actor_and_a_type_id_target():
         "catalog.item",
         "42",
     )
-    assert leaf.decode_leaf_input(entry.leaf_input)["target"] == {"type": "catalog.item", "id": "42"}
+    decoded = leaf.decode_leaf_input(entry.leaf_input)
+    assert decoded["object"] == {"type": "catalog.item", "id": ""}
+    assert decoded["actor"] == {"kind": "system", "department": "", "role": "system:demo"}
 
 
 def test_leaf_input_is_canonical_json_with_sorted_keys_and_no_spaces():
@@ -68,7 +118,9 @@ def test_data_is_normalised_to_json_before_it_is_hashed_and_stored():
     )
     entry.refresh_from_db()
     assert entry.data == {"when": "2026-01-02", "fee": "1.50", "3": "x"}
-    assert leaf.decode_leaf_input(entry.leaf_input)["data_sha256"] == leaf.data_digest(entry.data)
+    assert leaf.decode_leaf_input(entry.leaf_input)["commitment"] == leaf.commitment(
+        entry.salt, leaf.record_of(entry)
+    )
 
 
 @pytest.mark.parametrize("event", ["bad", "a:b", "A:b:c", "a:b:c:d", "a-b:c:d", "a:b:c ", ""])
@@ -192,38 +244,68 @@ def test_two_threads_appending_at_once_get_contiguous_indices():
     assert verify.verify_log().ok
 
 
-@given(
-    st.fixed_dictionaries(
-        {
-            k: st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12)
-            for k in (
-                "ts",
-                "actor_type",
-                "actor_id",
-                "actor_label",
-                "event",
-                "target_type",
-                "target_id",
-                "data_sha256",
-                "request_id",
-                "client_ip",
-            )
-        }
-    )
+_text = st.text(alphabet=st.characters(exclude_categories=["Cs"]), max_size=12)
+_LEAF_FIELDS = (
+    "ts",
+    "actor_kind",
+    "actor_department",
+    "actor_role",
+    "target_type",
+    "target_id",
+    "commitment",
 )
-def test_the_hand_written_leaf_encoding_equals_canonical_json_of_the_same_fields(fields):
-    target = {"type": fields["target_type"], "id": fields["target_id"]}
-    expected = {
-        "v": 1,
-        "ts": fields["ts"],
-        "actor": {"type": fields["actor_type"], "id": fields["actor_id"], "label": fields["actor_label"]},
-        "event": fields["event"],
-        "target": target if (fields["target_type"] or fields["target_id"]) else None,
-        "data_sha256": fields["data_sha256"],
-        "request_id": fields["request_id"],
-        "ip": fields["client_ip"],
+_RECORD_FIELDS = ("actor_type", "actor_id", "actor_label", "target_type", "target_id", "request_id")
+
+
+@given(
+    st.fixed_dictionaries({k: _text for k in _LEAF_FIELDS}),
+    st.sampled_from(["applications:case:approve", "identity:session:login", "x:y:z"]),
+)
+def test_the_hand_written_leaf_encoding_equals_canonical_json_of_the_same_fields(fields, event):
+    restricted = leaf.is_restricted(event)
+    obj = {
+        "type": fields["target_type"],
+        "id": leaf.public_object_id(fields["target_type"], fields["target_id"]),
     }
-    assert leaf.build_leaf_input(**fields) == leaf.canonical_json(expected)
+    expected = {
+        "v": 2,
+        "ts": fields["ts"],
+        "event": "restricted" if restricted else event,
+        "actor": {
+            "kind": "" if restricted else fields["actor_kind"],
+            "department": "" if restricted else fields["actor_department"],
+            "role": "" if restricted else fields["actor_role"],
+        },
+        "object": obj if (fields["target_type"] and not restricted) else None,
+        "commitment": fields["commitment"],
+    }
+    assert leaf.build_leaf_input(event=event, **fields) == leaf.canonical_json(expected)
+
+
+@given(
+    st.fixed_dictionaries({k: _text for k in _RECORD_FIELDS}),
+    st.dictionaries(_text, st.one_of(_text, st.integers(), st.booleans(), st.none()), max_size=3),
+)
+def test_the_hand_written_record_encoding_equals_canonical_json_of_the_same_fields(fields, data):
+    expected = {
+        "actor": {"type": fields["actor_type"], "id": fields["actor_id"], "label": fields["actor_label"]},
+        "data": data,
+        "event": "a:b:c",
+        "ip": "198.51.100.1",
+        "request_id": fields["request_id"],
+        "subject": "12",
+        "target": {"type": fields["target_type"], "id": fields["target_id"]}
+        if (fields["target_type"] or fields["target_id"])
+        else None,
+    }
+    built = leaf.build_record(
+        event="a:b:c",
+        client_ip="198.51.100.1",
+        subject_id="12",
+        data_json=leaf.canonical_json(data),
+        **fields,
+    )
+    assert built == leaf.canonical_json(expected)
 
 
 def test_the_large_demo_fills_the_log_to_the_requested_size_and_is_idempotent():
@@ -237,8 +319,11 @@ def test_the_large_demo_fills_the_log_to_the_requested_size_and_is_idempotent():
     assert verify.verify_log().ok
 
 
-def test_bulk_load_pseudonymises_client_addresses_like_record():
+def test_bulk_load_keeps_client_addresses_out_of_the_public_leaf_like_record():
     services.bulk_load([{"actor": "system:bench", "event": "audit:bench:load", "client_ip": "198.51.100.9"}])
-    raw = bytes(selectors.entry(0).leaf_input)
-    assert b"198.51.100.9" not in raw
-    assert leaf.decode_leaf_input(raw)["ip"] == services.pseudonymous_address("198.51.100.9")
+    entry = selectors.entry(0)
+    assert b"198.51.100.9" not in bytes(entry.leaf_input)
+    assert entry.client_ip == "198.51.100.9"
+    assert leaf.decode_leaf_input(entry.leaf_input)["commitment"] == leaf.commitment(
+        entry.salt, leaf.record_of(entry)
+    )

@@ -59,21 +59,68 @@ def test_small_chunks_give_the_same_answer(log):
     assert verify.verify_log(chunk_size=3).ok
 
 
-def test_a_column_edited_with_sql_is_caught_and_the_entry_named(log):
-    sql("UPDATE {entry} SET event = %s WHERE leaf_index = 7", ["audit:test:forged"])
+def test_a_public_column_edited_with_sql_is_caught_and_the_entry_named(log):
+    sql("UPDATE {entry} SET actor_department = %s WHERE leaf_index = 7", ["610200-SCJG"])
     result = verify.verify_log()
     assert not result.ok
     assert result.bad_index == 7
     assert result.problem.startswith("entry #7 was altered:")
-    assert "event" in result.problem
+    assert "actor_department" in result.problem
 
 
-def test_data_edited_with_sql_is_caught_by_its_digest(log):
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("event", "audit:test:forged"),
+        ("actor_id", "99"),
+        ("target_id", "99"),
+        ("client_ip", "192.0.2.1"),
+        ("request_id", "forged"),
+        ("subject_id", "5"),
+    ],
+)
+def test_a_restricted_column_edited_with_sql_is_caught_by_the_commitment(log, column, value):
+    sql(f"UPDATE {{entry}} SET {column} = %s WHERE leaf_index = 7", [value])  # noqa: S608 — test columns
+    result = verify.verify_log()
+    assert result.bad_index == 7
+    assert result.problem == (
+        "entry #7 was altered: its restricted record (actor, target, data, request id, address or salt) "
+        "no longer matches the commitment its leaf publishes"
+    )
+
+
+def test_data_edited_with_sql_is_caught_by_the_commitment(log):
     sql("UPDATE {entry} SET data = %s WHERE leaf_index = 12", [json.dumps({"i": 999})])
     result = verify.verify_log()
-    assert (
-        result.problem == "entry #12 was altered: its data no longer matches the digest its leaf commits to"
+    assert result.bad_index == 12
+    assert "no longer matches the commitment its leaf publishes" in result.problem
+
+
+def test_a_replaced_salt_is_caught_by_the_commitment(log):
+    sql("UPDATE {entry} SET salt = %s WHERE leaf_index = 3", [b"\x00" * 16])
+    result = verify.verify_log()
+    assert result.bad_index == 3
+    assert "commitment" in result.problem
+
+
+def _forge(index: int, event: str) -> bytes:
+    """Rewrite entry ``index`` as a careful attacker would: new event, matching commitment and leaf."""
+    from yiwang.audit import leaf
+
+    entry = AuditEntry.objects.get(leaf_index=index)
+    entry.event = event
+    forged = leaf.build_leaf_input(
+        ts=leaf.format_ts(entry.created_at),
+        event=event,
+        actor_kind=entry.actor_kind,
+        actor_department=entry.actor_department,
+        actor_role=entry.actor_role,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        commitment=leaf.commitment(entry.salt, leaf.record_of(entry)),
     )
+    sql("UPDATE {entry} SET leaf_input = %s, event = %s WHERE leaf_index = %s", [forged, event, index])
+    return forged
 
 
 def test_a_deleted_row_is_named_as_removed(log):
@@ -103,9 +150,7 @@ def test_two_rows_with_swapped_leaf_input_are_caught_at_the_first(log):
 
 
 def test_a_row_rewritten_consistently_is_caught_by_the_stored_leaf_hash(log):
-    entry = AuditEntry.objects.get(leaf_index=2)
-    forged = bytes(entry.leaf_input).replace(b"audit:test:run", b"audit:test:own")
-    sql("UPDATE {entry} SET leaf_input = %s, event = %s WHERE leaf_index = 2", [forged, "audit:test:own"])
+    _forge(2, "audit:test:own")
     result = verify.verify_log()
     assert result.problem == "entry #2 was altered: its leaf_input does not hash to the stored leaf hash"
 
@@ -113,9 +158,7 @@ def test_a_row_rewritten_consistently_is_caught_by_the_stored_leaf_hash(log):
 def test_a_rewrite_of_the_whole_tree_is_caught_by_the_signed_tree_head(log):
     from yiwang.audit import merkle
 
-    entry = AuditEntry.objects.get(leaf_index=2)
-    forged = bytes(entry.leaf_input).replace(b"audit:test:run", b"audit:test:own")
-    sql("UPDATE {entry} SET leaf_input = %s, event = %s WHERE leaf_index = 2", [forged, "audit:test:own"])
+    _forge(2, "audit:test:own")
     # recompute every stored node from the forged leaves, as a careful attacker with SQL access would
     leaves = [
         bytes(x) for x in AuditEntry.objects.order_by("leaf_index").values_list("leaf_input", flat=True)

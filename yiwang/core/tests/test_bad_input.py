@@ -239,6 +239,8 @@ def _api_persona(method: str, path: str) -> str:
     operation = API_SCHEMA["paths"][path][method]
     if not operation.get("security"):
         return "anonymous"
+    if path == "/api/audit/records":
+        return "auditor"
     return "official_x" if path.startswith("/api/applications/tasks") else "citizen"
 
 
@@ -433,6 +435,9 @@ PAGE_SLOTS = {
     "department/code": ("anonymous", "/services/departments/{v}/"),
     "department?page": ("anonymous", "/services/departments/610100-SCJG/?page={v}"),
     "transparency?leaf_index": ("anonymous", "/transparency/?leaf_index={v}"),
+    "records?event": ("auditor", "/transparency/records/?event={v}&target_id={v}&actor_user_id={v}"),
+    "records?page": ("auditor", "/transparency/records/?event=applications:case:submit&page={v}"),
+    "my_records?page": ("citizen", "/account/records/?page={v}"),
     "healthz?junk": ("anonymous", "/healthz?x={v}"),
     "accessibility?junk": ("anonymous", "/accessibility?x={v}"),
     "login?next": ("anonymous", "/login?next={v}"),
