@@ -81,16 +81,19 @@ def _now() -> float:  # patched by tests to move the clock
 
 @dataclass
 class Attempt:
-    """The outcome of ``attempt()``. ``retry_after`` is in seconds (0 when allowed)."""
+    """The outcome of ``attempt()``. ``retry_after`` is in seconds: how long until the next
+    attempt may be made when this one was refused, or when it used the last one left
+    (``remaining == 0``); otherwise 0."""
 
     allowed: bool
     retry_after: int = 0
+    remaining: int = 0
     _slots: list[tuple[str, str, int]] = field(default_factory=list, repr=False)
 
     @property
     def minutes(self) -> int:
-        """``retry_after`` in whole minutes, at least 1 when refused (for messages)."""
-        return max(1, math.ceil(self.retry_after / 60)) if not self.allowed else 0
+        """``retry_after`` in whole minutes, at least 1 when there is a wait (for messages)."""
+        return max(1, math.ceil(self.retry_after / 60)) if self.retry_after else 0
 
     def give_back(self) -> None:
         """Uncount this attempt (it should not count, e.g. the answer was right). Idempotent."""
@@ -166,6 +169,8 @@ def attempt(*checks: tuple[Rule, str]) -> Attempt:
     now = _now()
     reserved: list[tuple[str, str, int]] = []
     refused_waits: list[int] = []
+    remaining: list[int] = []
+    exhausted_waits: list[int] = [0]
     for rule_, key in checks:
         period, offset = divmod(now, rule_.window)
         period = int(period)
@@ -177,11 +182,17 @@ def attempt(*checks: tuple[Rule, str]) -> Attempt:
         if weighted > rule_.limit:
             refused_waits.append(_retry_after(rule_, previous, count - 1, offset))
             break  # the attempt will not happen: don't count it against the remaining keys
-    result = Attempt(allowed=not refused_waits, _slots=reserved)
+        left = math.floor(rule_.limit - weighted)
+        remaining.append(left)
+        if left <= 0:
+            exhausted_waits.append(_retry_after(rule_, previous, count, offset))
     if refused_waits:
-        result.give_back()
-        result.retry_after = max(refused_waits)
-    return result
+        refused = Attempt(allowed=False, retry_after=max(refused_waits), _slots=reserved)
+        refused.give_back()
+        return refused
+    return Attempt(
+        allowed=True, retry_after=max(exhausted_waits), remaining=min(remaining, default=0), _slots=reserved
+    )
 
 
 def clear(rule_: Rule, key: str) -> None:

@@ -132,3 +132,12 @@ def test_forty_parallel_guesses_try_no_more_than_the_attempts_left():
     for t in threads:
         t.join(timeout=60)
     assert len(allowed) == 2
+
+
+@pytest.mark.django_db
+def test_the_last_allowed_attempt_says_so_and_how_long_to_wait(clock):
+    first = throttle.attempt((RULE, "k"))
+    assert first.remaining == 2 and first.retry_after == 0
+    throttle.attempt((RULE, "k"))
+    last = throttle.attempt((RULE, "k"))
+    assert last.allowed and last.remaining == 0 and last.minutes > 0
