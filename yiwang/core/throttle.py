@@ -95,11 +95,14 @@ class Attempt:
         """``retry_after`` in whole minutes, at least 1 when there is a wait (for messages)."""
         return max(1, math.ceil(self.retry_after / 60)) if self.retry_after else 0
 
-    def give_back(self) -> None:
-        """Uncount this attempt (it should not count, e.g. the answer was right). Idempotent."""
-        slots, self._slots = self._slots, []
-        for scope, key_hash, period in slots:
-            _decrement(scope, key_hash, period)
+    def give_back(self, scope: str | None = None) -> None:
+        """Uncount this attempt (it should not count, e.g. the answer was right), under every
+        key or only under ``scope``'s. Idempotent."""
+        kept = [slot for slot in self._slots if scope is not None and slot[0] != scope]
+        for slot in self._slots:
+            if slot not in kept:
+                _decrement(*slot)
+        self._slots = kept
 
 
 def _table_sql() -> tuple[str, str, str, str, str]:

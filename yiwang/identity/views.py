@@ -54,6 +54,19 @@ def _complete_login(
     return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
 
 
+def _after_password(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    if not user.totp_enabled:
+        return _complete_login(request, user, method="password", second_factor=False, next_url=next_url)
+    request.session.cycle_key()
+    request.session[PENDING_2FA_KEY] = {
+        "user_id": user.pk,
+        "backend": user.backend,
+        "at": time.time(),
+        "next": next_url,
+    }
+    return redirect("identity:login_totp")
+
+
 @never_cache
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
@@ -77,18 +90,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 if attempt.remaining <= 0
                 else _("The user name or password is wrong."),
             )
-        elif user.totp_enabled:
-            # The account's attempt stays counted until the code is right (codes are guessable too).
-            request.session.cycle_key()
-            request.session[PENDING_2FA_KEY] = {
-                "user_id": user.pk,
-                "backend": user.backend,
-                "at": time.time(),
-                "next": next_url,
-            }
-            return redirect("identity:login_totp")
         else:
-            return _complete_login(request, user, method="password", second_factor=False, next_url=next_url)
+            # A right password is no failure of the address; the account's attempt stays
+            # counted until the sign-in completes (codes are guessable too).
+            attempt.give_back("login-address")
+            return _after_password(request, user, next_url)
     return render(request, "identity/login.html", {"form": form, "next": next_url})
 
 
