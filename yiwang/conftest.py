@@ -77,6 +77,16 @@ def make_user(username: str, *, name: str = "", **extra) -> User:
     )
 
 
+def force_sign_in(client: Client, user: User) -> Client:
+    """Sign ``client`` in as ``user`` as the platform's door leaves a session that passed the
+    second factor (``force_login`` alone is a password-only session: no administrator powers)."""
+    client.force_login(user)
+    session = client.session
+    session[SECOND_FACTOR_SESSION_KEY] = user.pk
+    session.save()
+    return client
+
+
 def make_person(
     username: str | None,
     name: str,
@@ -213,10 +223,7 @@ def login(db):
     def _login(user: User | None) -> Client:
         client = Client()
         if user is not None:
-            client.force_login(user)
-            session = client.session
-            session[SECOND_FACTOR_SESSION_KEY] = user.pk
-            session.save()
+            force_sign_in(client, user)
         return client
 
     return _login

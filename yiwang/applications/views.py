@@ -325,13 +325,21 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(reverse("applications:case", kwargs={"number": case_ref(case)}) + "#rating")
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
-    """Progress by case number and the last four of the identity number, without signing in."""
-    form = TrackForm(request.GET or None)
+    """Progress by case number and the last four of the identity number, without signing in.
+    A POST, so the four characters never appear in a URL or an access log. A signed-in
+    applicant who enters the number of their own case goes straight to it (nothing to guess)."""
+    form = TrackForm(request.POST if request.method == "POST" else None)
     case = None
     not_found = False
     status = 200
+    if request.method == "POST" and request.user.is_authenticated:
+        own = selectors.own_case_by_number(
+            request.user, services.track_normalise(request.POST.get("number", ""))
+        )
+        if own is not None:
+            return redirect("applications:case", number=own.number)
     if form.is_bound and form.is_valid():
         try:
             case = services.track_lookup(
