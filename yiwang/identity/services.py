@@ -464,21 +464,24 @@ def username_key(username: str) -> str:
 
 def login_attempt(*, username: str, client_ip: str | None) -> throttle.Attempt:
     """Reserve one sign-in attempt (a password or a code) for the account and the client
-    address, atomically, before anything is checked. When refused, audits
-    ``identity:session:locked`` (no user name or address in the entry's data)."""
+    address, atomically, before anything is checked. A refused attempt is logged, not audited:
+    refusals cost the guesser nothing, so auditing each would let anyone flood the log."""
     attempt = throttle.attempt(
         (throttle.rule("login-account"), username_key(username)),
         (throttle.rule("login-address"), throttle.normalise_address(client_ip)),
     )
     if not attempt.allowed:
-        _audit_sign_in("identity:session:locked", username)
+        log.warning("sign-in refused by the throttle")
     return attempt
 
 
-def login_failed(*, username: str, step: str) -> None:
-    """Audit a wrong password or code (``identity:session:login_failed``); the attempt stays
-    counted. ``step`` is "password" or "code"."""
+def login_failed(*, username: str, step: str, attempt: throttle.Attempt) -> None:
+    """Audit a wrong password or code (``identity:session:login_failed``, data: the step,
+    "password" or "code"); when it used the last attempt left, audit the lockout too
+    (``identity:session:locked``). The attempt stays counted. Nothing typed is recorded."""
     _audit_sign_in("identity:session:login_failed", username, {"step": step})
+    if attempt.remaining <= 0:
+        _audit_sign_in("identity:session:locked", username, {"step": step, "minutes": attempt.minutes})
     log.warning("failed sign-in (%s step)", step)
 
 

@@ -83,7 +83,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
             return render(request, "identity/login.html", {"form": form, "next": next_url}, status=429)
         user = authenticate(request, username=username, password=form.cleaned_data["password"])
         if user is None:
-            services.login_failed(username=username, step="password")
+            services.login_failed(username=username, step="password", attempt=attempt)
             form.add_error(
                 None,
                 _throttle_message(attempt.minutes)
@@ -121,7 +121,7 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
             return _complete_login(
                 request, user, method="password+totp", second_factor=True, next_url=pending.get("next", "")
             )
-        services.login_failed(username=user.username, step="code")
+        services.login_failed(username=user.username, step="code", attempt=attempt)
         form.add_error(
             "code",
             _throttle_message(attempt.minutes)

@@ -62,3 +62,13 @@ def test_the_setting_refuses_what_is_not_an_address(monkeypatch):
         config._networks("TRUSTED_PROXIES")
     monkeypatch.setenv("TRUSTED_PROXIES", "10.0.0.1, 2001:db8::/32")
     assert len(config._networks("TRUSTED_PROXIES")) == 2
+
+
+def test_a_deploy_check_warns_behind_a_tls_proxy_without_trusted_proxies(settings):
+    from yiwang.core.checks import check_proxy_addresses
+
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.TRUSTED_PROXIES = ()
+    assert [w.id for w in check_proxy_addresses(None)] == ["yiwang.W002"]
+    settings.TRUSTED_PROXIES = (ipaddress.ip_network("10.0.0.0/8"),)
+    assert check_proxy_addresses(None) == []

@@ -245,6 +245,9 @@ def test_failures_and_lockouts_are_audited_without_what_was_typed(settings, citi
     locked = AuditEntry.objects.get(event="identity:session:locked")
     for entry in [*failed, locked]:
         assert "citizen" not in str(entry.data) and "wrong-guess" not in str(entry.data)
+    for _ in range(10):  # refusals cost the guesser nothing, so they do not grow the log
+        sign_in(client, "citizen", "wrong-guess")
+    assert AuditEntry.objects.filter(event__startswith="identity:session:").count() == 3
     sign_in(client, "nobody-here", "x")
     unknown = AuditEntry.objects.filter(event="identity:session:login_failed").last()
     assert unknown.target_id in ("", None) and "nobody" not in str(unknown.data)
