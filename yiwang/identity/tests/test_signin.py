@@ -396,3 +396,23 @@ def test_registration_is_throttled_per_client_before_the_service_answers(setting
     assert refused.status_code == 429 and "Too many registrations" in refused.content.decode()
     assert len(calls) == 2
     assert en_client(REMOTE_ADDR="198.51.100.6").post(reverse("identity:register"), data).status_code == 200
+
+
+def test_the_admin_sites_sign_out_is_the_platforms_audited_one(login, superuser):
+    client = login(superuser)
+    assert client.get("/admin/").status_code == 200
+    response = client.post("/admin/logout/")
+    assert response.status_code == 302 and "_auth_user_id" not in client.session
+    assert AuditEntry.objects.filter(event="identity:session:logout").exists()
+
+
+def test_an_account_without_admin_access_is_refused_at_the_admin_login(login, citizen):
+    response = login(citizen).get("/admin/login/")
+    assert response.status_code == 403
+
+
+def test_the_two_factor_requirement_is_explained_in_chinese_by_default(department_x):
+    make_official("newadmin", department_x, [Role.ADMIN])
+    client = Client()
+    sign_in(client, "newadmin")
+    assert "请先开启双因素登录才能使用这些权限" in client.get(reverse("identity:two_factor")).content.decode()
