@@ -80,7 +80,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Applications ----------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "yiwang.identity.adminconfig.PlatformAdminConfig",  # django.contrib.admin behind the one door
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -106,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "yiwang.identity.signin.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -163,13 +164,56 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-# Failed sign-ins allowed per account (and per client address) within the window.
+# Failed sign-ins allowed per account within the window (the per-address limit is below).
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5") or 5)
 # Dotted path of the real-name verifier; the default checks number and name offline only.
 IDENTITY_REALNAME_VERIFIER = env(
     "IDENTITY_REALNAME_VERIFIER", "yiwang.identity.realname.FakeRealNameVerifier"
 )
 LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900") or 900)
+
+
+# --- Sign-in door, throttles and client addresses (docs/configuration.md, docs/identity.md) ---
+# Proxies whose X-Forwarded-For is believed: addresses or networks, comma-separated. Default none:
+# the client is the direct peer (REMOTE_ADDR), and a forged X-Forwarded-For changes nothing.
+def _networks(name: str) -> tuple:
+    import ipaddress
+
+    networks = []
+    for item in (env(name, "") or "").split(","):
+        if item.strip():
+            try:
+                networks.append(ipaddress.ip_network(item.strip(), strict=False))
+            except ValueError as exc:
+                raise ImproperlyConfigured(f"{name}: {item.strip()!r} is not an address or network.") from exc
+    return tuple(networks)
+
+
+TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
+# Throttle scopes (yiwang.core.throttle): (attempts, window in seconds) per normalised key.
+# The per-address sign-in limit is far above the per-account one, so one visitor at a shared
+# address (a service-hall kiosk, an office behind NAT) locks only the account they guessed at.
+THROTTLES = {
+    "login-account": (LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW_SECONDS),
+    "login-address": (
+        int(env("LOGIN_ADDRESS_FAILURE_LIMIT", "50") or 50),
+        LOGIN_FAILURE_WINDOW_SECONDS,
+    ),
+    "track-case": (
+        int(env("TRACK_FAILURE_LIMIT", "5") or 5),
+        int(env("TRACK_FAILURE_WINDOW_SECONDS", "900") or 900),
+    ),
+    "track-client": (
+        int(env("TRACK_CLIENT_FAILURE_LIMIT", "30") or 30),
+        int(env("TRACK_FAILURE_WINDOW_SECONDS", "900") or 900),
+    ),
+    "register": (
+        int(env("REGISTER_LIMIT", "10") or 10),
+        int(env("REGISTER_WINDOW_SECONDS", "3600") or 3600),
+    ),
+}
+# Seconds a signed-in password step waits for its second factor.
+LOGIN_SECOND_FACTOR_SECONDS = 300
 
 # --- Language and time -----------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

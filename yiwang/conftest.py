@@ -18,13 +18,16 @@ fixture             who
 ``official_y``      User "official_y", Official of Y with clerk + reviewer + approver roles
 ``inspector``       User "inspector", Official of X with the inspector role
 ``auditor``         User "auditor", Official of 陕西省数据和政务服务局 (610000-SJJ), auditor role
-``dept_admin``      User "dept_admin", Official of X with the admin role, is_staff
-``superuser``       User "superuser", is_superuser + is_staff, no official or person record
+``dept_admin``      User "dept_admin", Official of X with the admin role, is_staff, two-factor on
+``superuser``       User "superuser", is_superuser + is_staff, two-factor on, no official or person
 ==================  =============================================================================
 
 Every persona is a ``identity.User`` (reach the rest with ``user.person``, ``user.official``);
 all have the password ``PERSONA_PASSWORD``. ``login(user)`` returns a Django test client
-signed in as that user (no password hashing: ``force_login``); ``login(None)`` an anonymous one.
+signed in as that user as the platform's sign-in would leave it, second factor passed (no
+password hashing: ``force_login``); ``login(None)`` an anonymous one. Administrator powers need
+two-factor sign-in on (see identity.permissions), so ``dept_admin`` and ``superuser`` have it,
+with the secret ``PERSONA_TOTP_SECRET``.
 Personas are built directly (no audit entries, MD5 hashing in tests) to keep them cheap;
 ``make_person`` and ``make_official`` build more people the same way.
 """
@@ -46,11 +49,22 @@ from yiwang.identity.models import (
     RoleGrant,
     User,
 )
+from yiwang.identity.signin import SECOND_FACTOR_SESSION_KEY
+from yiwang.lib import crypto
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
 
 PERSONA_PASSWORD = "persona-pass-2026"  # noqa: S105 — a fixed test password
+PERSONA_TOTP_SECRET = "PERSONATESTSECRETPERSONATESTSECR"  # noqa: S105 — a fixed test secret
 CASE_ROLES = (Role.CLERK, Role.REVIEWER, Role.APPROVER)
+
+
+def with_two_factor(user: User) -> User:
+    """Turn two-factor sign-in on for a test account, with ``PERSONA_TOTP_SECRET``."""
+    user.totp_secret_ciphertext = crypto.encrypt(PERSONA_TOTP_SECRET, pii.TOTP_PURPOSE)
+    user.totp_enabled = True
+    user.save(update_fields=["totp_secret_ciphertext", "totp_enabled"])
+    return user
 
 
 def make_user(username: str, *, name: str = "", **extra) -> User:
@@ -61,6 +75,16 @@ def make_user(username: str, *, name: str = "", **extra) -> User:
         email=f"{username}@example.org",
         **extra,
     )
+
+
+def force_sign_in(client: Client, user: User) -> Client:
+    """Sign ``client`` in as ``user`` as the platform's door leaves a session that passed the
+    second factor (``force_login`` alone is a password-only session: no administrator powers)."""
+    client.force_login(user)
+    session = client.session
+    session[SECOND_FACTOR_SESSION_KEY] = user.pk
+    session.save()
+    return client
 
 
 def make_person(
@@ -177,16 +201,18 @@ def auditor(province) -> User:
 
 @pytest.fixture
 def dept_admin(department_x) -> User:
-    return make_official("dept_admin", department_x, [Role.ADMIN], is_staff=True)
+    return with_two_factor(make_official("dept_admin", department_x, [Role.ADMIN], is_staff=True))
 
 
 @pytest.fixture
 def superuser(db) -> User:
-    return User.objects.create_superuser(
-        username="superuser",
-        password=PERSONA_PASSWORD,
-        display_name="superuser",
-        email="superuser@example.org",
+    return with_two_factor(
+        User.objects.create_superuser(
+            username="superuser",
+            password=PERSONA_PASSWORD,
+            display_name="superuser",
+            email="superuser@example.org",
+        )
     )
 
 
@@ -197,7 +223,7 @@ def login(db):
     def _login(user: User | None) -> Client:
         client = Client()
         if user is not None:
-            client.force_login(user)
+            force_sign_in(client, user)
         return client
 
     return _login

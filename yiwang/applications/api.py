@@ -128,6 +128,13 @@ class PrereviewOut(Schema):
     errors: list[dict]
 
 
+class TrackIn(Schema):
+    number: str = Field(max_length=64, description="The case number, e.g. 610100-20261123-000042")
+    id_last4: str = Field(
+        max_length=16, description="The last four characters of the applicant's identity number"
+    )
+
+
 class TrackOut(Schema):
     number: str
     item_name: str
@@ -477,11 +484,15 @@ def case_rating(request, number: str, payload: RatingIn):
     return Status(201, case_out(Case.objects.get(pk=case.pk)))
 
 
-@router.get(
+@router.post(
     "/track", response=TrackOut, summary="Progress by case number and the last 4 of the identity number"
 )
-def track(request, number: str, id_last4: str):
-    case = services.track_lookup(number=number, id_last4=id_last4, client_ip=context.current().client_ip)
+def track(request, payload: TrackIn):
+    """A POST, so the four characters never appear in a URL or an access log. Only wrong
+    guesses count, per (case, client) and per client; too many give 429."""
+    case = services.track_lookup(
+        number=payload.number, id_last4=payload.id_last4, client_ip=context.current().client_ip
+    )
     if case is None:
         raise Http404("no match")
     return {

@@ -159,6 +159,13 @@ def track(number: str, id_last4: str) -> Case | None:
     return case
 
 
+def own_case_by_number(user, number: str) -> Case | None:
+    """The signed-in user's own submitted case with this number, or None."""
+    if not getattr(user, "is_authenticated", False) or not number or len(number) > 32:
+        return None
+    return Case.objects.filter(applicant=user, number=number).first()
+
+
 def unread_notices(user) -> int:
     return Notice.objects.filter(user=user, read_at__isnull=True).count()
 

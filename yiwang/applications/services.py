@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
+from yiwang.core import throttle
 from yiwang.identity.permissions import has_role
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
@@ -798,25 +799,39 @@ def rectification_reply(*, actor, rectification: Rectification, reply: str) -> R
 # --- the public progress query ----------------------------------------------------------
 
 
-def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case | None:
-    """The progress query without sign-in. Wrong guesses count like failed sign-ins, per case
-    number and per address, so the last four characters cannot be tried one by one."""
-    from yiwang.identity import services as identity_services
+def track_normalise(text: str) -> str:
+    """A case number or identity characters as typed: NFKC (full-width digits and hyphens
+    become ASCII), whitespace removed, upper case — the same form for the lookup and its
+    throttle, so " 610100-…" and "610100-…" are one key."""
+    return throttle.normalise(text).upper()
 
-    # Own counters (per case number and per address), apart from sign-in failures, so a
-    # mistyped lookup at a service-hall kiosk never locks its users out of signing in.
-    keys = [f"track:{str(number or '')[:32]}", f"track@{client_ip or '-'}"]
-    wait = max(identity_services.login_throttle_wait(username=k, client_ip=None) for k in keys)
-    if wait:
+
+def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case | None:
+    """The progress query without sign-in: the case whose number and applicant's last four
+    identity characters both match, else None. Raises ``Throttled`` when this client made too
+    many wrong guesses.
+
+    Each try is counted before the answer is checked (atomically, so parallel guesses cannot
+    overrun the limit) in two scopes of its own, apart from sign-in: ``track-case`` per (case
+    number, client) and ``track-client`` per client. A right answer is given back, so only
+    wrong guesses count. Nothing is counted per case alone: nobody's guesses can lock another
+    person's case, and the owner signed in always sees it under "my cases"."""
+    number, id_last4 = track_normalise(number), track_normalise(id_last4)
+    client = throttle.normalise_address(client_ip)
+    attempt = throttle.attempt(
+        (throttle.rule("track-case"), f"{number}|{client}"),
+        (throttle.rule("track-client"), client),
+    )
+    if not attempt.allowed:
         raise Throttled(
-            _("Too many lookups that did not match. Try again in %(minutes)s minutes.") % {"minutes": wait}
+            _("Too many lookups that did not match. Try again in %(minutes)s minutes.")
+            % {"minutes": attempt.minutes}
         )
     from .selectors import track
 
     case = track(number, id_last4)
-    if case is None:
-        for key in keys:
-            identity_services.login_failure_record(username=key, client_ip=None)
+    if case is not None:
+        attempt.give_back()
     return case
 
 

@@ -7,7 +7,7 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -325,13 +325,30 @@ def rate(request: HttpRequest, number: str) -> HttpResponse:
     return redirect(reverse("applications:case", kwargs={"number": case_ref(case)}) + "#rating")
 
 
-@require_GET
+def _own_case(request: HttpRequest) -> Case | None:
+    """The signed-in user's own case named by the posted number (the identity characters are
+    not needed: nothing to guess), or None."""
+    if not request.user.is_authenticated:
+        return None
+    try:  # the form's own checks (length, NUL) before the number reaches the database
+        number = TrackForm.base_fields["number"].clean(request.POST.get("number", ""))
+    except ValidationError:
+        return None
+    return selectors.own_case_by_number(request.user, services.track_normalise(number))
+
+
+@require_http_methods(["GET", "POST"])
 def track(request: HttpRequest) -> HttpResponse:
-    """Progress by case number and the last four of the identity number, without signing in."""
-    form = TrackForm(request.GET or None)
+    """Progress by case number and the last four of the identity number, without signing in.
+    A POST, so the four characters never appear in a URL or an access log. A signed-in
+    applicant who enters the number of their own case goes straight to it (nothing to guess)."""
+    form = TrackForm(request.POST if request.method == "POST" else None)
     case = None
     not_found = False
     status = 200
+    own = _own_case(request) if request.method == "POST" else None
+    if own is not None:
+        return redirect("applications:case", number=own.number)
     if form.is_bound and form.is_valid():
         try:
             case = services.track_lookup(

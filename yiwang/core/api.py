@@ -85,7 +85,9 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(PermissionDenied)
     def on_forbidden(request, exc):
-        return api.create_response(request, body(_("Your account may not do this.")), status=403)
+        # An app's PermissionDenied may carry a message for the user (e.g. "turn on two-factor").
+        message = getattr(exc, "user_message", None) or _("Your account may not do this.")
+        return api.create_response(request, body(str(message)), status=403)
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):

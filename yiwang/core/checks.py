@@ -22,3 +22,19 @@ def check_production_settings(app_configs, **kwargs):
             )
         )
     return problems
+
+
+@register(Tags.security, deploy=True)
+def check_proxy_addresses(app_configs, **kwargs):
+    """Behind a TLS proxy without TRUSTED_PROXIES every client has the proxy's address, so the
+    per-address throttles would count everyone together."""
+    if settings.SECURE_PROXY_SSL_HEADER and not settings.TRUSTED_PROXIES:
+        return [
+            Warning(
+                "BEHIND_TLS_PROXY is on but TRUSTED_PROXIES is empty: "
+                "every client will have the proxy's address.",
+                hint="Set TRUSTED_PROXIES to the proxy's address or network (see docs/configuration.md).",
+                id="yiwang.W002",
+            )
+        ]
+    return []

@@ -1,6 +1,8 @@
+import ipaddress
 import re
 import uuid
 
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -66,7 +68,34 @@ def _json_nul(request) -> bool:
     return b"\x00" in body or _JSON_NUL.search(body) is not None
 
 
+def _parse_ip(text: str):
+    try:
+        return ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+
+
+def _trusted(ip) -> bool:
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in settings.TRUSTED_PROXIES if network.version == ip.version)
+
+
 def client_ip(request) -> str:
-    # Behind a trusted proxy the deployment sets REMOTE_ADDR correctly (see docs/configuration.md);
-    # X-Forwarded-For is not trusted here because any client can forge it.
-    return request.META.get("REMOTE_ADDR", "")
+    """The client's address. The direct peer (REMOTE_ADDR), unless that peer is one of the
+    configured ``TRUSTED_PROXIES``: then the right-most address of X-Forwarded-For that is not
+    itself a trusted proxy. Everything left of that is whatever the client chose to send."""
+    peer = request.META.get("REMOTE_ADDR", "")
+    peer_ip = _parse_ip(peer)
+    if peer_ip is None or not settings.TRUSTED_PROXIES or not _trusted(peer_ip):
+        return peer
+    hops = [h for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+    client = peer_ip
+    for hop in reversed(hops):
+        ip = _parse_ip(hop)
+        if ip is None:
+            break  # a malformed hop written by a trusted proxy: keep the last good address
+        client = ip
+        if not _trusted(ip):
+            break
+    return str(client)

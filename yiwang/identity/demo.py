@@ -2,7 +2,9 @@
 
 ``build`` is idempotent (run it any number of times); ``build_large`` adds many persons fast for
 benchmarks. Every identity here is obviously fake: valid check digits, names from a short list,
-example.org addresses. All demo accounts share the password ``DEMO_PASSWORD``.
+example.org addresses. All demo accounts share the password ``DEMO_PASSWORD``; the demo
+administrators (``admin``, ``deptadmin``) sign in with a TOTP code from
+``services.DEMO_TOTP_SECRET`` too (``yiwang demo_totp`` prints the current code).
 """
 
 import datetime as dt
@@ -170,6 +172,19 @@ def _official(username: str, name: str, department: Department, roles, is_staff:
     official.user.email = f"{username}@example.org"
     official.user.is_staff = is_staff
     official.user.save(update_fields=["email", "is_staff"])
+    if Role.ADMIN in roles or is_staff:
+        _demo_two_factor(official.user)
+
+
+def _demo_two_factor(user: User) -> None:
+    """Administrator powers need two-factor sign-in: the demo administrators get it on with the
+    published demo secret (README; refused at sign-in outside development)."""
+    if user.totp_enabled:
+        return
+    user.totp_secret_ciphertext = crypto.encrypt(services.DEMO_TOTP_SECRET, pii.TOTP_PURPOSE)
+    user.totp_enabled, user.totp_last_step = True, None
+    user.save(update_fields=["totp_secret_ciphertext", "totp_enabled", "totp_last_step"])
+    audit.record(actor=DEMO_ACTOR, event="identity:totp:enable", target=user, data={"demo": True})
 
 
 @transaction.atomic
@@ -188,6 +203,7 @@ def build(*, stdout=None) -> None:
             username="admin", password=DEMO_PASSWORD, display_name="系统管理员", email="admin@example.org"
         )
         audit.record(actor=DEMO_ACTOR, event="identity:user:create", target=admin, data={"superuser": True})
+    _demo_two_factor(admin)
 
     persons = {spec.username: _citizen(spec, "610113") for spec in CITIZENS}
     name, region_code, seq = DEMO_ENTERPRISE

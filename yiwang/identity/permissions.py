@@ -2,21 +2,31 @@
 
 An official's roles apply to their own department and every department under it (through
 ``Department.parent``). Superusers pass every role check. Everything else is denied.
+
+Administrator powers — the department-administrator role, ``is_superuser`` and the admin site
+(``is_staff``) — are *locked* until the account has two-factor sign-in on and, in a web request,
+the session passed the second factor (``second_factor_passed``; see yiwang.identity.signin).
+Locked, those powers are simply not held: the account keeps its other roles.
 """
 
 from collections.abc import Callable, Iterable
 from functools import wraps
 
+from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 
+from yiwang.core import context
 from yiwang.identity.models import Department, Enterprise, EnterpriseAgent, Official, Role
 
 ACTING_ENTERPRISE_SESSION_KEY = "identity_acting_enterprise"
 # Roles whose work needs the full identity number (accepting and deciding cases).
 FULL_ID_NUMBER_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER})
+# Set on request.user by signin.SecondFactorMiddleware: whether this session passed the second factor.
+SECOND_FACTOR_ATTR = "_identity_second_factor"
 _MAX_DEPTH = 16  # department trees are shallow (province → city → county); guards against cycles
 
 
@@ -38,6 +48,63 @@ def roles_of(user) -> frozenset[str]:
     if not hasattr(official, "_identity_roles"):
         official._identity_roles = frozenset(official.roles.values_list("role", flat=True))
     return official._identity_roles
+
+
+def holds_admin_powers(user) -> bool:
+    """Whether the account has administrator powers at all (locked or not): superuser, admin
+    site access or the department-administrator role."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    return bool(user.is_superuser or user.is_staff or Role.ADMIN in roles_of(user))
+
+
+def second_factor_passed(user) -> bool:
+    """Whether the user's administrator powers are unlocked: two-factor sign-in is on and, in a
+    web request, this session signed in with the second factor. A user object that did not
+    come from the request's session is refused in a request; outside one (commands, tasks)
+    the account's setting is enough, since nobody signed in."""
+    if not getattr(user, "totp_enabled", False):
+        return False
+    passed = getattr(user, SECOND_FACTOR_ATTR, None)
+    if passed is not None:
+        return bool(passed)
+    return not context.current().request_id
+
+
+class SecondFactorRequired(PermissionDenied):
+    """An administrator power was refused only because it is locked (see the module docstring)."""
+
+    @property
+    def user_message(self) -> str:
+        return _("Administrator rights need two-factor sign-in: turn it on, or sign in again with your code.")
+
+
+def is_superuser(user) -> bool:
+    """A superuser whose powers are unlocked."""
+    return bool(getattr(user, "is_superuser", False) and user.is_active and second_factor_passed(user))
+
+
+def _locked_out(user, roles) -> bool:
+    """Whether unlocking the administrator powers would grant one of ``roles``."""
+    if second_factor_passed(user):
+        return False
+    return bool(user.is_superuser or (Role.ADMIN in roles and Role.ADMIN in roles_of(user)))
+
+
+def second_factor_redirect(request):
+    """Where to send a signed-in user whose administrator powers are locked, with a message:
+    to turn two-factor sign-in on, or to sign in again with the code."""
+    if not request.user.totp_enabled:
+        messages.warning(
+            request,
+            _(
+                "Your account has administrator rights. Turn on two-factor sign-in to use them; "
+                "until then they are off."
+            ),
+        )
+        return redirect("identity:two_factor")
+    messages.warning(request, _("Sign in again with your two-factor code to use administrator rights."))
+    return redirect_to_login(request.get_full_path())
 
 
 def department_ancestor_ids(department: Department | int) -> list[int]:
@@ -74,9 +141,11 @@ def has_role(user, role: str, department: Department | int | None = None) -> boo
     (the official's own department or one under it). Superusers always pass."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
-    if user.is_superuser:
+    if is_superuser(user):
         return True
     if role not in roles_of(user):
+        return False
+    if role == Role.ADMIN and not second_factor_passed(user):
         return False
     if department is None:
         return True
@@ -86,7 +155,7 @@ def has_role(user, role: str, department: Department | int | None = None) -> boo
 
 def departments_for(user, role: str) -> set[int] | None:
     """Ids of the departments where ``user`` holds ``role``; None means all (superuser)."""
-    if getattr(user, "is_superuser", False) and user.is_active:
+    if is_superuser(user):
         return None
     if not has_role(user, role):
         return set()
@@ -96,6 +165,8 @@ def departments_for(user, role: str) -> set[int] | None:
 def ensure_role(user, role: str, department: Department | int | None = None) -> None:
     """Raise PermissionDenied unless ``has_role(user, role, department)``; for services and APIs."""
     if not has_role(user, role, department):
+        if _locked_out(user, [role]):
+            raise SecondFactorRequired(f"role {role} required; administrator powers are locked")
         raise PermissionDenied(f"role {role} required")
 
 
@@ -111,6 +182,8 @@ def require_role(*roles: str) -> Callable:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not any(has_role(request.user, r) for r in roles):
+                if _locked_out(request.user, roles):
+                    return second_factor_redirect(request)
                 return forbidden(request)
             return view(request, *args, **kwargs)
 

@@ -6,9 +6,7 @@ audit log: only the masked form does.
 """
 
 import logging
-import math
 import re
-from datetime import timedelta
 
 import pyotp
 from django.conf import settings
@@ -19,12 +17,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
+from yiwang.core import throttle
 from yiwang.identity import pii, realname
 from yiwang.identity.models import (
     Department,
     Enterprise,
     EnterpriseAgent,
-    LoginFailure,
     Official,
     Person,
     Region,
@@ -32,7 +30,7 @@ from yiwang.identity.models import (
     RoleGrant,
     User,
 )
-from yiwang.identity.permissions import ensure_role, has_role
+from yiwang.identity.permissions import ensure_role, has_role, is_superuser
 from yiwang.lib import crypto
 from yiwang.lib.idnumbers import validate_id_number
 from yiwang.lib.masking import mask_phone
@@ -44,6 +42,9 @@ PHONE_RE = re.compile(r"^1[3-9][0-9]{9}$")
 USERNAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{2,63}$")
 TOTP_DIGITS = 6
 TOTP_VALID_WINDOW = 1  # accept the previous and next 30-second step for clock drift
+# The published TOTP secret of the demo administrators (README). Demo only: refused at sign-in
+# unless YIWANG_DEV is on, so a demo database copied to production cannot be signed into.
+DEMO_TOTP_SECRET = "YIWANGDEMOTOTPSECRETFAKEDEMOONLY"  # noqa: S105
 
 
 def _raise_if(errors: dict[str, list[str]]) -> None:
@@ -416,6 +417,9 @@ def totp_verify(*, user: User, code: str) -> bool:
     secret = totp_secret_of(locked)
     if not locked.totp_enabled or secret is None:
         return False
+    if secret == DEMO_TOTP_SECRET and not settings.DEV:
+        log.error("refused the published demo TOTP secret outside development")
+        return False
     step = _matching_step(secret, code, locked.totp_last_step)
     if step is None:
         return False
@@ -444,51 +448,55 @@ def totp_disable(*, user: User, password: str, actor: User) -> None:
 def totp_reset(*, user: User, actor: User) -> None:
     """An administrator turns a user's two-factor sign-in off (lost phone). Superusers only.
     Audits ``identity:totp:reset``."""
-    if not (getattr(actor, "is_superuser", False) and actor.is_active):
+    if not is_superuser(actor):
         raise PermissionDenied("only a superuser may reset two-factor sign-in")
     _totp_clear(user)
     audit.record(actor=actor, event="identity:totp:reset", target=user, data={})
 
 
-# --- Sign-in throttling ----------------------------------------------------------------------
+# --- Sign-in: throttle and audit (the door itself is yiwang.identity.signin) -----------------
 
 
 def username_key(username: str) -> str:
-    return (username or "").strip().lower()[:64]
+    """The throttle key of a typed user name (case, width and whitespace do not matter)."""
+    return throttle.normalise(username)[:64]
 
 
-def _wait_seconds(queryset, now) -> float:
-    limit = settings.LOGIN_FAILURE_LIMIT
-    window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    recent = list(queryset.filter(at__gt=now - window).order_by("-at").values_list("at", flat=True)[:limit])
-    if len(recent) < limit:
-        return 0.0
-    # Allowed again once the limit-th most recent failure leaves the window.
-    return max(0.0, (recent[-1] + window - now).total_seconds())
+def login_attempt(*, username: str, client_ip: str | None) -> throttle.Attempt:
+    """Reserve one sign-in attempt (a password or a code) for the account and the client
+    address, atomically, before anything is checked. A refused attempt is logged, not audited:
+    refusals cost the guesser nothing, so auditing each would let anyone flood the log."""
+    attempt = throttle.attempt(
+        (throttle.rule("login-account"), username_key(username)),
+        (throttle.rule("login-address"), throttle.normalise_address(client_ip)),
+    )
+    if not attempt.allowed:
+        log.warning("sign-in refused by the throttle")
+    return attempt
 
 
-def login_throttle_wait(*, username: str, client_ip: str | None) -> int:
-    """Minutes to wait before another attempt for this user name or address (0: go ahead)."""
-    now = timezone.now()
-    seconds = _wait_seconds(LoginFailure.objects.filter(username_key=username_key(username)), now)
-    if client_ip:
-        seconds = max(seconds, _wait_seconds(LoginFailure.objects.filter(client_ip=client_ip), now))
-    return math.ceil(seconds / 60) if seconds > 0 else 0
+def login_failed(*, username: str, step: str, attempt: throttle.Attempt) -> None:
+    """Audit a wrong password or code (``identity:session:login_failed``, data: the step,
+    "password" or "code"); when it used the last attempt left, audit the lockout too
+    (``identity:session:locked``). The attempt stays counted. Nothing typed is recorded."""
+    _audit_sign_in("identity:session:login_failed", username, {"step": step})
+    if attempt.remaining <= 0:
+        _audit_sign_in("identity:session:locked", username, {"step": step, "minutes": attempt.minutes})
+    log.warning("failed sign-in (%s step)", step)
 
 
-def login_failure_record(*, username: str, client_ip: str | None) -> None:
-    """Remember a failed password or code; prunes failures that left the window."""
-    now = timezone.now()
-    window = timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
-    LoginFailure.objects.filter(at__lt=now - window).delete()
-    LoginFailure.objects.create(username_key=username_key(username), client_ip=client_ip or None, at=now)
-    log.warning("failed sign-in for %r from %s", username_key(username), client_ip or "-")
+def _audit_sign_in(event: str, username: str, data: dict | None = None) -> None:
+    # The account, when there is one, is the entry's target; what was typed never is in it.
+    target = User.objects.filter(username=(username or "").strip()).first()
+    with transaction.atomic():
+        audit.record(actor=None, event=event, target=target, data=data or {})
 
 
 @transaction.atomic
 def login_succeeded(*, user: User, method: str) -> None:
-    """Clear the account's failures and audit the sign-in (``identity:session:login``)."""
-    LoginFailure.objects.filter(username_key=username_key(user.get_username())).delete()
+    """Forget the account's counted attempts and audit the sign-in (``identity:session:login``,
+    data: the method, e.g. "password+totp")."""
+    throttle.clear(throttle.rule("login-account"), username_key(user.get_username()))
     audit.record(actor=user, event="identity:session:login", target=user, data={"method": method})
 
 

@@ -6,7 +6,7 @@ import time
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import authenticate, login, logout, update_session_auth_hash
+from django.contrib.auth import authenticate, logout, update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -19,13 +19,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
+from yiwang.core import throttle
 from yiwang.core.middleware import client_ip
-from yiwang.identity import forms, permissions, selectors, services
+from yiwang.identity import forms, permissions, selectors, services, signin
 from yiwang.identity.models import Official, Role, User
 from yiwang.lib.masking import mask_phone
 
-PENDING_2FA_KEY = "identity_2fa_pending"
-PENDING_2FA_SECONDS = 300
+PENDING_2FA_KEY = signin.PENDING_2FA_KEY
 
 
 def _safe_next(request: HttpRequest) -> str:
@@ -45,43 +45,56 @@ def _throttle_message(minutes: int) -> str:
     ) % {"minutes": minutes}
 
 
-def _complete_login(request: HttpRequest, user: User, *, method: str, next_url: str) -> HttpResponse:
-    login(request, user)  # rotates the session key and CSRF token
-    request.session.pop(PENDING_2FA_KEY, None)
-    services.login_succeeded(user=user, method=method)
+def _complete_login(
+    request: HttpRequest, user: User, *, method: str, second_factor: bool, next_url: str
+) -> HttpResponse:
+    signin.establish_session(request, user, method=method, second_factor=second_factor)
+    if permissions.holds_admin_powers(user) and not permissions.second_factor_passed(user):
+        return permissions.second_factor_redirect(request)  # its administrator rights stay off
     return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+
+
+def _after_password(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
+    if not user.totp_enabled:
+        return _complete_login(request, user, method="password", second_factor=False, next_url=next_url)
+    request.session.cycle_key()
+    request.session[PENDING_2FA_KEY] = {
+        "user_id": user.pk,
+        "backend": user.backend,
+        "at": time.time(),
+        "next": next_url,
+    }
+    return redirect("identity:login_totp")
 
 
 @never_cache
 @sensitive_post_parameters("password")
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
+    """The one sign-in door. Each password try is reserved against the account's and the
+    address's limits before the password is checked, so parallel guesses cannot overrun them."""
     next_url = _safe_next(request)
     form = forms.LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        username, ip = form.cleaned_data["username"], client_ip(request) or None
-        wait = services.login_throttle_wait(username=username, client_ip=ip)
-        if wait:
-            form.add_error(None, _throttle_message(wait))
+        username = form.cleaned_data["username"]
+        attempt = services.login_attempt(username=username, client_ip=client_ip(request))
+        if not attempt.allowed:
+            form.add_error(None, _throttle_message(attempt.minutes))
+            return render(request, "identity/login.html", {"form": form, "next": next_url}, status=429)
+        user = authenticate(request, username=username, password=form.cleaned_data["password"])
+        if user is None:
+            services.login_failed(username=username, step="password", attempt=attempt)
+            form.add_error(
+                None,
+                _throttle_message(attempt.minutes)
+                if attempt.remaining <= 0
+                else _("The user name or password is wrong."),
+            )
         else:
-            user = authenticate(request, username=username, password=form.cleaned_data["password"])
-            if user is None:
-                services.login_failure_record(username=username, client_ip=ip)
-                wait = services.login_throttle_wait(username=username, client_ip=ip)
-                form.add_error(
-                    None, _throttle_message(wait) if wait else _("The user name or password is wrong.")
-                )
-            elif user.totp_enabled:
-                request.session.cycle_key()
-                request.session[PENDING_2FA_KEY] = {
-                    "user_id": user.pk,
-                    "backend": user.backend,
-                    "at": time.time(),
-                    "next": next_url,
-                }
-                return redirect("identity:login_totp")
-            else:
-                return _complete_login(request, user, method="password", next_url=next_url)
+            # A right password is no failure of the address; the account's attempt stays
+            # counted until the sign-in completes (codes are guessable too).
+            attempt.give_back("login-address")
+            return _after_password(request, user, next_url)
     return render(request, "identity/login.html", {"form": form, "next": next_url})
 
 
@@ -90,7 +103,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 def login_totp_view(request: HttpRequest) -> HttpResponse:
     pending = request.session.get(PENDING_2FA_KEY)
     user = None
-    if pending and time.time() - pending.get("at", 0) <= PENDING_2FA_SECONDS:
+    if pending and time.time() - pending.get("at", 0) <= settings.LOGIN_SECOND_FACTOR_SECONDS:
         user = User.objects.filter(pk=pending.get("user_id"), is_active=True).first()
     if user is None:
         request.session.pop(PENDING_2FA_KEY, None)
@@ -98,16 +111,23 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
         return redirect("identity:login")
     form = forms.TotpCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        ip = client_ip(request) or None
-        wait = services.login_throttle_wait(username=user.username, client_ip=ip)
-        if wait:
-            form.add_error("code", _throttle_message(wait))
-        elif services.totp_verify(user=user, code=form.cleaned_data["code"]):
+        attempt = services.login_attempt(username=user.username, client_ip=client_ip(request))
+        if not attempt.allowed:
+            form.add_error("code", _throttle_message(attempt.minutes))
+            return render(request, "identity/login_totp.html", {"form": form}, status=429)
+        if services.totp_verify(user=user, code=form.cleaned_data["code"]):
+            attempt.give_back()  # a right code is no failure of the address
             user.backend = pending["backend"]
-            return _complete_login(request, user, method="password+totp", next_url=pending.get("next", ""))
-        else:
-            services.login_failure_record(username=user.username, client_ip=ip)
-            form.add_error("code", _("That code is not right. Enter the 6 digits your app shows now."))
+            return _complete_login(
+                request, user, method="password+totp", second_factor=True, next_url=pending.get("next", "")
+            )
+        services.login_failed(username=user.username, step="code", attempt=attempt)
+        form.add_error(
+            "code",
+            _throttle_message(attempt.minutes)
+            if attempt.remaining <= 0
+            else _("That code is not right. Enter the 6 digits your app shows now."),
+        )
     return render(request, "identity/login_totp.html", {"form": form})
 
 
@@ -120,12 +140,27 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect(settings.LOGOUT_REDIRECT_URL)
 
 
+def _registration_throttle_message(minutes: int) -> str:
+    return ngettext(
+        "Too many registrations from your network. Try again in %(minutes)d minute.",
+        "Too many registrations from your network. Try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
 @never_cache
 @sensitive_post_parameters("password1", "password2", "id_number")
 @require_http_methods(["GET", "POST"])
 def register_view(request: HttpRequest) -> HttpResponse:
     form = forms.RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        # Per client, before the service says anything about the number (no enumeration).
+        attempt = throttle.attempt(
+            (throttle.rule("register"), throttle.normalise_address(client_ip(request)))
+        )
+        if not attempt.allowed:
+            form.add_error(None, _registration_throttle_message(attempt.minutes))
+            return render(request, "identity/register.html", {"form": form}, status=429)
         data = form.cleaned_data
         try:
             person = services.person_register(
@@ -139,8 +174,7 @@ def register_view(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
-            login(request, person.user, backend="django.contrib.auth.backends.ModelBackend")
-            services.login_succeeded(user=person.user, method="registration")
+            signin.establish_session(request, person.user, method="registration", second_factor=False)
             messages.success(request, _("Your account is ready. You are signed in."))
             return redirect("identity:account")
     return render(request, "identity/register.html", {"form": form})
@@ -210,6 +244,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 confirm_form.add_service_errors(exc)
             else:
+                signin.second_factor_confirmed(request, user)
                 messages.success(
                     request, _("Two-factor sign-in is on. You will need a code each time you sign in.")
                 )
@@ -223,6 +258,7 @@ def two_factor_view(request: HttpRequest) -> HttpResponse:
                 disable_form.add_service_errors(exc)
             else:
                 update_session_auth_hash(request, user)
+                signin.second_factor_dropped(request, user)
                 messages.success(request, _("Two-factor sign-in is off."))
                 return redirect("identity:account")
     secret = None if user.totp_enabled else services.totp_secret_of(user)

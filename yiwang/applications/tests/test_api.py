@@ -431,12 +431,18 @@ def test_track_needs_the_number_and_last_four(login, submitted, citizen, officia
     act(submitted, official_x, "reject", "内部意见：不要告诉别人")
     last4 = citizen.person.id_number_masked[-4:]
     anonymous = login(None)
-    found = ok(anonymous.get(f"{API}/track?number={submitted.number}&id_last4={last4}"))
+    found = ok(track(anonymous, submitted.number, last4))
     assert found["number"] == submitted.number and found["status"] == "rejected"
     assert found["timeline"] and all(e["comment"] == "" for e in found["timeline"])
     wrong = "0000" if last4 != "0000" else "1111"
-    refused(anonymous.get(f"{API}/track?number={submitted.number}&id_last4={wrong}"), 404)
-    refused(anonymous.get(f"{API}/track?number=610100-20000101-000001&id_last4={last4}"), 404)
+    refused(track(anonymous, submitted.number, wrong), 404)
+    refused(track(anonymous, "610100-20000101-000001", last4), 404)
+    # Never a GET: the four characters stay out of URLs and access logs.
+    assert anonymous.get(f"{API}/track?number={submitted.number}&id_last4={last4}").status_code == 405
+
+
+def track(client, number: str, last4: str):
+    return client.post(f"{API}/track", {"number": number, "id_last4": last4}, "application/json")
 
 
 # --- 秒批 (instant approval) -------------------------------------------------------------------

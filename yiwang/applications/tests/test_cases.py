@@ -263,10 +263,12 @@ def test_the_progress_query_needs_both_and_stops_guessing(submitted, citizen, se
     assert (
         services.track_lookup(number="610100-20990101-000001", id_last4=last4, client_ip="10.0.0.1") is None
     )
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+    for _ in range(settings.THROTTLES["track-case"][0]):
         assert services.track_lookup(number=submitted.number, id_last4=wrong, client_ip="10.0.0.2") is None
-    with pytest.raises(services.Throttled):  # even the right answer waits now, from anywhere
-        services.track_lookup(number=submitted.number, id_last4=last4, client_ip="10.0.0.3")
+    with pytest.raises(services.Throttled):  # this client's guessing stops here
+        services.track_lookup(number=submitted.number, id_last4=last4, client_ip="10.0.0.2")
+    # ... and nobody else's lookup: the case is never locked for everyone.
+    assert services.track_lookup(number=submitted.number, id_last4=last4, client_ip="10.0.0.3") == submitted
 
 
 def test_officials_never_handle_their_own_application(
@@ -306,8 +308,8 @@ def test_a_supplement_adds_files_on_record_and_never_removes(
 def test_progress_guesses_do_not_lock_sign_in(submitted, settings):
     from yiwang.identity import services as identity_services
 
-    for _ in range(settings.LOGIN_FAILURE_LIMIT):
-        services.track_lookup(number=submitted.number, id_last4="0000", client_ip="10.9.9.9")
-    assert identity_services.login_throttle_wait(username="someone", client_ip="10.9.9.9") == 0
+    for i in range(settings.THROTTLES["track-client"][0]):
+        services.track_lookup(number=f" 610100-20990101-{i:06d}", id_last4="0000", client_ip="10.9.9.9")
+    assert identity_services.login_attempt(username="someone", client_ip="10.9.9.9").allowed
     with pytest.raises(services.Throttled):  # the same address keeps guessing other numbers
-        services.track_lookup(number="610100-20990101-000009", id_last4="0000", client_ip="10.9.9.9")
+        services.track_lookup(number="610100-20990102-000001", id_last4="0000", client_ip="10.9.9.9")

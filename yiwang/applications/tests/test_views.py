@@ -282,18 +282,21 @@ def test_track_is_public_and_needs_the_right_last_four(login, submitted, citizen
     anonymous = login(None)
     last4 = citizen.person.id_number_masked[-4:]
     assert anonymous.get("/track/").status_code == 200
-    found = anonymous.get("/track/", {"number": submitted.number, "id_last4": last4})
+    found = anonymous.post("/track/", {"number": submitted.number, "id_last4": last4})
     assert found.status_code == 200 and submitted.number in text(found)
     assert escape(str(Case.Status.SUBMITTED.label)) in text(found)
     wrong = "0000" if last4 != "0000" else "1111"
-    refused = anonymous.get("/track/", {"number": submitted.number, "id_last4": wrong})
-    unknown = anonymous.get("/track/", {"number": "610100-20000101-999999", "id_last4": last4})
+    refused = anonymous.post("/track/", {"number": submitted.number, "id_last4": wrong})
+    unknown = anonymous.post("/track/", {"number": "610100-20000101-999999", "id_last4": last4})
     message = _("No case matches this number and identity number. Check both and try again.")
     for response in (refused, unknown):
         assert response.status_code == 404 and shows(response, message)
         assert "食品经营许可" not in text(response).split("</h1>", 1)[1]
-    bad = anonymous.get("/track/", {"number": submitted.number, "id_last4": "12"})
+    bad = anonymous.post("/track/", {"number": submitted.number, "id_last4": "12"})
     assert bad.status_code == 200 and shows(bad, _("Enter four characters: digits, the last may be X."))
+    # A GET never looks anything up, whatever its query says.
+    looked_up = anonymous.get("/track/", {"number": submitted.number, "id_last4": last4})
+    assert looked_up.status_code == 200 and "食品经营许可" not in text(looked_up).split("</h1>", 1)[1]
 
 
 # --- notices -----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from yiwang.audit.models import AuditEntry
 from yiwang.catalog import importexport, selectors
 from yiwang.catalog.models import LifeEvent, ServiceItem, Theme
 from yiwang.catalog.tests.factories import make_item
+from yiwang.conftest import force_sign_in, with_two_factor
 from yiwang.identity.models import User
 
 pytestmark = pytest.mark.django_db
@@ -186,21 +187,21 @@ def test_bundles_referencing_unknown_items_are_refused(places):
 def staff(username, *perms):
     user = User.objects.create_user(username=username, password="x-password-123", is_staff=True)
     user.user_permissions.set(Permission.objects.filter(codename__in=perms))
-    return user
+    return with_two_factor(user)  # the admin site needs it
 
 
 def test_admin_import_needs_the_change_permission(client, places):
     url = reverse("admin:catalog_import")
     assert client.get(url).status_code == 302  # anonymous: sent to the admin login
-    client.force_login(staff("viewer", "view_serviceitem"))
+    force_sign_in(client, staff("viewer", "view_serviceitem"))
     assert client.get(url).status_code == 403
     assert client.get(reverse("admin:catalog_export", kwargs={"fmt": "json"})).status_code == 403
-    client.force_login(staff("editor", "view_serviceitem", "change_serviceitem"))
+    force_sign_in(client, staff("editor", "view_serviceitem", "change_serviceitem"))
     assert client.get(url).status_code == 200
 
 
 def test_admin_import_lists_every_error_and_then_imports(client, places):
-    client.force_login(staff("editor", "view_serviceitem", "change_serviceitem"))
+    force_sign_in(client, staff("editor", "view_serviceitem", "change_serviceitem"))
     url = reverse("admin:catalog_import")
     bad = SimpleUploadedFile(
         "c.json", as_json([good_item("A"), good_item("B", item_type="x"), good_item("C", online_depth=9)])
@@ -218,7 +219,7 @@ def test_admin_import_lists_every_error_and_then_imports(client, places):
 def test_admin_export_links_download_files(client, places):
     department = places["610000"].departments.get(code="610000-SCJG")
     make_item(code="E1", name="导出测试", department=department)
-    client.force_login(staff("editor", "view_serviceitem", "change_serviceitem"))
+    force_sign_in(client, staff("editor", "view_serviceitem", "change_serviceitem"))
     changelist = client.get(reverse("admin:catalog_serviceitem_changelist")).content.decode()
     assert reverse("admin:catalog_import") in changelist
     response = client.get(reverse("admin:catalog_export", kwargs={"fmt": "csv"}))

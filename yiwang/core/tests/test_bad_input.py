@@ -263,6 +263,8 @@ def _path_value(path: str, name: str, world) -> str:
 
 def _body_base(schema: dict, world) -> dict:
     valid = {"item": world.item.code if world else "x", "data": {}, "decision": "accept", "level": 5}
+    if world is not None:  # the progress query (POST /track) with a real case and its last four
+        valid |= {"number": world.open.number, "id_last4": world.last4}
     return {name: valid.get(name, "") for name in schema.get("properties", {})}
 
 
@@ -302,9 +304,6 @@ def _api_request(client, world, slot: str, value_id: str):
         query[name] = ENCODED[value_id]
     elif where == "header":
         headers["HTTP_" + name.upper().replace("-", "_")] = RAW[value_id]
-    if path == "/api/applications/track" and world is not None:
-        base = {"number": quote(world.open.number), "id_last4": world.last4}
-        query = {**base, **{k: v for k, v in query.items() if k == name and where == "query"}}
     url = path + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
     kind, schema = _body(operation)
     send = getattr(client, method)
@@ -465,8 +464,6 @@ PAGE_SLOTS = {
     "edit/number": ("citizen", "/cases/{v}/edit/"),
     "file/pk": ("citizen", "/cases/{number}/files/{v}/"),
     "file/number": ("citizen", "/cases/{v}/files/1/"),
-    "track?number": ("anonymous", "/track/?number={v}&id_last4=1234"),
-    "track?id_last4": ("anonymous", "/track/?number={number}&id_last4={v}"),
     "notices?page": ("citizen", "/notices/?page={v}"),
     "workbench?queue": ("official_x", "/workbench/?queue={v}"),
     "workbench?page": ("official_x", "/workbench/?queue=accept&page={v}"),
@@ -558,6 +555,9 @@ POST_SLOTS = {
     "rate:all": ("citizen", "/cases/{decided}/rate/", {"level": "{v}", "comment": "{v}"}),
     "rate:comment": ("citizen", "/cases/{decided}/rate/", {"level": "2", "comment": "{v}"}),
     "notices:post": ("citizen", "/notices/", {"x": "{v}"}),
+    "track:number": ("anonymous", "/track/", {"number": "{v}", "id_last4": "1234"}),
+    "track:id_last4": ("anonymous", "/track/", {"number": "{number}", "id_last4": "{v}"}),
+    "track:number(owner)": ("citizen", "/track/", {"number": "{v}", "id_last4": "1234"}),
     "task:op": ("official_x", "/workbench/tasks/{task}/", {"op": "{v}"}),
     "task:decision": (
         "official_x",

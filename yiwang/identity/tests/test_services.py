@@ -9,7 +9,7 @@ from django.utils import timezone, translation
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_person
 from yiwang.identity import pii, realname, selectors, services
-from yiwang.identity.models import Enterprise, EnterpriseAgent, LoginFailure, Person, Role, RoleGrant, User
+from yiwang.identity.models import Enterprise, EnterpriseAgent, Person, Role, RoleGrant, User
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
 
@@ -307,49 +307,44 @@ def test_totp_cannot_begin_again_while_on_and_only_a_superuser_resets_it(citizen
     assert not citizen.totp_enabled
 
 
-# --- sign-in throttling --------------------------------------------------------------------
+# --- sign-in throttling (the mechanism: yiwang/core/tests/test_throttle.py) ----------------
+
+
+def _limits(settings, account: int, address: int, window: int = 600) -> None:
+    settings.THROTTLES = {
+        **settings.THROTTLES,
+        "login-account": (account, window),
+        "login-address": (address, window),
+    }
 
 
 @pytest.mark.django_db
-def test_sign_in_is_refused_after_the_limit_of_failures_until_the_window_passes(settings, citizen):
-    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW_SECONDS = 3, 600
-    for _ in range(2):
-        services.login_failure_record(username="Citizen", client_ip="10.0.0.1")
-    assert services.login_throttle_wait(username="citizen", client_ip="10.0.0.9") == 0
-    services.login_failure_record(username="citizen", client_ip="10.0.0.2")
-    assert services.login_throttle_wait(username="citizen", client_ip="10.0.0.9") == 10
-    # Another account is not affected (different user name and address).
-    assert services.login_throttle_wait(username="other", client_ip="10.0.0.9") == 0
-    # After the window the account may try again.
-    LoginFailure.objects.update(at=timezone.now() - timedelta(seconds=601))
-    assert services.login_throttle_wait(username="citizen", client_ip="10.0.0.9") == 0
-
-
-@pytest.mark.django_db
-def test_the_wait_counts_down_from_the_oldest_failure_that_still_counts(settings):
-    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_FAILURE_WINDOW_SECONDS = 2, 900
-    now = timezone.now()
-    LoginFailure.objects.create(username_key="someone", at=now - timedelta(minutes=10))
-    LoginFailure.objects.create(username_key="someone", at=now - timedelta(minutes=1))
-    assert services.login_throttle_wait(username="someone", client_ip=None) == 5
+def test_sign_in_is_refused_after_the_limit_for_the_account_from_any_address(settings, citizen):
+    _limits(settings, account=3, address=100)
+    for ip in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
+        assert services.login_attempt(username=" Citizen", client_ip=ip).allowed
+    refused = services.login_attempt(username="citizen", client_ip="10.0.0.9")
+    assert not refused.allowed and refused.minutes > 0
+    # Another account is not affected.
+    assert services.login_attempt(username="other", client_ip="10.0.0.9").allowed
 
 
 @pytest.mark.django_db
 def test_one_address_guessing_many_accounts_is_throttled(settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    for name in ("a", "b", "c"):
-        services.login_failure_record(username=name, client_ip="10.9.9.9")
-    assert services.login_throttle_wait(username="d", client_ip="10.9.9.9") > 0
-    assert services.login_throttle_wait(username="d", client_ip="10.9.9.8") == 0
+    _limits(settings, account=3, address=4)
+    for name in ("a", "b", "c", "d"):
+        assert services.login_attempt(username=name, client_ip="10.9.9.9").allowed
+    assert not services.login_attempt(username="e", client_ip="10.9.9.9").allowed
+    assert services.login_attempt(username="e", client_ip="10.9.9.8").allowed
 
 
 @pytest.mark.django_db
-def test_a_successful_sign_in_clears_the_accounts_failures_and_is_audited(settings, citizen):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    for _ in range(2):
-        services.login_failure_record(username="citizen", client_ip="10.0.0.1")
+def test_a_successful_sign_in_clears_the_accounts_attempts_and_is_audited(settings, citizen):
+    _limits(settings, account=3, address=100)
+    for _ in range(3):
+        services.login_attempt(username="citizen", client_ip="10.0.0.1")
     services.login_succeeded(user=citizen, method="password")
-    assert not LoginFailure.objects.filter(username_key="citizen").exists()
+    assert services.login_attempt(username="citizen", client_ip="10.0.0.1").allowed
     assert AuditEntry.objects.filter(event="identity:session:login", actor_id=str(citizen.pk)).exists()
 
 

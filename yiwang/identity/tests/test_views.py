@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import PERSONA_PASSWORD
+from yiwang.core.models import ThrottleCounter
 from yiwang.identity import pii, services
-from yiwang.identity.models import Enterprise, LoginFailure, Person, Role, RoleGrant, User
+from yiwang.identity.models import Enterprise, Person, Role, RoleGrant, User
 from yiwang.identity.permissions import ACTING_ENTERPRISE_SESSION_KEY
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
@@ -112,16 +113,16 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_message(citizen):
 
 
 def test_sign_in_is_throttled_after_the_limit_even_with_the_right_password(settings, citizen):
-    settings.LOGIN_FAILURE_LIMIT = 3
+    settings.THROTTLES = {**settings.THROTTLES, "login-account": (3, 900)}
     client = en_client()
     for _ in range(2):
         sign_in(client, "citizen", "wrong")
     third = sign_in(client, "citizen", "wrong")
-    assert "Too many failed attempts. Try again in 15 minutes." in third.content.decode()
+    assert "Too many failed attempts. Try again in" in third.content.decode()
     right = sign_in(client, "citizen")
-    assert right.status_code == 200 and "Too many failed attempts" in right.content.decode()
+    assert right.status_code == 429 and "Too many failed attempts" in right.content.decode()
     assert "_auth_user_id" not in client.session
-    LoginFailure.objects.all().delete()
+    ThrottleCounter.objects.all().delete()
     assert sign_in(client, "citizen").status_code == 302
 
 
@@ -162,7 +163,7 @@ def test_two_factor_sign_in_needs_the_code_after_the_password(citizen):
 
 
 def test_the_code_step_is_throttled_too(settings, citizen):
-    settings.LOGIN_FAILURE_LIMIT = 2
+    settings.THROTTLES = {**settings.THROTTLES, "login-account": (3, 900)}  # password + 2 codes
     secret = enable_totp(citizen)
     client = en_client()
     sign_in(client, "citizen")
