@@ -90,6 +90,10 @@ def body_limit_message(exc: Exception | None) -> str:
         return _("The request has too many files (at most %(n)s). Send fewer at a time.") % {
             "n": settings.DATA_UPLOAD_MAX_NUMBER_FILES
         }
+    if isinstance(exc, RequestDataTooBig):  # the fields, not the files, passed the limit
+        return _("The form data are too large (at most %(mb)s MB besides files). Send less at a time.") % {
+            "mb": max(1, settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024))
+        }
     return _("The request is too large. Send less data, or a smaller file (at most %(mb)s MB).") % {
         "mb": max(1, settings.UPLOAD_MAX_BYTES // (1024 * 1024))
     }
