@@ -6,7 +6,7 @@ from yiwang.applications.api import router as applications_router
 from yiwang.applications.services import ApplicationError
 from yiwang.audit.api import router as audit_router
 from yiwang.catalog.api import router as catalog_router
-from yiwang.core.api import install_error_handlers
+from yiwang.core.api import PlatformSwagger, install_error_handlers
 from yiwang.identity.api import router as identity_router
 
 api = NinjaAPI(
@@ -15,6 +15,7 @@ api = NinjaAPI(
     description="一网 digital government platform. Errors share one shape: "
     '{"detail": "...", "errors": [{"field": "...", "message": "..."}]}.',
     urls_namespace="api",
+    docs=PlatformSwagger(),
 )
 install_error_handlers(api)
 api.add_router("/applications/", applications_router)

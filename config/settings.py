@@ -76,7 +76,6 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = 60 * 60 * 8
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- Applications ----------------------------------------------------------------------
 INSTALLED_APPS = [
@@ -87,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "template_partials",
+    "csp",
     "yiwang.core",
     "yiwang.audit",
     "yiwang.identity",
@@ -94,19 +94,24 @@ INSTALLED_APPS = [
     "yiwang.applications",
     "django_tasks",
     "django_tasks_db",
+    "ninja",  # only for the Swagger UI files it ships: /api/docs loads nothing from elsewhere
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "yiwang.core.middleware.HeadAsGetMiddleware",
+    "csp.middleware.CSPMiddleware",
     "yiwang.core.middleware.RequestContextMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "yiwang.core.middleware.BodyLimitMiddleware",
     "yiwang.core.middleware.RejectNulMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "yiwang.identity.signin.SecondFactorMiddleware",
+    "yiwang.core.middleware.PrivateNoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -230,6 +235,7 @@ MEDIA_ROOT = Path(env("MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media-not-served/"
 UPLOAD_MAX_BYTES = int(env("UPLOAD_MAX_BYTES", str(10 * 1024 * 1024)) or 10 * 1024 * 1024)
 FILE_UPLOAD_PERMISSIONS = 0o640
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -237,6 +243,38 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = DEV
 if DEV:  # WhiteNoise warns about a missing STATIC_ROOT; in development it is only a placeholder
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+# --- Content Security Policy (django-csp; docs/configuration.md, "Headers") ---------------
+# Scripts, styles, images and fonts come from the platform only; no inline script or style,
+# no plug-ins, no framing, forms post only back to the platform.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+    }
+}
+
+# --- Request bodies and quotas (docs/configuration.md, "Request bodies and quotas") ----------
+# Breaking a body limit answers 413 with a clear message (yiwang.core.middleware.BodyLimitMiddleware).
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(env("DATA_UPLOAD_MAX_MEMORY_SIZE", str(5 * 1024 * 1024)) or 5 * 1024 * 1024)
+DATA_UPLOAD_MAX_NUMBER_FIELDS = int(env("DATA_UPLOAD_MAX_NUMBER_FIELDS", "1000") or 1000)
+DATA_UPLOAD_MAX_NUMBER_FILES = int(env("DATA_UPLOAD_MAX_NUMBER_FILES", "100") or 100)
+# A whole request (uploaded files included) may declare at most this many bytes.
+REQUEST_MAX_BYTES = int(env("REQUEST_MAX_BYTES", str(UPLOAD_MAX_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE)) or 1)
+# Quotas per applicant: open drafts, files on one case, bytes uploaded per calendar day.
+APPLICATIONS_MAX_DRAFTS = int(env("APPLICATIONS_MAX_DRAFTS", "20") or 20)
+APPLICATIONS_MAX_FILES_PER_CASE = int(env("APPLICATIONS_MAX_FILES_PER_CASE", "50") or 50)
+APPLICATIONS_MAX_UPLOAD_BYTES_PER_DAY = int(
+    env("APPLICATIONS_MAX_UPLOAD_BYTES_PER_DAY", str(200 * 1024 * 1024)) or 200 * 1024 * 1024
+)
 
 # --- Site ------------------------------------------------------------------------------
 SITE_NAME = env("SITE_NAME", "一网 · 政务服务平台")

@@ -23,7 +23,7 @@ from yiwang.identity.permissions import acting_enterprise
 
 from . import selectors, services
 from .models import Case, Rating, Task
-from .permissions import can_handle_case, get_case_for_user, get_task_for_user
+from .permissions import can_see_applicant_data, get_case_for_user, get_task_for_user
 
 router = Router(tags=["applications"])
 
@@ -437,8 +437,8 @@ def case_detail(request, number: str):
     if case.applicant_id == request.user.pk:
         return case_out(case)
     # Officials: those who process cases see the data and files; leaders, administrators and
-    # auditors see status, timeline and tasks only.
-    return case_out(case, official=True, redact=not can_handle_case(request.user, case))
+    # auditors see status, timeline and tasks only (the same rule as the pages).
+    return case_out(case, official=True, redact=not can_see_applicant_data(request.user, case))
 
 
 @router.post("/cases/{number}/withdraw", response=CaseOut, auth=django_auth, summary="Withdraw a case")

@@ -24,6 +24,16 @@ def can_handle_case(user, case: Case) -> bool:
     return any(has_role(user, role, case.department_id) for role in QUEUE_ROLES)
 
 
+def can_see_applicant_data(user, case: Case) -> bool:
+    """The one rule, for pages and API alike, for who sees the applicant's form data and
+    materials (file names, links, the files themselves): the applicant, and officials who
+    process cases of its department. Everyone else who may read the case sees its status,
+    timeline and waits only."""
+    if getattr(user, "pk", None) is not None and case.applicant_id == user.pk:
+        return True
+    return can_handle_case(user, case)
+
+
 def get_case_for_user(user, number: str, *, for_write: bool = False) -> Case:
     """A case by number the user may see; writes: applicant only. ``draft-<pk>`` names a case
     by its draft id, for its applicant only (a submitted draft keeps answering to it, so a

@@ -7,16 +7,20 @@ subclasses carrying a message in the user's language; nothing is half-changed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import asdict
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
+from django.utils.timezone import get_current_timezone  # not via ``timezone``: the demo replaces it
 from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
@@ -26,7 +30,7 @@ from yiwang.identity.permissions import has_role
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
-from . import engine, schemaforms
+from . import duties, engine, schemaforms
 from .models import (
     Attachment,
     Blob,
@@ -42,7 +46,6 @@ from .models import (
     Task,
 )
 
-MAX_ATTACHMENTS = 50
 DEFAULT_LIMIT_DAYS = 20  # statutory default for licensing (行政许可法 art. 42) when an item names none
 RECTIFY_DAYS = 5
 OFFICIAL_ROLES = ("clerk", "reviewer", "approver")
@@ -73,6 +76,28 @@ class AlreadyHandled(ApplicationError):  # noqa: N818 — named for what happene
 
 
 class Throttled(ApplicationError):  # noqa: N818 — named for what happened
+    status = 429
+
+
+class DutyConflict(ApplicationError):  # noqa: N818 — named for what happened
+    """Separation of duties: the official already performed another duty on this case."""
+
+    status = 403
+
+
+class TooLarge(ApplicationError):  # noqa: N818 — named for what happened
+    status = 413
+
+
+class QuotaReached(ApplicationError):  # noqa: N818 — named for what happened
+    """A count quota (open drafts, files on a case): finish or remove something first."""
+
+    status = 409
+
+
+class DailyQuotaReached(ApplicationError):  # noqa: N818 — named for what happened
+    """An amount per day (bytes uploaded): try again tomorrow."""
+
     status = 429
 
 
@@ -185,6 +210,7 @@ def case_start(
     """A new draft, pre-filled with what the government already holds (once-only); ``data``
     (the applicant's values) never overrides a field bound to government data."""
     _ensure_online(item)
+    _ensure_draft_quota(actor)
     schema = form_schema(item)
     sources = schemaforms.gov_sources(user=actor, enterprise=enterprise)
     provided = schemaforms.prefill(schema, sources)
@@ -202,6 +228,24 @@ def case_start(
         idempotency_key=idempotency_key,
         request_digest=request_digest,
     )
+
+
+def _lock_person(actor) -> None:
+    """Serialise one person's quota checks (their drafts and uploads) across requests."""
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+
+
+def _ensure_draft_quota(actor) -> None:
+    """At most APPLICATIONS_MAX_DRAFTS open drafts per person (a bundle's drafts count too).
+    The person's row is locked so two starts at once cannot both take the last place."""
+    _lock_person(actor)
+    limit = settings.APPLICATIONS_MAX_DRAFTS
+    if Case.objects.filter(applicant=actor, status=Case.Status.DRAFT).count() >= limit:
+        raise QuotaReached(
+            _("You have %(n)s unfinished drafts, the most allowed. Submit or delete one first.")
+            % {"n": limit},
+            {"item": _("Submit or delete one of your drafts first (at most %(n)s).") % {"n": limit}},
+        )
 
 
 def _lock(case: Case) -> Case:
@@ -263,10 +307,11 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
     _ensure_applicant(actor, case)
     if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
         raise WrongState(_("Materials can no longer be changed for this application."))
-    if case.attachments.count() >= MAX_ATTACHMENTS:
-        raise InvalidInput(
+    max_files = settings.APPLICATIONS_MAX_FILES_PER_CASE
+    if case.attachments.count() >= max_files:
+        raise QuotaReached(
             _("This application has too many files."),
-            {"file": _("Remove a file first: at most %(n)s files per application.") % {"n": MAX_ATTACHMENTS}},
+            {"file": _("Remove a file first: at most %(n)s files per application.") % {"n": max_files}},
         )
     material = Material.objects.filter(pk=material_id, item_id=case.item_id).first()
     if material is None or material.source == Material.Source.GOVERNMENT:
@@ -275,7 +320,7 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
         )
     limit = settings.UPLOAD_MAX_BYTES
     if upload.size > limit:
-        raise InvalidInput(
+        raise TooLarge(
             _("The file is too large."),
             {"file": _("Upload a file of at most %(mb)s MB.") % {"mb": limit // (1024 * 1024)}},
         )
@@ -291,6 +336,8 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
     for chunk in upload.chunks():
         digest.update(chunk)
     sha = digest.hexdigest()
+    if not Attachment.objects.filter(case=case, material=material, blob_id=sha).exists():
+        _ensure_daily_bytes(actor, upload.size)
     blob = Blob.objects.filter(sha256=sha).first()
     if blob is None:
         blob = Blob(sha256=sha, size=upload.size, kind=kind)
@@ -302,7 +349,8 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
                 blob.save(force_insert=True)
         except IntegrityError:
             blob = Blob.objects.get(sha256=sha)
-    filename = (getattr(upload, "name", "") or "upload").rsplit("/", 1)[-1][:200]
+    # Shown to officials and used for the download: named after what the content is.
+    filename = filetypes.safe_name(getattr(upload, "name", "") or "upload", kind)
     attachment, created = Attachment.objects.get_or_create(
         case=case, material=material, blob=blob, defaults={"filename": filename}
     )
@@ -314,6 +362,28 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
             data={"material": material.pk, "sha256": sha},
         )
     return attachment
+
+
+def uploaded_bytes_today(actor) -> int:
+    """Bytes the person attached to their cases since local midnight (a file attached twice
+    counts twice: each attachment is an upload the platform accepted)."""
+    midnight = dt.datetime.combine(timezone.localdate(), dt.time.min, tzinfo=get_current_timezone())
+    total = Attachment.objects.filter(case__applicant=actor, uploaded_at__gte=midnight).aggregate(
+        total=Sum("blob__size")
+    )["total"]
+    return int(total or 0)
+
+
+def _ensure_daily_bytes(actor, size: int) -> None:
+    """At most APPLICATIONS_MAX_UPLOAD_BYTES_PER_DAY per person and calendar day."""
+    _lock_person(actor)
+    limit = settings.APPLICATIONS_MAX_UPLOAD_BYTES_PER_DAY
+    if uploaded_bytes_today(actor) + size > limit:
+        mb = max(1, limit // (1024 * 1024))
+        raise DailyQuotaReached(
+            _("You have uploaded the most allowed today (%(mb)s MB). Try again tomorrow.") % {"mb": mb},
+            {"file": _("Today's upload allowance (%(mb)s MB) is used up; try again tomorrow.") % {"mb": mb}},
+        )
 
 
 @transaction.atomic
@@ -549,11 +619,21 @@ def _lock_open_task(actor, task: Task) -> tuple[Case, Task]:
     return case, task
 
 
+def _ensure_separate_duties(actor, case: Case, task: Task) -> None:
+    """四眼原则 (see duties.py): checked with the case locked, so two tasks of one case cannot
+    both pass the check for the same official at once."""
+    done = duties.conflicting_duty(case=case, actor=actor, role=task.role)
+    if done is not None:
+        message = duties.conflict_message(done=done, role=task.role)
+        raise DutyConflict(message, {"decision": message})
+
+
 @transaction.atomic
 def task_claim(*, actor, task: Task) -> Task:
     case, task = _lock_open_task(actor, task)
     if task.claimed_by_id and task.claimed_by_id != actor.pk:
         raise AlreadyHandled(_("Someone else has already claimed this task."))
+    _ensure_separate_duties(actor, case, task)
     task.claimed_by, task.claimed_at = actor, timezone.now()
     task.save(update_fields=["claimed_by", "claimed_at"])
     audit.record(actor=actor, event="applications:task:claim", target=case, data={"task": task.name})
@@ -581,6 +661,7 @@ def task_complete(
     case, task = _lock_open_task(actor, task)
     if task.claimed_by_id and task.claimed_by_id != actor.pk:
         raise AlreadyHandled(_("Someone else has claimed this task."))
+    _ensure_separate_duties(actor, case, task)
     comment = (comment or "").strip()
     if len(comment) > 2000:
         raise InvalidInput(_("The comment is too long."), {"comment": _("Use at most 2000 characters.")})

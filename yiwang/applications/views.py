@@ -30,7 +30,7 @@ from yiwang.identity.permissions import (
 )
 from yiwang.lib import filetypes
 
-from . import schemaforms, selectors, services
+from . import duties, schemaforms, selectors, services
 from .forms import (
     ActionForm,
     ProcessForm,
@@ -43,7 +43,12 @@ from .forms import (
     WithdrawForm,
 )
 from .models import DECISION_LABELS, Attachment, BundleCase, Case, Process, Rectification, Task
-from .permissions import can_handle_case, can_read_case_as_official, get_case_for_user, get_task_for_user
+from .permissions import (
+    can_read_case_as_official,
+    can_see_applicant_data,
+    get_case_for_user,
+    get_task_for_user,
+)
 
 
 def case_ref(case: Case) -> str:
@@ -227,14 +232,17 @@ def remove_attachment(request: HttpRequest, number: str, pk: int) -> HttpRespons
 def attachment_file(request: HttpRequest, number: str, pk: int) -> HttpResponse:
     """A material's file, for the applicant and for officials who may read the case."""
     case = get_case_for_user(request.user, number)
-    if case.applicant_id != request.user.pk and not can_handle_case(request.user, case):
+    if not can_see_applicant_data(request.user, case):
         raise Http404("no such file")
     attachment = get_object_or_404(Attachment.objects.select_related("blob"), pk=pk, case=case)
+    kind = attachment.blob.kind
+    # Type and extension come from the content sniffed at upload, never from the uploaded name:
+    # a PDF uploaded as "x.hta" is served as "x.pdf" (application/pdf), always as a download.
     response = FileResponse(
         default_storage.open(attachment.blob.storage_name, "rb"),
-        content_type=filetypes.ALLOWED.get(attachment.blob.kind, "application/octet-stream"),
+        content_type=filetypes.ALLOWED.get(kind, "application/octet-stream"),
         as_attachment=True,
-        filename=attachment.filename,
+        filename=filetypes.safe_name(attachment.filename, kind),
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -268,12 +276,17 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
     if case.is_draft:
         return redirect("applications:edit", number=case_ref(case))
     is_applicant = case.applicant_id == request.user.pk
+    attachments = (
+        list(case.attachments.select_related("material", "blob").order_by("pk"))
+        if can_see_applicant_data(request.user, case)
+        else []
+    )
     context = {
         "case": case,
         "ref": case_ref(case),
         "is_applicant": is_applicant,
         "events": selectors.timeline(case),
-        "attachments": list(case.attachments.select_related("material", "blob").order_by("pk")),
+        "attachments": attachments,
         "rating": getattr(case, "rating", None) if hasattr(case, "rating") else None,
         "open_applicant_task": case.tasks.filter(state=Task.State.OPEN, role="applicant").first(),
         "rating_form": RatingForm(),
@@ -460,11 +473,13 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
                     form.add_error(field, message)
             status = exc.status
             task.refresh_from_db()
+    done = duties.conflicting_duty(case=case, actor=request.user, role=task.role)
     return render(
         request,
         "applications/task.html",
         {
             "task": task,
+            "duty_conflict": duties.conflict_message(done=done, role=task.role) if done else "",
             "case": case,
             "ref": case_ref(case),
             "form": form,
@@ -601,7 +616,7 @@ def official_case(request: HttpRequest, number: str) -> HttpResponse:
     case = get_case_for_user(request.user, number)
     if not can_read_case_as_official(request.user, case):
         raise Http404("no such case")
-    handler = can_handle_case(request.user, case)
+    handler = can_see_applicant_data(request.user, case)
     return render(
         request,
         "applications/official_case.html",

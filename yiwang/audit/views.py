@@ -113,9 +113,7 @@ def my_records(request: HttpRequest) -> HttpResponse:
         selectors.records_of_user(request.user.pk),
         full_for=lambda e: disclosure.is_own_action(e, request.user),
     )
-    response = render(request, "audit/my_records.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "audit/my_records.html", context)  # no-store: PrivateNoStoreMiddleware
 
 
 @require_GET
@@ -136,6 +134,4 @@ def records(request: HttpRequest) -> HttpResponse:
             role="auditor",
         )
         context.update(_records_page(request, selectors.records(**filters), full_for=lambda e: True))
-    response = render(request, "audit/records.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "audit/records.html", context)

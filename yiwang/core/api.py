@@ -6,13 +6,22 @@ in the language the client asked for (Accept-Language), with the right 4xx statu
 
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.openapi.docs import Swagger
 
 log = logging.getLogger(__name__)
+
+
+class PlatformSwagger(Swagger):
+    """The API docs page, served entirely from the platform: Swagger UI's script and styles
+    come from the files django-ninja ships (collected as static files), never from a CDN, and
+    the page names its language. A closed government network shows it all the same."""
+
+    template = "core/api_docs.html"
 
 
 class ApiError(Exception):
@@ -92,6 +101,18 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
         return api.create_response(request, body(str(exc.message)), status=exc.status_code)
+
+    def on_body_limit(request, exc):
+        # BodyLimitMiddleware refuses these first; this keeps an endpoint that reads the body
+        # some other way from turning them into a 500.
+        from yiwang.core.middleware import body_limit_message
+
+        message = body_limit_message(exc)
+        errors = [{"field": "request", "message": message}]
+        return api.create_response(request, body(message, errors), status=413)
+
+    for kind in (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent):
+        api.add_exception_handler(kind, on_body_limit)
 
     @api.exception_handler(Exception)
     def on_unexpected(request, exc):

@@ -3,7 +3,11 @@ import re
 import uuid
 
 from django.conf import settings
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.http import HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
+from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 
 from yiwang.core import context
@@ -99,3 +103,120 @@ def client_ip(request) -> str:
         if not _trusted(ip):
             break
     return str(client)
+
+
+BODY_LIMIT_ERRORS = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+
+
+def body_limit_message(exc: Exception | None) -> str:
+    """What to tell someone whose request body broke one of the limits, in their language."""
+    if isinstance(exc, TooManyFieldsSent):
+        return _("The request has too many fields (at most %(n)s). Send fewer at a time.") % {
+            "n": settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        }
+    if isinstance(exc, TooManyFilesSent):
+        return _("The request has too many files (at most %(n)s). Send fewer at a time.") % {
+            "n": settings.DATA_UPLOAD_MAX_NUMBER_FILES
+        }
+    if isinstance(exc, RequestDataTooBig):  # the fields, not the files, passed the limit
+        return _("The form data are too large (at most %(mb)s MB besides files). Send less at a time.") % {
+            "mb": max(1, settings.DATA_UPLOAD_MAX_MEMORY_SIZE // (1024 * 1024))
+        }
+    return _("The request is too large. Send less data, or a smaller file (at most %(mb)s MB).") % {
+        "mb": max(1, settings.UPLOAD_MAX_BYTES // (1024 * 1024))
+    }
+
+
+def body_limit_response(request, exc: Exception | None) -> HttpResponse:
+    """413 with the message: the API's one error shape under /api/, a small page elsewhere."""
+    message = body_limit_message(exc)
+    if request.path.startswith("/api/"):
+        errors = [{"field": "request", "message": message}]
+        return JsonResponse({"detail": message, "errors": errors}, status=413)
+    html = render_to_string("core/413.html", {"message": message})
+    return HttpResponse(html, status=413, content_type="text/html; charset=utf-8")
+
+
+class BodyLimitMiddleware:
+    """Refuses a request whose body breaks a limit with 413 and a clear message, never a 500.
+
+    Django raises RequestDataTooBig, TooManyFieldsSent or TooManyFilesSent lazily, wherever the
+    body is first read (the CSRF check, a view, the API's parser, which turns them into 500s).
+    Reading it here first, under the same limits, makes the refusal one place's job; what was
+    parsed is cached on the request, so nothing reads it twice. A declared length over
+    REQUEST_MAX_BYTES is refused before a byte is read (DATA_UPLOAD_MAX_MEMORY_SIZE does not
+    count uploaded files)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method not in {"GET", "HEAD", "OPTIONS"}:
+            try:
+                declared = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                declared = 0
+            if declared > settings.REQUEST_MAX_BYTES:
+                return body_limit_response(request, None)
+            try:
+                if request.method == "POST" and request.content_type in _FORM_TYPES:
+                    request.POST  # noqa: B018 — parse now, under the limits
+                    request.FILES  # noqa: B018
+                else:
+                    request.body  # noqa: B018
+            except BODY_LIMIT_ERRORS as exc:
+                return body_limit_response(request, exc)
+            except MultiPartParserError:
+                message = _("The uploaded form data are damaged. Send the form again.")
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"detail": message, "errors": []}, status=400)
+                return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+
+class HeadAsGetMiddleware:
+    """Answers HEAD wherever GET is answered, with GET's status and headers and no body.
+
+    Django's ``require_GET`` and the API's GET operations refuse HEAD with 405; the generic
+    views treat HEAD as GET, and so does this, in one place for every page and endpoint (HEAD
+    is as safe as GET: no view may change anything on a GET)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.method != "HEAD":
+            return self.get_response(request)
+        request.method = "GET"
+        try:
+            response = self.get_response(request)
+        finally:
+            request.method = "HEAD"
+        if response.streaming:
+            # The file stays registered for closing when the response is closed.
+            response.streaming_content = iter(())
+        else:
+            length = response.get("Content-Length")
+            response.content = b""
+            if length is not None:
+                response["Content-Length"] = length
+        return response
+
+
+class PrivateNoStoreMiddleware:
+    """``Cache-Control: no-store`` (and ``private``) on every answer to a signed-in person:
+    their account, cases, workbench and notices are personal data that no shared or browser
+    cache may keep. So are the answers of the signed-out progress query (``SIGNED_OUT_PATHS``)."""
+
+    SIGNED_OUT_PATHS = ("/track/", "/api/applications/track")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if (user is not None and user.is_authenticated) or request.path.startswith(self.SIGNED_OUT_PATHS):
+            response.headers.pop("Cache-Control", None)
+            patch_cache_control(response, no_store=True, private=True)
+        return response

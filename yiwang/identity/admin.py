@@ -6,7 +6,7 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.identity import services
+from yiwang.identity import selectors, services
 from yiwang.identity.models import (
     Department,
     Enterprise,
@@ -192,4 +192,7 @@ class OfficialAdmin(admin.ModelAdmin):
                 services.role_grant(official=official, role=grant.role, actor=request.user)
         for grant in formset.new_objects:
             services.role_grant(official=official, role=grant.role, actor=request.user)
+        warning = selectors.separation_of_duties_warning(official.roles.values_list("role", flat=True))
+        if warning and (formset.new_objects or formset.changed_objects):
+            self.message_user(request, warning, messages.WARNING)
         return None

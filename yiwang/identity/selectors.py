@@ -17,6 +17,7 @@ ROLE_ABILITIES = {
     Role.INSPECTOR: _("Carry out the random inspections you are drawn for and record their results."),
     Role.AUDITOR: _("Read the audit log and the records of who used shared data."),
     Role.ADMIN: _("Manage your department's officials and their roles."),
+    Role.LEADER: _("See how your departments' cases are handled and where they wait; answer poor ratings."),
 }
 
 
@@ -65,3 +66,22 @@ def role_abilities(roles) -> list[tuple[str, str, str]]:
     """(role, label, what it allows) for each role, in the order of ``Role``."""
     held = set(roles)
     return [(r.value, r.label, ROLE_ABILITIES[r]) for r in Role if r.value in held]
+
+
+# The case-deciding roles (受理, 审核, 审批). One official holding two of them in a department
+# could decide a case alone wherever a process relaxes separation of duties (四眼原则; see
+# docs/applications.md), so granting such a combination warns the granter.
+DECIDING_ROLES = (Role.CLERK, Role.REVIEWER, Role.APPROVER)
+
+
+def separation_of_duties_warning(roles) -> str:
+    """A warning for whoever grants roles when ``roles`` (one official's, all scoped to their
+    department) include more than one case-deciding role; "" otherwise. No side effects."""
+    held = [r for r in DECIDING_ROLES if r.value in {str(x) for x in roles}]
+    if len(held) < 2:
+        return ""
+    return _(
+        "This official now holds %(roles)s in one department. Separation of duties stops them "
+        "doing more than one of these steps on the same case, but in a process that relaxes it "
+        "they could decide a case alone. Grant the roles to different officials where you can."
+    ) % {"roles": " + ".join(str(r.label) for r in held)}

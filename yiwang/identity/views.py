@@ -359,5 +359,8 @@ def official_roles_view(request: HttpRequest, pk: int, action: str) -> HttpRespo
             except PermissionDenied:
                 raise Http404("not in your departments") from None
             messages.success(request, _("Roles of %(name)s updated.") % {"name": target.user})
+            warning = selectors.separation_of_duties_warning(target.roles.values_list("role", flat=True))
+            if warning and action == "grant":
+                messages.warning(request, warning)
             return redirect("identity:officials")
     return render(request, "identity/official_roles.html", {"form": form, "target": target, "action": action})

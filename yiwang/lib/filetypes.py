@@ -16,6 +16,9 @@ ALLOWED: dict[str, str] = {
     "ofd": "application/ofd",  # GB/T 33190 electronic documents: a zip with OFD.xml at its root
 }
 
+# The extension a file of each kind is stored and served under, whatever its uploaded name said.
+EXTENSIONS: dict[str, str] = {"pdf": "pdf", "png": "png", "jpeg": "jpg", "webp": "webp", "ofd": "ofd"}
+
 HEAD_SIZE = 32  # enough for every signature below
 _PDF_RE = re.compile(rb"%PDF-[12]\.[0-9]")
 _PNG = b"\x89PNG\r\n\x1a\n"
@@ -65,3 +68,19 @@ def sniff_file(f) -> str | None:
         return sniff(head, zip_names=zip_names)
     finally:
         f.seek(0)
+
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
+
+
+def safe_name(name: str, kind: str, *, max_length: int = 200) -> str:
+    """``name`` with its extension replaced by the one of the detected ``kind``.
+
+    A PDF uploaded as ``x.html`` or ``x.hta`` is named ``x.pdf``: a browser or desktop that
+    opens a download by its extension then opens what the file really is. Path separators,
+    control and reserved characters are dropped; an empty stem becomes ``file``."""
+    extension = EXTENSIONS.get(kind, "bin")
+    base = str(name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0] if "." in base else base
+    stem = _UNSAFE_NAME.sub("", stem).strip(" .") or "file"
+    return f"{stem[: max_length - len(extension) - 1]}.{extension}"

@@ -15,7 +15,7 @@ from yiwang.catalog.models import Material, ServiceItem
 from yiwang.catalog.tests.factories import make_item
 from yiwang.lib.workdays import add_workdays
 
-from .conftest import VALID_DATA, act, open_task, pdf_upload, png_bytes
+from .conftest import VALID_DATA, act, open_task, pdf_upload, png_bytes, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -136,7 +136,7 @@ def test_uploads_are_checked_by_content_size_and_stored_once(me, draft, applican
     for content in (exe, html):
         assert "file" in refused(upload(me, ref, material, content, "invoice.pdf"), 422)
     settings.UPLOAD_MAX_BYTES = 50
-    assert "file" in refused(upload(me, ref, material, pdf_upload().read() + b"x" * 100), 422)
+    assert "file" in refused(upload(me, ref, material, pdf_upload().read() + b"x" * 100), 413)
     held = Material.objects.get(item=applicant_material.item, source=Material.Source.GOVERNMENT)
     assert "material" in refused(upload(me, ref, held.pk, png_bytes()), 422)
     assert Blob.objects.count() == 2
@@ -323,15 +323,8 @@ def test_withdraw_and_rating_rules(me, submitted, official_x, other_citizen, log
     refused(call(login(other_citizen), "post", f"/cases/{number}/rating", {"level": 1}), 404)
 
 
-def test_withdraw_completed_case_is_refused(me, submitted, official_x):
-    case = submitted
-    for role, decision in [
-        ("clerk", "accept"),
-        ("reviewer", "pass"),
-        ("approver", "approve"),
-        ("clerk", "complete"),
-    ]:
-        case = act(case, official_x, decision, role=role)
+def test_withdraw_completed_case_is_refused(me, submitted, crew):
+    case = walk(submitted, crew, "accept", "pass", "approve", "complete")
     refused(call(me, "post", f"/cases/{case.number}/withdraw", {}), 409)
     assert Case.objects.get(pk=case.pk).status == "completed"
 
@@ -387,11 +380,9 @@ PERSONAS = [
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("stage", list(STAGES))
-def test_who_may_act_on_each_step(request, login, submitted, official_x, stage, persona):
+def test_who_may_act_on_each_step(request, login, submitted, crew, stage, persona):
     before_steps, decision, allowed = STAGES[stage]
-    case = submitted
-    for earlier in before_steps:
-        case = act(case, official_x, earlier)
+    case = walk(submitted, crew, *before_steps)
     task = open_task(case)
     client = login(request.getfixturevalue(persona))
     before = snapshot(case)

@@ -8,8 +8,9 @@ from yiwang.applications import services
 from yiwang.applications.models import BundleCase, Case, Task
 from yiwang.catalog.models import BundleItem, LifeEvent, ServiceItem
 from yiwang.catalog.tests.factories import make_item
+from yiwang.conftest import make_official
 
-from .conftest import VALID_DATA, act, pdf_upload
+from .conftest import VALID_DATA, act, pdf_upload, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +58,7 @@ def bundle(item, department_y):
 
 
 def test_a_bundle_runs_its_cases_in_parallel_and_completes_when_all_do(
-    bundle, citizen, official_x, official_y, applicant_material
+    bundle, citizen, crew, department_y, applicant_material
 ):
     bundle_case = services.bundle_start(actor=citizen, bundle=bundle)
     cases = list(bundle_case.cases.order_by("pk"))
@@ -78,9 +79,9 @@ def test_a_bundle_runs_its_cases_in_parallel_and_completes_when_all_do(
         first.department_id,
         second.department_id,
     }
-    for case, official in ((first, official_x), (second, official_y)):
-        for decision in ("accept", "pass", "approve", "complete"):
-            case = act(case, official, decision)
+    crew_y = {role: make_official(f"{role}_y", department_y, [role]) for role in crew}
+    for case, officials in ((first, crew), (second, crew_y)):
+        case = walk(case, officials, "accept", "pass", "approve", "complete")
         bundle_case.refresh_from_db()
         if case.pk == first.pk:
             assert bundle_case.status == BundleCase.Status.IN_PROGRESS  # one still running

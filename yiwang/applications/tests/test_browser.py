@@ -56,7 +56,7 @@ def decide(tab, base: str, queue: str, number: str, decision: str) -> None:
 
 
 def test_a_case_goes_from_search_to_approval_through_the_pages(
-    live_server, browser, page, item, applicant_material, citizen, official_x
+    live_server, browser, page, item, applicant_material, citizen, official_x, reviewer_x, approver_x
 ):
     base = live_server.url
     problems: dict[str, list[str]] = {}
@@ -121,9 +121,19 @@ def test_a_case_goes_from_search_to_approval_through_the_pages(
     desk.locator("input[name=decision][value=accept]").check()
     desk.locator("form:has(input[name=op][value=act]) button[type=submit]").click()
     desk.wait_for_url(f"{base}/workbench/")
-    decide(desk, base, "review", case.number, "pass")
-    decide(desk, base, "approve", case.number, "approve")
-    decide(desk, base, "accept", case.number, "complete")
+    # 四眼原则: having accepted, official_x (who holds every role) may not review it too.
+    desk.goto(f"{base}/workbench/?queue=review")
+    desk.locator("main table a", has_text=case.number).click()
+    desk.wait_for_url(re.compile(r"/workbench/tasks/\d+/$"))
+    assert desk.locator("main p.notice-box[role=status]").count() == 1
+    assert desk.locator("input[name=decision]").count() == 0
+    for username, queue, decision in (("reviewer_x", "review", "pass"), ("approver_x", "approve", "approve")):
+        colleague = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"})
+        tab = colleague.new_page()
+        sign_in(tab, base, username)
+        decide(tab, base, queue, case.number, decision)
+        colleague.close()
+    decide(desk, base, "accept", case.number, "complete")  # handing out the result: acceptance's duty
     official.close()
 
     # The citizen sees the case completed and rates it.

@@ -70,7 +70,7 @@ def test_uploads_are_checked_by_content_and_stored_once(item, citizen, applicant
         services.attachment_add(actor=citizen, case=case, material_id=applicant_material.pk, upload=fake)
     assert "file" in err.value.errors
     settings.UPLOAD_MAX_BYTES = 50
-    with pytest.raises(services.InvalidInput):
+    with pytest.raises(services.TooLarge):
         services.attachment_add(
             actor=citizen, case=case, material_id=applicant_material.pk, upload=pdf_upload()
         )
@@ -128,11 +128,11 @@ def test_the_default_process_walks_to_completion(submitted, clerk_x, reviewer_x,
         ([("clerk", "accept"), ("reviewer", "pass"), ("approver", "not_approve")], Case.Status.NOT_APPROVED),
     ],
 )
-def test_refusals_end_the_case_with_a_reason(submitted, official_x, steps, final):
+def test_refusals_end_the_case_with_a_reason(submitted, crew, steps, final):
     case = submitted
     for role, decision in steps:
         case = act(
-            case, official_x, decision, comment="材料不符合要求" if decision != "accept" else "", role=role
+            case, crew[role], decision, comment="材料不符合要求" if decision != "accept" else "", role=role
         )
     assert case.status == final and case.ended_at
     assert case.events.last().comment in {"", "材料不符合要求"}

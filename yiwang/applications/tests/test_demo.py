@@ -6,9 +6,10 @@ all, to keep the suite fast."""
 import datetime as dt
 
 import pytest
+from django.db.models import Count
 from django.utils import timezone
 
-from yiwang.applications import demo, selectors
+from yiwang.applications import demo, duties, selectors
 from yiwang.applications.models import BundleCase, Case, CaseEvent, Rating, Rectification, Task
 from yiwang.catalog import demo as catalog_demo
 from yiwang.catalog import search
@@ -49,6 +50,12 @@ def test_demo_builds_every_status_process_and_bundle_once():
     first = Case.objects.exclude(submitted_at=None).order_by("submitted_at").first()
     assert first.number.split("-")[1] == f"{timezone.localdate(first.submitted_at):%Y%m%d}"
     assert first.submitted_at < timezone.now() - dt.timedelta(days=2)
+
+    # 四眼原则 holds in the demo's history too: nobody did two duties on one case.
+    done = Task.objects.filter(state=Task.State.DONE, role__in=duties.DUTIES).exclude(closed_by=None)
+    pairs = done.values("case_id", "closed_by_id").annotate(n=Count("role", distinct=True))
+    assert [p for p in pairs if p["n"] > 1] == []
+    assert done.values("closed_by_id").distinct().count() >= 3
 
     assert demo.build()["cases"] == 0  # idempotent
     assert Case.objects.count() == counts["cases"]

@@ -28,7 +28,7 @@ from yiwang.catalog.tests.factories import make_item
 from yiwang.conftest import make_official
 from yiwang.identity.models import Role
 
-from .conftest import VALID_DATA, act, complete_draft, open_task, pdf_upload
+from .conftest import VALID_DATA, complete_draft, open_task, pdf_upload, walk
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +52,8 @@ def edit_url(case: Case) -> str:
     return f"/cases/{case.number or f'draft-{case.pk}'}/edit/"
 
 
-def finished(submitted: Case, official) -> Case:
-    for decision in ("accept", "pass", "approve", "complete"):
-        act(submitted, official, decision)
+def finished(submitted: Case, crew: dict) -> Case:
+    walk(submitted, crew, "accept", "pass", "approve", "complete")
     return Case.objects.get(pk=submitted.pk)
 
 
@@ -254,9 +253,9 @@ def test_withdrawing_cancels_open_tasks(login, submitted, citizen, other_citizen
 
 
 def test_rating_a_decided_case_poorly_opens_a_rectification_and_shows_the_reply(
-    login, submitted, citizen, official_x, dept_admin
+    login, submitted, citizen, crew, dept_admin
 ):
-    case = finished(submitted, official_x)
+    case = finished(submitted, crew)
     assert case.status == Case.Status.COMPLETED
     client = login(citizen)
     page = text(client.get(f"/cases/{case.number}/"))
@@ -449,10 +448,8 @@ def test_a_valid_bpmn_becomes_version_one(login, item, dept_admin):
     assert shows(response, _("Process version %(v)s is now in use.") % {"v": 1})
 
 
-def test_rectifications_are_answered_from_their_page(
-    login, submitted, citizen, official_x, dept_admin, official_y
-):
-    case = finished(submitted, official_x)
+def test_rectifications_are_answered_from_their_page(login, submitted, citizen, crew, dept_admin, official_y):
+    case = finished(submitted, crew)
     rating = services.case_rate(actor=citizen, case=case, level=1, comment="态度差")
     rectification = rating.rectification
     client = login(dept_admin)

@@ -88,7 +88,7 @@ def test_the_my_records_page_lists_own_entries_and_is_not_cached(login, citizen,
     assert login(None).get(reverse("audit:my_records")).status_code == 302
     response = login(citizen).get(reverse("audit:my_records"), HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert response["Cache-Control"] == "no-store"
+    assert "no-store" in response["Cache-Control"]
     html = response.content.decode()
     assert "applications:case:submit" in html and "198.51.100.20" in html
     assert "10.1.2.3" not in html
@@ -99,7 +99,7 @@ def test_the_records_page_is_for_auditors_and_explains_a_bad_filter(login, citiz
     url = reverse("audit:records")
     assert login(citizen).get(url, {"event": "applications:case:submit"}).status_code == 403
     page = login(auditor).get(url, {"event": "applications:case:submit"}, HTTP_ACCEPT_LANGUAGE="en")
-    assert page.status_code == 200 and page["Cache-Control"] == "no-store"
+    assert page.status_code == 200 and "no-store" in page["Cache-Control"]
     assert len(page.context["records"]) == 2
     bad = login(auditor).get(url, {"event": "not an event"}, HTTP_ACCEPT_LANGUAGE="en")
     assert bad.status_code == 200

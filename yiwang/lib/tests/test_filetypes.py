@@ -5,7 +5,10 @@ import zlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from hypothesis import given
+from hypothesis import strategies as st
 
+from yiwang.lib import filetypes
 from yiwang.lib.filetypes import ALLOWED, sniff, sniff_file
 
 
@@ -137,3 +140,32 @@ def test_sniff_file_reads_a_temporary_upload_on_disk(settings, tmp_path):
         assert upload.tell() == 0
     finally:
         upload.close()
+
+
+# --- the name a file is kept and served under -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "expected"),
+    [
+        ("x.html", "pdf", "x.pdf"),
+        ("x.hta", "pdf", "x.pdf"),
+        ("照片.PNG", "jpeg", "照片.jpg"),
+        ("report.pdf.exe", "pdf", "report.pdf.pdf"),
+        ("../../etc/passwd", "pdf", "passwd.pdf"),
+        ("C:\\Users\\a\\evil.svg", "png", "evil.png"),
+        ("", "ofd", "file.ofd"),
+        (".htaccess", "webp", "file.webp"),
+        ('a<b>:"c|d?*.pdf', "pdf", "abcd.pdf"),
+    ],
+)
+def test_safe_name_takes_the_extension_from_the_detected_kind(name, kind, expected):
+    assert filetypes.safe_name(name, kind) == expected
+
+
+@given(st.text(max_size=400), st.sampled_from(sorted(filetypes.ALLOWED)))
+def test_safe_name_always_ends_in_the_kinds_extension_and_stays_in_one_folder(name, kind):
+    safe = filetypes.safe_name(name, kind)
+    assert safe.endswith("." + filetypes.EXTENSIONS[kind]) and len(safe) <= 200
+    assert not any(c in safe for c in '/\\\x00\n\r"')
+    assert safe.rsplit(".", 1)[0].strip(" .")
