@@ -9,6 +9,7 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -170,7 +171,10 @@ def _departments(regions: dict[str, Region]) -> int:
 
 
 def _registers() -> tuple[int, int]:
-    """The demo resident register (人口库) and legal-entity register (法人库), idempotently."""
+    """The demo resident register (人口库) and legal-entity register (法人库), idempotently.
+    Refuses outside development: on a real deployment these fake entries would verify people."""
+    if not settings.DEV:
+        raise RuntimeError("The demo registers are for development only (YIWANG_DEV=1).")
     residents = [(c.name, c.birth, c.seq) for c in CITIZENS] + REGISTER_ONLY
     for name, birth, seq in residents:
         ResidentRecord.objects.update_or_create(
