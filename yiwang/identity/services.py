@@ -445,6 +445,20 @@ def enterprise_claim(*, person: Person, credit_code: str, actor: User) -> Enterp
     return enterprise
 
 
+@transaction.atomic
+def enterprise_refresh(*, enterprise: Enterprise, actor: User) -> Enterprise:
+    """Bring a register-sourced enterprise in line with the legal-entity register now (name,
+    representative, address; representatives it no longer names stop acting). Called when
+    someone starts acting for it. A register without the entry changes nothing here; an
+    enterprise the register lists as no longer in business loses its representatives."""
+    if not enterprise.from_register:
+        return enterprise
+    entity = legalentities.lookup(credit_code=enterprise.credit_code)
+    if entity is None:
+        return enterprise
+    return _enterprise_sync(entity, actor=actor)
+
+
 def _representative_agency(enterprise: Enterprise, actor: User) -> EnterpriseAgent:
     """The actor's current legal-representative agency, re-checked with the register now.
 

@@ -184,6 +184,9 @@ def act_as_view(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("You now act for yourself."))
     else:
         enterprise = permissions.get_enterprise_for_user(request.user, pk)
+        # Ask the register again: a representative it no longer names must not start acting.
+        services.enterprise_refresh(enterprise=enterprise, actor=request.user)
+        enterprise = permissions.get_enterprise_for_user(request.user, pk)
         request.session[permissions.ACTING_ENTERPRISE_SESSION_KEY] = enterprise.pk
         messages.success(request, _("You now act for %(name)s.") % {"name": enterprise.name})
     return redirect("identity:account")

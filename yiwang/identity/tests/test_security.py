@@ -355,3 +355,11 @@ def test_both_sides_see_the_delegation_and_strangers_get_404(
     response = login(agent).post(f"/account/delegations/{agency.pk}/revoke")
     assert response.status_code == 302
     assert EnterpriseAgent.objects.get(pk=agency.pk).revoked_at is not None
+
+
+def test_a_representative_the_register_replaced_cannot_start_acting(login, registered, agent, other_citizen):
+    legal_entity(registered.credit_code, registered.name, other_citizen.person)
+    response = login(agent).post("/account/act-as", {"enterprise": registered.pk})
+    assert response.status_code == 404
+    assert not permissions.agencies_of(agent).exists()
+    assert login(agent).session.get(permissions.ACTING_ENTERPRISE_SESSION_KEY) is None
