@@ -9,11 +9,12 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone, translation
 
-from yiwang.applications import services
+from yiwang.applications import schemaforms, services
 from yiwang.applications.models import Case
 from yiwang.catalog.models import ServiceItem
 from yiwang.conftest import make_person
-from yiwang.identity.models import EnterpriseAgent, RealNameLevel
+from yiwang.identity.models import Enterprise, EnterpriseAgent, RealNameLevel
+from yiwang.lib.uscc import make_credit_code
 
 pytestmark = pytest.mark.django_db
 
@@ -113,3 +114,22 @@ def test_a_delegate_scoped_to_following_cannot_apply_for_the_enterprise(item, en
     with pytest.raises(PermissionDenied):
         services.case_start(actor=citizen, item=item, enterprise=enterprise)
     assert services.case_start(actor=agent, item=item, enterprise=enterprise).enterprise == enterprise
+
+
+def test_self_declared_identity_is_never_prefilled_as_government_data(declared):
+    assert schemaforms.gov_sources(user=declared) == {}
+
+
+def test_a_self_declared_enterprise_is_never_prefilled_as_government_data(citizen):
+    declared_enterprise = Enterprise.objects.create(
+        name="自报有限公司", credit_code=make_credit_code("610100", 781), legal_representative="张三"
+    )
+    EnterpriseAgent.objects.create(
+        enterprise=declared_enterprise, person=citizen.person, role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE
+    )
+    sources = schemaforms.gov_sources(user=citizen, enterprise=declared_enterprise)
+    assert sources and not any(k.startswith("enterprise.") for k in sources)
+
+
+def test_register_enterprise_data_is_prefilled(agent, enterprise):
+    assert schemaforms.gov_sources(user=agent, enterprise=enterprise)["enterprise.name"] == enterprise.name

@@ -13,7 +13,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 
-from yiwang.applications import schemaforms
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_person
 from yiwang.identity import legalentities, permissions, pii, services
@@ -188,11 +187,6 @@ def test_a_number_checked_in_person_is_not_taken_again(official_x, citizen):
     assert Person.objects.get(user=citizen).realname_level == RealNameLevel.IN_PERSON
 
 
-def test_self_declared_identity_is_never_prefilled_as_government_data(db):
-    person = make_person("l1", "某人", seq=97, level=RealNameLevel.SELF_DECLARED)
-    assert schemaforms.gov_sources(user=person.user) == {}
-
-
 # --- 4. enterprises come from the register -------------------------------------------------
 
 
@@ -236,7 +230,7 @@ def test_a_deregistered_enterprise_cannot_be_claimed(other_citizen):
         services.enterprise_claim(person=other_citizen.person, credit_code=code, actor=other_citizen)
 
 
-def test_self_declared_enterprises_neither_act_nor_prefill(citizen):
+def test_self_declared_enterprises_are_not_acted_for(citizen):
     declared = Enterprise.objects.create(
         name="自报有限公司", credit_code=make_credit_code("610100", 781), legal_representative="张三"
     )
@@ -244,9 +238,7 @@ def test_self_declared_enterprises_neither_act_nor_prefill(citizen):
         enterprise=declared, person=citizen.person, role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE
     )
     assert not permissions.agencies_of(citizen).exists()
-    assert not any(
-        k.startswith("enterprise.") for k in schemaforms.gov_sources(user=citizen, enterprise=declared)
-    )
+    assert not permissions.may_apply_for(citizen, declared)
 
 
 def test_claiming_a_declared_row_from_the_register_ends_its_declared_agents(citizen, other_citizen):
