@@ -225,7 +225,7 @@ def person_verify(*, person: Person, name: str, id_number: str, actor: User) -> 
     _raise_if(errors)
     refusal = ""
     with transaction.atomic():
-        locked = Person.objects.select_for_update().select_related("user").get(pk=person.pk)
+        locked = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
         if locked.user_id is None or locked.user_id != getattr(actor, "pk", None):
             raise PermissionDenied("only the account holder verifies their own identity")
         if locked.realname_level >= RealNameLevel.REGISTER:
@@ -312,7 +312,7 @@ def person_verify_in_person(*, person: Person, name: str, id_number: str, actor:
         )
     holder = _verified_holder(pii.id_number_index(id_number), other_than=locked)
     if holder is not None:
-        holder = Person.objects.select_for_update().select_related("user").get(pk=holder.pk)
+        holder = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=holder.pk)
         if holder.realname_level >= RealNameLevel.IN_PERSON:
             raise ValidationError(
                 {
@@ -369,7 +369,8 @@ def _register_refusal() -> str:
 def _enterprise_sync(entity: legalentities.LegalEntity, *, actor: User) -> Enterprise:
     """Bring the local enterprise row in line with the register (created if missing). A row
     that was only declared becomes the register's, and every agency made from the declaration
-    ends; legal representatives the register no longer names stop acting."""
+    ends; so do all agencies of an enterprise no longer in business; legal representatives the
+    register no longer names stop acting."""
     enterprise = Enterprise.objects.select_for_update().filter(credit_code=entity.credit_code).first()
     was_declared = enterprise is not None and not enterprise.from_register
     if enterprise is None:
@@ -381,11 +382,12 @@ def _enterprise_sync(entity: legalentities.LegalEntity, *, actor: User) -> Enter
     enterprise.source, enterprise.register_checked_at = Enterprise.Source.REGISTER, timezone.now()
     enterprise.save()
     active = EnterpriseAgent.objects.filter(enterprise=enterprise, revoked_at__isnull=True)
-    stale = active if was_declared else active.filter(role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE)
+    everyone = was_declared or not entity.is_active  # a declaration, or an enterprise wound up
+    stale = active if everyone else active.filter(role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE)
     stale_ids = [
         a.pk
         for a in stale.select_related("person")
-        if was_declared or not entity.is_active or not entity.names_as_representative(a.person)
+        if everyone or not entity.names_as_representative(a.person)
     ]
     if stale_ids:
         EnterpriseAgent.objects.filter(pk__in=stale_ids).update(revoked_at=timezone.now(), revoked_by=actor)
@@ -566,7 +568,9 @@ def delegation_revoke(*, agency: EnterpriseAgent, actor: User) -> EnterpriseAgen
     it up) or a superuser may. Idempotent. The other party gets an account notice.
     Audits ``identity:delegation:revoke``."""
     agency = (
-        EnterpriseAgent.objects.select_for_update().select_related("enterprise", "person").get(pk=agency.pk)
+        EnterpriseAgent.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "person")
+        .get(pk=agency.pk)
     )
     if agency.role != EnterpriseAgent.Role.AGENT:
         raise PermissionDenied("the legal representative's role comes from the register")

@@ -355,3 +355,11 @@ def test_a_representative_the_register_replaced_cannot_start_acting(login, regis
     assert response.status_code == 404
     assert not permissions.agencies_of(agent).exists()
     assert login(agent).session.get(permissions.ACTING_ENTERPRISE_SESSION_KEY) is None
+
+
+def test_nobody_acts_for_an_enterprise_the_register_lists_as_wound_up(login, registered, agent, citizen):
+    delegate(registered, agent, citizen.person)
+    legal_entity(registered.credit_code, registered.name, agent.person, active=False)
+    assert login(agent).post("/account/act-as", {"enterprise": registered.pk}).status_code == 404
+    assert not permissions.agencies_of(agent).exists()
+    assert not permissions.agencies_of(citizen).exists()
