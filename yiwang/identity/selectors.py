@@ -71,6 +71,14 @@ def enterprises_of(person: Person) -> QuerySet[Enterprise]:
     return Enterprise.objects.filter(pk__in=agencies.values("enterprise_id")).order_by("name")
 
 
+def declared_enterprises_of(person: Person) -> QuerySet[Enterprise]:
+    """Enterprises the person once typed in themself (before the legal-entity register): shown
+    as declared, acted for by nobody until the register confirms them."""
+    return Enterprise.objects.filter(
+        source=Enterprise.Source.DECLARED, agents__person=person, agents__revoked_at__isnull=True
+    ).order_by("name")
+
+
 def delegations_granted_by(person: Person) -> QuerySet[EnterpriseAgent]:
     """Delegations the person granted as a legal representative, current ones first."""
     return (

@@ -164,6 +164,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "phone_masked": mask_phone(person.phone if person else user.phone),
         "agencies": permissions.agencies_of(user),
         "delegations": selectors.delegations_granted_by(person) if person else [],
+        "declared_enterprises": selectors.declared_enterprises_of(person) if person else [],
         "account_notices": selectors.account_notices(user),
         "acting": permissions.acting_enterprise(request),
         "official": official,

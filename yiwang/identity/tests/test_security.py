@@ -241,6 +241,20 @@ def test_self_declared_enterprises_are_not_acted_for(citizen):
     assert not permissions.may_apply_for(citizen, declared)
 
 
+def test_a_declared_enterprise_is_shown_as_declared(login, citizen):
+    declared = Enterprise.objects.create(
+        name="自报有限公司", credit_code=make_credit_code("610100", 783), legal_representative="张三"
+    )
+    EnterpriseAgent.objects.create(
+        enterprise=declared, person=citizen.person, role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE
+    )
+    with translation.override("en"):
+        page = login(citizen).get("/account", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    box = page[page.index('id="declared-enterprises"') :]
+    assert "自报有限公司" in box[: box.index("</div>")] and "not government data" in box
+    assert f'name="enterprise" value="{declared.pk}"' not in page  # no "act for it" button
+
+
 def test_claiming_a_declared_row_from_the_register_ends_its_declared_agents(citizen, other_citizen):
     code = make_credit_code("610100", 782)
     declared = Enterprise.objects.create(name="冒名有限公司", credit_code=code, legal_representative="张三")
