@@ -231,6 +231,9 @@ def person_verify(*, person: Person, name: str, id_number: str, actor: User) -> 
         if locked.realname_level >= RealNameLevel.REGISTER:
             return locked
         User.objects.select_for_update().filter(pk=locked.user_id).first()  # serialises attempts
+        RealNameAttempt.objects.filter(
+            user_id=locked.user_id, at__lt=timezone.now() - REALNAME_ATTEMPT_WINDOW
+        ).delete()
         if not realname_attempts_left(locked.user):
             refusal = _("Too many identity checks failed today. Try again tomorrow, or visit a service hall.")
         else:
