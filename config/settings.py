@@ -171,9 +171,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Failed sign-ins allowed per account within the window (the per-address limit is below).
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5") or 5)
-# Dotted path of the real-name verifier; the default checks number and name offline only.
+# Dotted paths of the population-register verifier (人口库) and the legal-entity register (法人库)
+# clients; the defaults read the demo registers `yiwang demo` builds (empty in production: fail closed).
 IDENTITY_REALNAME_VERIFIER = env(
-    "IDENTITY_REALNAME_VERIFIER", "yiwang.identity.realname.FakeRealNameVerifier"
+    "IDENTITY_REALNAME_VERIFIER", "yiwang.identity.realname.DemoRegisterVerifier"
+)
+IDENTITY_LEGAL_ENTITY_REGISTER = env(
+    "IDENTITY_LEGAL_ENTITY_REGISTER", "yiwang.identity.legalentities.DemoLegalEntityRegister"
 )
 LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900") or 900)
 

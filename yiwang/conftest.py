@@ -10,10 +10,10 @@ fixture             who
 ``department_x``    西安市市场监督管理局 (610100-SCJG), in ``region``
 ``department_x_child``  新城区市场监督管理局 (610102-SCJG), parent ``department_x``: X's roles reach it
 ``department_y``    铜川市市场监督管理局 (610200-SCJG): no role of X reaches it, nor the reverse
-``citizen``         User "citizen", Person 张三, no enterprise
+``citizen``         User "citizen", Person 张三 (real-name level L2), no enterprise
 ``other_citizen``   User "other_citizen", Person 李四: must never see ``citizen``'s data, nor the reverse
 ``agent``           User "agent", Person 王五, legal representative of ``enterprise``
-``enterprise``      Enterprise 演示餐饮有限公司 with a valid credit code (created with ``agent``)
+``enterprise``      Enterprise 演示餐饮有限公司 with a valid credit code, from the legal-entity register
 ``official_x``      User "official_x", Official of X with clerk + reviewer + approver roles
 ``official_y``      User "official_y", Official of Y with clerk + reviewer + approver roles
 ``inspector``       User "inspector", Official of X with the inspector role
@@ -29,13 +29,15 @@ password hashing: ``force_login``); ``login(None)`` an anonymous one. Administra
 two-factor sign-in on (see identity.permissions), so ``dept_admin`` and ``superuser`` have it,
 with the secret ``PERSONA_TOTP_SECRET``.
 Personas are built directly (no audit entries, MD5 hashing in tests) to keep them cheap;
-``make_person`` and ``make_official`` build more people the same way.
+``make_person`` and ``make_official`` build more people the same way. Persons are verified
+(L2) unless ``make_person(..., level=RealNameLevel.SELF_DECLARED)`` asks for an L1 account.
 """
 
 import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from yiwang.identity import pii
 from yiwang.identity.models import (
@@ -44,6 +46,7 @@ from yiwang.identity.models import (
     EnterpriseAgent,
     Official,
     Person,
+    RealNameLevel,
     Region,
     Role,
     RoleGrant,
@@ -95,11 +98,20 @@ def make_person(
     birth: dt.date = dt.date(1990, 1, 1),
     seq: int = 1,
     phone: str = "13800000000",
+    level: int = RealNameLevel.REGISTER,
 ) -> Person:
-    """A Person (with a User when ``username`` is given) whose identity number is valid and fake."""
+    """A Person (with a User when ``username`` is given) whose identity number is valid and fake,
+    at real-name ``level`` (verified L2 by default)."""
     user = make_user(username, name=name, phone=phone) if username else None
     id_number = make_id_number(region_code, birth, seq)
-    return Person.objects.create(user=user, name=name, phone=phone, **pii.id_number_fields(id_number))
+    return Person.objects.create(
+        user=user,
+        name=name,
+        phone=phone,
+        realname_level=level,
+        verified_at=timezone.now() if level >= RealNameLevel.REGISTER else None,
+        **pii.id_number_fields(id_number),
+    )
 
 
 def make_official(username: str, department: Department, roles, **extra) -> User:
@@ -166,6 +178,7 @@ def agent(region) -> User:
         credit_code=make_credit_code("610100", 1),
         legal_representative=person.name,
         region=region,
+        source=Enterprise.Source.REGISTER,
     )
     EnterpriseAgent.objects.create(
         enterprise=enterprise, person=person, role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE

@@ -54,7 +54,6 @@ NON_FORM = "__all__"  # the errors key for problems with the data as a whole
 SOURCES: dict[str, str] = {
     "person.name": gettext_lazy("Name (real-name identity)"),
     "person.id_number_masked": gettext_lazy("Identity number, masked (real-name identity)"),
-    "person.phone": gettext_lazy("Mobile phone (real-name identity)"),
     "person.age": gettext_lazy("Age in whole years, from the identity number's date of birth"),
     "enterprise.name": gettext_lazy("Enterprise name (registration)"),
     "enterprise.credit_code": gettext_lazy("Unified social credit code (registration)"),
@@ -317,20 +316,28 @@ def _plain(prop: dict) -> dict:
 
 
 def gov_sources(*, user, enterprise=None) -> dict[str, str]:
-    """Values for ``SOURCES`` from the user's real-name identity and, if given, their enterprise.
+    """Values for ``SOURCES`` from data the government holds: the user's identity only when a
+    register or an official confirmed it (real-name level L2+), and the enterprise only when
+    its details come from the legal-entity register and the user's person acts for it now.
 
-    The enterprise is only used when the user's person acts for it, so a forged enterprise id
-    cannot pre-fill someone else's registration. Missing or empty values are left out."""
+    Anything self-declared is left out, so it is never shown as "provided by the government";
+    a forged enterprise id cannot pre-fill someone else's registration. Missing or empty values
+    are left out."""
     from yiwang.identity.selectors import enterprises_of, person_of
 
     values: dict[str, Any] = {}
     person = person_of(user)
-    if person is None:
+    if person is None or not person.is_verified:
         return {}
-    for attr in ("name", "id_number_masked", "phone"):
+    # The phone is what the person typed at registration (no register confirms it): not here.
+    for attr in ("name", "id_number_masked"):
         values[f"person.{attr}"] = getattr(person, attr, "")
     values["person.age"] = _age(person)
-    if enterprise is not None and enterprises_of(person).filter(pk=enterprise.pk).exists():
+    if (
+        enterprise is not None
+        and enterprise.from_register
+        and enterprises_of(person).filter(pk=enterprise.pk).exists()
+    ):
         for attr in ("name", "credit_code", "legal_representative", "address"):
             values[f"enterprise.{attr}"] = getattr(enterprise, attr, "")
     return {

@@ -26,7 +26,9 @@ from django.utils.translation import gettext as _
 from yiwang.audit import services as audit
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
 from yiwang.core import throttle
-from yiwang.identity.permissions import has_role
+from yiwang.identity.models import RealNameLevel
+from yiwang.identity.permissions import has_role, may_apply_for
+from yiwang.identity.selectors import realname_level_of
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
@@ -81,6 +83,12 @@ class Throttled(ApplicationError):  # noqa: N818 — named for what happened
 
 class DutyConflict(ApplicationError):  # noqa: N818 — named for what happened
     """Separation of duties: the official already performed another duty on this case."""
+
+    status = 403
+
+
+class RealNameLevelTooLow(ApplicationError):  # noqa: N818 — named for what happened
+    """The applicant's identity is not verified to the level the item needs (nothing saved)."""
 
     status = 403
 
@@ -196,6 +204,27 @@ def _ensure_online(item: ServiceItem) -> None:
         raise WrongState(_("This service cannot be applied for online."))
 
 
+def ensure_may_apply(actor, item: ServiceItem, enterprise=None) -> None:
+    """Refuse unless the actor's real-name level reaches the item's and, when applying for an
+    enterprise, their agency lets them apply (a delegate scoped to following cases may not).
+    The message says how to raise the level; the API answers 403 with it."""
+    needed = RealNameLevel(item.realname_level)
+    level = realname_level_of(actor)
+    if level < needed:
+        if needed == RealNameLevel.REGISTER:
+            how = _("Verify your identity with the population register on My account (/account/verify).")
+        else:
+            how = _("Bring your identity card to a government service hall to have it checked in person.")
+        current = RealNameLevel(level).label if level else _("none")
+        raise RealNameLevelTooLow(
+            _("This service needs real-name level %(needed)s; your account is at %(current)s. %(how)s")
+            % {"needed": needed.label, "current": current, "how": how},
+            {"realname_level": str(int(needed))},
+        )
+    if not may_apply_for(actor, enterprise):
+        raise PermissionDenied("the actor may not apply for this enterprise")
+
+
 @transaction.atomic
 def case_start(
     *,
@@ -208,8 +237,10 @@ def case_start(
     request_digest: str = "",
 ) -> Case:
     """A new draft, pre-filled with what the government already holds (once-only); ``data``
-    (the applicant's values) never overrides a field bound to government data."""
+    (the applicant's values) never overrides a field bound to government data. Refused
+    (``RealNameLevelTooLow``) below the item's real-name level."""
     _ensure_online(item)
+    ensure_may_apply(actor, item, enterprise)
     _ensure_draft_quota(actor)
     schema = form_schema(item)
     sources = schemaforms.gov_sources(user=actor, enterprise=enterprise)
@@ -447,6 +478,7 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
     if case.bundle_case_id and not within_bundle:
         raise WrongState(_("This application is part of a life event: submit all of them together."))
     _ensure_online(case.item)
+    ensure_may_apply(actor, case.item, case.enterprise)  # the level or the delegation may have ended
     errors = prereview(case)
     if errors:
         raise InvalidInput(_("The application is not complete yet."), errors)

@@ -33,7 +33,7 @@ class MaterialInline(admin.TabularInline):
 @admin.register(ServiceItem)
 class ServiceItemAdmin(admin.ModelAdmin):
     list_display = ["code", "name", "item_type", "department", "level", "status", "version", "updated_at"]
-    list_filter = ["status", "item_type", "level", "online_depth"]
+    list_filter = ["status", "item_type", "level", "online_depth", "realname_level"]
     search_fields = ["code", "name", "aliases"]
     raw_id_fields = ["department", "region", "basic_item"]
     filter_horizontal = ["themes"]

@@ -74,6 +74,8 @@ class ItemDetailOut(ItemSummaryOut):
     consult_phone: str
     complaint_phone: str
     service_object: str
+    realname_level: int
+    realname_level_label: str
     address: str
     hours: str
     version: int
@@ -247,6 +249,8 @@ def get_item(request: HttpRequest, code: str):
         "consult_phone": item.consult_phone,
         "complaint_phone": item.complaint_phone,
         "service_object": item.service_object,
+        "realname_level": item.realname_level,
+        "realname_level_label": str(item.get_realname_level_display()),
         "address": item.address,
         "hours": item.hours,
         "version": item.version,

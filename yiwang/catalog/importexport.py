@@ -127,6 +127,7 @@ def item_record(item: ServiceItem) -> dict[str, Any]:
         "consult_phone": item.consult_phone,
         "complaint_phone": item.complaint_phone,
         "service_object": item.service_object,
+        "realname_level": item.realname_level,
         "address": item.address,
         "hours": item.hours,
         "aliases": item.aliases,
@@ -509,6 +510,8 @@ def _validate_items(rows, result: ImportResult, refs: dict) -> list[tuple[int, d
                 ServiceItem.ServiceObject.values,
                 ServiceItem.ServiceObject.PERSONAL,
             ),
+            # Files written before items declared a level lack the column: the default (L2) applies.
+            "realname_level": _as_int(row, record, "realname_level", 2, low=1, high=3),
             "address": _as_text(row, record, "address"),
             "hours": _as_text(row, record, "hours"),
             "aliases": _as_text(row, record, "aliases"),

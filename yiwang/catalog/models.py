@@ -10,6 +10,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.identity.models import RealNameLevel
+
 
 class Audience(models.TextChoices):
     PERSONAL = "personal", _("Individuals")
@@ -107,6 +109,11 @@ class ServiceItem(models.Model):
     service_object = models.CharField(
         _("service object"), max_length=16, choices=ServiceObject.choices, default=ServiceObject.PERSONAL
     )
+    # Applying needs an identity checked against the population register unless the department
+    # decides otherwise; browsing and following a case need no level.
+    realname_level = models.PositiveSmallIntegerField(
+        _("real-name level needed to apply"), choices=RealNameLevel.choices, default=RealNameLevel.REGISTER
+    )
     address = models.CharField(_("address"), max_length=255, blank=True)
     hours = models.CharField(_("office hours"), max_length=255, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -134,6 +141,10 @@ class ServiceItem(models.Model):
             models.CheckConstraint(
                 condition=models.Q(online_depth__gte=1, online_depth__lte=4),
                 name="catalog_item_online_depth_1_4",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(realname_level__gte=1, realname_level__lte=3),
+                name="catalog_item_realname_level_1_3",
             ),
         ]
 

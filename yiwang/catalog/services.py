@@ -29,6 +29,7 @@ ELEMENT_FIELDS = [
     "consult_phone",
     "complaint_phone",
     "service_object",
+    "realname_level",
     "address",
     "hours",
     "aliases",

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from yiwang.catalog import selectors
 from yiwang.catalog.forms import GuideForm, SearchForm
+from yiwang.identity.selectors import realname_level_of
 from yiwang.lib import workdays
 
 
@@ -55,6 +56,8 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
             "today": today,
             "promised_due": due,
             "promised_due_provisional": not workdays.covers(due),
+            # 0 for visitors and accounts without a person: the page then shows no level notice.
+            "viewer_level": realname_level_of(request.user),
         },
     )
 

@@ -79,11 +79,32 @@ class PersonAdmin(admin.ModelAdmin):
     """Shows the masked identity number only. Searching by a full identity number finds the
     person through the blind index; otherwise the search matches names."""
 
-    list_display = ["name", "id_number_masked", "user", "region", "verified_at"]
+    list_display = ["name", "id_number_masked", "user", "realname_level", "verified_at"]
+    list_filter = ["realname_level"]
     search_fields = ["name"]
     search_help_text = _("Search by name, or by a full identity number.")
-    fields = ["name", "id_number_masked", "phone", "user", "region", "verified_at", "created_at"]
-    readonly_fields = ["id_number_masked", "verified_at", "created_at"]
+    fields = [
+        "name",
+        "id_number_masked",
+        "phone",
+        "user",
+        "region",
+        "realname_level",
+        "verified_at",
+        "verified_by",
+        "created_at",
+    ]
+    # Who a person is changes only through the verification services (register, in person),
+    # which check and audit it; the admin site shows it.
+    readonly_fields = [
+        "name",
+        "id_number_masked",
+        "user",
+        "realname_level",
+        "verified_at",
+        "verified_by",
+        "created_at",
+    ]
     raw_id_fields = ["user", "region"]
 
     def has_add_permission(self, request):
@@ -98,26 +119,51 @@ class PersonAdmin(admin.ModelAdmin):
         return queryset.filter(id_number_index=id_number_index(normalised)), False
 
 
-class EnterpriseAgentInline(admin.TabularInline):
+class ReadOnlyAdminMixin:
+    """Enterprises and who acts for them come from the legal-entity register and from
+    delegations (services, audited); the admin site only shows them."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+AGENT_FIELDS = [
+    "person",
+    "role",
+    "scope",
+    "granted_by",
+    "valid_until",
+    "revoked_at",
+    "revoked_by",
+    "created_at",
+]
+
+
+class EnterpriseAgentInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = EnterpriseAgent
     extra = 0
-    raw_id_fields = ["person"]
-    readonly_fields = ["created_at"]
+    fields = AGENT_FIELDS
+    readonly_fields = AGENT_FIELDS
 
 
 @admin.register(Enterprise)
-class EnterpriseAdmin(admin.ModelAdmin):
-    list_display = ["name", "credit_code", "legal_representative", "region"]
+class EnterpriseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["name", "credit_code", "legal_representative", "source", "register_checked_at"]
+    list_filter = ["source"]
     search_fields = ["name", "=credit_code"]
-    raw_id_fields = ["region"]
     inlines = [EnterpriseAgentInline]
 
 
 @admin.register(EnterpriseAgent)
-class EnterpriseAgentAdmin(admin.ModelAdmin):
-    list_display = ["enterprise", "person", "role", "created_at"]
-    list_filter = ["role"]
-    raw_id_fields = ["enterprise", "person"]
+class EnterpriseAgentAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["enterprise", "person", "role", "scope", "valid_until", "revoked_at"]
+    list_filter = ["role", "scope"]
 
 
 def _administers(request, official: Official | None = None) -> bool:

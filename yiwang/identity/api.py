@@ -18,6 +18,8 @@ class EnterpriseOut(Schema):
     name: str
     credit_code: str
     role: str
+    scope: str
+    valid_until: str | None
 
 
 class OfficialOut(Schema):
@@ -30,6 +32,8 @@ class MeOut(Schema):
     username: str
     name: str
     id_number_masked: str | None
+    realname_level: int | None
+    realname_level_label: str | None
     phone_masked: str
     two_factor: bool
     enterprises: list[EnterpriseOut]
@@ -47,6 +51,8 @@ def me(request):
         "username": user.username,
         "name": person.name if person else (user.display_name or user.username),
         "id_number_masked": person.id_number_masked if person else None,
+        "realname_level": person.realname_level if person else None,
+        "realname_level_label": str(person.get_realname_level_display()) if person else None,
         "phone_masked": mask_phone(person.phone if person else user.phone),
         "two_factor": user.totp_enabled,
         "enterprises": [
@@ -55,6 +61,8 @@ def me(request):
                 "name": a.enterprise.name,
                 "credit_code": a.enterprise.credit_code,
                 "role": a.role,
+                "scope": a.scope,
+                "valid_until": a.valid_until.isoformat() if a.valid_until else None,
             }
             for a in permissions.agencies_of(user)
         ],

@@ -11,13 +11,23 @@ import datetime as dt
 import time
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from yiwang.audit import services as audit
 from yiwang.core.bulk import insert_rows
-from yiwang.identity import demo_data, pii, services
-from yiwang.identity.models import Department, Enterprise, Person, Region, Role, User
+from yiwang.identity import demo_data, legalentities, pii, services
+from yiwang.identity.models import (
+    Department,
+    LegalEntityRecord,
+    Person,
+    RealNameLevel,
+    Region,
+    ResidentRecord,
+    Role,
+    User,
+)
 from yiwang.lib import crypto
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.masking import mask_id_number
@@ -51,6 +61,8 @@ class DemoCitizen:
     phone: str
 
 
+# Demo accounts. All are in the demo resident register; all but ``newcomer`` are verified (L2),
+# so ``newcomer`` (L1, self-declared) shows what an unverified account may do and can verify live.
 CITIZENS = [
     DemoCitizen("citizen", "张三", dt.date(1990, 5, 17), 131, "13800000001"),
     DemoCitizen("citizen2", "李四", dt.date(1986, 11, 2), 242, "13900000002"),
@@ -58,7 +70,12 @@ CITIZENS = [
     # Older residents, for services whose rules look at the age (e.g. 秒批 allowances).
     DemoCitizen("elder", "赵大爷", dt.date(1950, 8, 12), 464, "13600000004"),
     DemoCitizen("elder2", "钱奶奶", dt.date(1958, 2, 20), 575, "13500000005"),
+    DemoCitizen("newcomer", "孙小明", dt.date(1999, 9, 9), 686, "13400000006"),
 ]
+UNVERIFIED = {"newcomer"}
+# Residents of the demo register without an account (e.g. the representative of the second
+# demo enterprise): registering with their details and verifying works; nobody else's does.
+REGISTER_ONLY = [("周六", dt.date(1970, 1, 15), 797), ("吴七", dt.date(1995, 4, 4), 808)]
 
 # (username, name, department code, roles, is_staff)
 OFFICIALS = [
@@ -73,6 +90,13 @@ OFFICIALS = [
 ]
 
 DEMO_ENTERPRISE = ("西安演示餐饮管理有限公司", "610100", 20260001)
+DEMO_COUNTY = "610113"
+# The demo legal-entity register: (name, region code, sequence, representative's name, birth, seq,
+# address). The first is the one the ``agent`` account represents.
+LEGAL_ENTITIES = [
+    (*DEMO_ENTERPRISE, "王五", dt.date(1978, 3, 9), 353, "西安市雁塔区演示路1号"),
+    ("铜川演示建材有限公司", "610200", 20260002, "周六", dt.date(1970, 1, 15), 797, "铜川市王益区演示街2号"),
+]
 
 
 def _say(stdout, message: str) -> None:
@@ -148,19 +172,47 @@ def _departments(regions: dict[str, Region]) -> int:
     return len(new)
 
 
+def _registers() -> tuple[int, int]:
+    """The demo resident register (人口库) and legal-entity register (法人库), idempotently.
+    Refuses outside development: on a real deployment these fake entries would verify people."""
+    if not settings.DEV:
+        raise RuntimeError("The demo registers are for development only (YIWANG_DEV=1).")
+    residents = [(c.name, c.birth, c.seq) for c in CITIZENS] + REGISTER_ONLY
+    for name, birth, seq in residents:
+        ResidentRecord.objects.update_or_create(
+            id_number_index=pii.id_number_index(make_id_number(DEMO_COUNTY, birth, seq)),
+            defaults={"name": name},
+        )
+    for name, region_code, seq, rep_name, rep_birth, rep_seq, address in LEGAL_ENTITIES:
+        rep_number = make_id_number(DEMO_COUNTY, rep_birth, rep_seq)
+        record = LegalEntityRecord.objects.filter(credit_code=make_credit_code(region_code, seq)).first()
+        if record is None:
+            record = LegalEntityRecord(credit_code=make_credit_code(region_code, seq))
+        record.name, record.representative_name = name, rep_name
+        record.region_code, record.address, record.is_active = region_code, address, True
+        record.representative_id_number_ciphertext = crypto.encrypt(
+            rep_number, legalentities.REPRESENTATIVE_PURPOSE
+        )
+        record.save()
+    return len(residents), len(LEGAL_ENTITIES)
+
+
 def _citizen(spec: DemoCitizen, county: str) -> Person:
-    existing = Person.objects.filter(user__username=spec.username).first()
-    if existing is not None:
-        return existing
-    return services.person_register(
-        name=spec.name,
-        id_number=make_id_number(county, spec.birth, spec.seq),
-        phone=spec.phone,
-        username=spec.username,
-        password=DEMO_PASSWORD,
-        email=f"{spec.username}@example.org",
-        actor=None,
-    )
+    id_number = make_id_number(county, spec.birth, spec.seq)
+    person = Person.objects.filter(user__username=spec.username).first()
+    if person is None:
+        person = services.person_register(
+            name=spec.name,
+            id_number=id_number,
+            phone=spec.phone,
+            username=spec.username,
+            password=DEMO_PASSWORD,
+            email=f"{spec.username}@example.org",
+            actor=None,
+        )
+    if spec.username not in UNVERIFIED and not person.is_verified:
+        person = services.person_verify(person=person, name=spec.name, id_number=id_number, actor=person.user)
+    return person
 
 
 def _official(username: str, name: str, department: Department, roles, is_staff: bool, admin: User) -> None:
@@ -205,16 +257,14 @@ def build(*, stdout=None) -> None:
         audit.record(actor=DEMO_ACTOR, event="identity:user:create", target=admin, data={"superuser": True})
     _demo_two_factor(admin)
 
-    persons = {spec.username: _citizen(spec, "610113") for spec in CITIZENS}
-    name, region_code, seq = DEMO_ENTERPRISE
-    if not Enterprise.objects.filter(credit_code=make_credit_code(region_code, seq)).exists():
-        services.enterprise_register(
-            person=persons["agent"],
-            name=name,
-            credit_code=make_credit_code(region_code, seq),
-            legal_representative=persons["agent"].name,
-            actor=persons["agent"].user,
-        )
+    residents, entities = _registers()
+    _say(stdout, f"identity: demo registers hold {residents} residents and {entities} legal entities")
+    persons = {spec.username: _citizen(spec, DEMO_COUNTY) for spec in CITIZENS}
+    _name, region_code, seq = DEMO_ENTERPRISE
+    # Through the register, like any legal representative (idempotent).
+    services.enterprise_claim(
+        person=persons["agent"], credit_code=make_credit_code(region_code, seq), actor=persons["agent"].user
+    )
 
     departments = {d.code: d for d in Department.objects.filter(code__in={o[2] for o in OFFICIALS})}
     for username, display, dept_code, roles, is_staff in OFFICIALS:
@@ -246,6 +296,7 @@ _PERSON_COLUMNS = [
     "id_number_masked",
     "phone",
     "region",
+    "realname_level",
     "created_at",
 ]
 
@@ -280,6 +331,7 @@ def build_large(*, persons: int = 1_000_000, stdout=None, batch_size: int = 10_0
                 mask_id_number(number),
                 f"1{3 + i % 7}{i % 10**9:09d}",
                 regions.get(number[:6]),
+                RealNameLevel.SELF_DECLARED,  # demo data, not confirmed by any register
                 now,
             )
             for (i, number, index), ciphertext in zip(todo, ciphertexts, strict=True)

@@ -6,7 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from yiwang.identity.models import Role
+from yiwang.identity.models import EnterpriseAgent, Role
 from yiwang.identity.services import PHONE_RE
 from yiwang.lib.idnumbers import validate_id_number
 from yiwang.lib.uscc import validate_credit_code
@@ -155,24 +155,69 @@ class RegisterForm(ServiceErrorsMixin, forms.Form):
         return data
 
 
-class EnterpriseRegisterForm(ServiceErrorsMixin, forms.Form):
+class RealNameForm(ServiceErrorsMixin, forms.Form):
+    """The name and identity number to check with the population register (L2)."""
+
     name = forms.CharField(
-        label=_("Enterprise name"), max_length=128, help_text=_("As on the business licence.")
+        label=_("Name"),
+        max_length=64,
+        help_text=_("As written on your identity card."),
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
+    id_number = forms.CharField(
+        label=_("Identity number"),
+        max_length=24,
+        help_text=_("18 characters; the last one may be X."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+    )
+
+    def clean_id_number(self):
+        return validate_id_number(self.cleaned_data["id_number"])
+
+
+class InPersonCheckForm(RealNameForm):
+    """An official's check of an identity card at a service hall (L3)."""
+
+    username = forms.CharField(
+        label=_("The person's user name"),
+        max_length=64,
+        help_text=_("Ask the person which account to check."),
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "none"}),
+    )
+    field_order = ["username", "name", "id_number"]
+
+
+class EnterpriseClaimForm(ServiceErrorsMixin, forms.Form):
     credit_code = forms.CharField(
         label=_("Unified social credit code"),
         max_length=24,
         help_text=_("18 characters, on the business licence."),
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
-    legal_representative = forms.CharField(
-        label=_("Legal representative"),
-        max_length=64,
-        help_text=_("If this is you, you become the legal representative; otherwise an authorised agent."),
-    )
 
     def clean_credit_code(self):
         return validate_credit_code(self.cleaned_data["credit_code"])
+
+
+class DelegationForm(RealNameForm):
+    """Whom the legal representative delegates, to do what, until when (授权委托)."""
+
+    scope = forms.ChoiceField(
+        label=_("What the agent may do"),
+        choices=EnterpriseAgent.Scope.choices,
+        initial=EnterpriseAgent.Scope.APPLY,
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        help_text=_("At most three years from today, for example 2027-06-30."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["name"].label = _("The agent's name")
+        self.fields["name"].help_text = _("As written on their identity card.")
+        self.fields["id_number"].label = _("The agent's identity number")
 
 
 class RoleChangeForm(ServiceErrorsMixin, forms.Form):

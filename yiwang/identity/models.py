@@ -7,6 +7,7 @@ AES-GCM ciphertext, ``id_number_index`` an HMAC blind index for exact lookup and
 
 from django.contrib.auth.models import AbstractBaseUser, PermissionsMixin, UserManager
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -101,8 +102,27 @@ class User(AbstractBaseUser, PermissionsMixin):
         return self.display_name or self.username
 
 
+class RealNameLevel(models.IntegerChoices):
+    """How sure the platform is that an account belongs to the person it names (实名等级).
+
+    The one definition used by models, pages, the API and the catalog (an item declares the
+    level applying for it needs). Higher is stronger; compare with ``>=``.
+    """
+
+    SELF_DECLARED = 1, _("L1 · self-declared")  # typed at registration, checked by nobody
+    REGISTER = 2, _("L2 · checked against the population register")  # 人口库 confirmed name + number
+    IN_PERSON = 3, _("L3 · checked in person")  # an official saw the identity card at a service hall
+
+
 class Person(models.Model):
-    """A natural person with a real-name identity (自然人)."""
+    """A natural person's real-name identity as one account states it (自然人).
+
+    At L1 the name and number are only declared: several accounts may declare the same number,
+    so registration reveals nothing about who else registered. From L2 on the identity is bound:
+    one verified person per identity number (constraint ``person_verified_id_number_unique``).
+    """
+
+    Level = RealNameLevel
 
     user = models.OneToOneField(
         User,
@@ -115,7 +135,7 @@ class Person(models.Model):
     name = models.CharField(_("name"), max_length=64)
     id_number_ciphertext = models.BinaryField(_("identity number (encrypted)"), editable=False)
     id_number_index = models.CharField(
-        _("identity number blind index"), max_length=64, unique=True, editable=False
+        _("identity number blind index"), max_length=64, db_index=True, editable=False
     )
     id_number_masked = models.CharField(_("identity number"), max_length=18, editable=False)
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
@@ -127,19 +147,55 @@ class Person(models.Model):
         related_name="+",
         verbose_name=_("household region"),
     )
+    realname_level = models.PositiveSmallIntegerField(
+        _("real-name level"), choices=RealNameLevel.choices, default=RealNameLevel.SELF_DECLARED
+    )
+    # When the current level was reached (null at L1) and, for L3, the official who checked.
     verified_at = models.DateTimeField(_("real-name verified at"), null=True, blank=True)
+    verified_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("checked in person by"),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("natural person")
         verbose_name_plural = _("natural persons")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["id_number_index"],
+                condition=Q(realname_level__gte=2),
+                name="person_verified_id_number_unique",
+            ),
+            models.CheckConstraint(
+                condition=Q(realname_level__gte=1, realname_level__lte=3), name="person_realname_level_1_3"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id_number_masked})"
 
+    @property
+    def is_verified(self) -> bool:
+        """Whether a register or an official confirmed this identity (L2 or higher)."""
+        return self.realname_level >= RealNameLevel.REGISTER
+
 
 class Enterprise(models.Model):
-    """A legal person or other organisation with a unified social credit code (法人)."""
+    """A legal person or other organisation with a unified social credit code (法人).
+
+    Rows come from the legal-entity register (``source`` = register): nobody types an enterprise
+    into existence. Rows made before the register was wired in are kept as ``declared``; they
+    are shown as declared and nobody acts for them until the register confirms them.
+    """
+
+    class Source(models.TextChoices):
+        REGISTER = "register", _("Legal-entity register")
+        DECLARED = "declared", _("Declared by an applicant (not confirmed)")
 
     name = models.CharField(_("name"), max_length=128)
     credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
@@ -153,6 +209,10 @@ class Enterprise(models.Model):
         verbose_name=_("registered region"),
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
+    source = models.CharField(
+        _("source of these details"), max_length=16, choices=Source.choices, default=Source.DECLARED
+    )
+    register_checked_at = models.DateTimeField(_("last checked with the register"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -162,28 +222,130 @@ class Enterprise(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def from_register(self) -> bool:
+        return self.source == self.Source.REGISTER
+
 
 class EnterpriseAgent(models.Model):
-    """A person allowed to act for an enterprise (法定代表人 or 经办人)."""
+    """A person allowed to act for an enterprise: its legal representative (法定代表人, as the
+    legal-entity register names them) or an agent the representative delegated (授权委托:
+    scoped, with an end date, revocable). Revoked rows are kept as the record of who could act."""
 
     class Role(models.TextChoices):
         LEGAL_REPRESENTATIVE = "legal_rep", _("Legal representative")
         AGENT = "agent", _("Authorised agent")
 
+    class Scope(models.TextChoices):
+        APPLY = "apply", _("Apply for services and follow the enterprise's applications")
+        TRACK = "track", _("Follow the enterprise's applications only")
+
     enterprise = models.ForeignKey(Enterprise, on_delete=models.CASCADE, related_name="agents")
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="agencies")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.AGENT)
+    scope = models.CharField(_("scope"), max_length=16, choices=Scope.choices, default=Scope.APPLY)
+    granted_by = models.ForeignKey(
+        Person,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="delegations_granted",
+        verbose_name=_("delegated by"),
+    )
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("revoked by")
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("enterprise agent")
         verbose_name_plural = _("enterprise agents")
         constraints = [
-            models.UniqueConstraint(fields=["enterprise", "person"], name="agent_unique_per_enterprise")
+            models.UniqueConstraint(
+                fields=["enterprise", "person"],
+                condition=Q(revoked_at__isnull=True),
+                name="agent_unique_per_enterprise",
+            ),
+            # A delegation always ends; only the register's representative has no end date.
+            models.CheckConstraint(
+                condition=Q(role="legal_rep") | Q(valid_until__isnull=False),
+                name="agent_delegation_has_end_date",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.person.name} → {self.enterprise.name}"
+
+
+class ResidentRecord(models.Model):
+    """One resident of the demo population register (演示人口库).
+
+    Stands in for the province's 人口库 so the demo can verify real names offline; a deployment
+    plugs in its register client (``IDENTITY_REALNAME_VERIFIER``) and leaves this table empty.
+    Only the blind index of the number is kept: the register answers "do they match", nothing more.
+    """
+
+    id_number_index = models.CharField(max_length=64, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+
+    class Meta:
+        verbose_name = _("demo resident register entry")
+        verbose_name_plural = _("demo resident register")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class LegalEntityRecord(models.Model):
+    """One entry of the demo legal-entity register (演示法人库), standing in for the market
+    regulator's register (``IDENTITY_LEGAL_ENTITY_REGISTER``). The representative's identity
+    number is kept encrypted, as a register client would hand it over."""
+
+    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
+    name = models.CharField(_("name"), max_length=128)
+    representative_name = models.CharField(_("legal representative"), max_length=64)
+    representative_id_number_ciphertext = models.BinaryField(editable=False)
+    region_code = models.CharField(_("division code"), max_length=6, blank=True)
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    is_active = models.BooleanField(_("in business"), default=True)
+
+    class Meta:
+        verbose_name = _("demo legal-entity register entry")
+        verbose_name_plural = _("demo legal-entity register")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AccountNotice(models.Model):
+    """A security notice to an account holder (e.g. someone else declared their identity
+    number). Shown on "My account" and emailed after commit when the account has an address."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_notices")
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    created_at = models.DateTimeField(_("sent"), default=timezone.now)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("account notice")
+        verbose_name_plural = _("account notices")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class RealNameAttempt(models.Model):
+    """A failed real-name check of one account, kept to limit guessing names against numbers."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} @ {self.at:%Y-%m-%d %H:%M}"
 
 
 class Official(models.Model):

@@ -15,12 +15,14 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import context
-from yiwang.identity.models import Department, Enterprise, EnterpriseAgent, Official, Role
+from yiwang.identity.models import Department, Enterprise, EnterpriseAgent, Official, RealNameLevel, Role
 
 ACTING_ENTERPRISE_SESSION_KEY = "identity_acting_enterprise"
 # Roles whose work needs the full identity number (accepting and deciding cases).
@@ -197,14 +199,43 @@ def forbidden(request, message: str = ""):
     return render(request, "identity/403.html", {"message": message}, status=403)
 
 
+def active_agencies() -> QuerySet[EnterpriseAgent]:
+    """The one rule of who acts for an enterprise now: not revoked; the enterprise comes from
+    the legal-entity register; the person's identity is verified (L2+); a delegation has not
+    reached its end date. The legal representative's row is made only when the register names
+    them (``services.enterprise_claim``)."""
+    return EnterpriseAgent.objects.filter(
+        revoked_at__isnull=True,
+        enterprise__source=Enterprise.Source.REGISTER,
+        person__realname_level__gte=RealNameLevel.REGISTER,
+    ).filter(
+        Q(role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE)
+        | Q(role=EnterpriseAgent.Role.AGENT, valid_until__gte=timezone.localdate())
+    )
+
+
 def agencies_of(user) -> Iterable[EnterpriseAgent]:
-    """The enterprises the user's person acts for, with their role (legal rep or agent)."""
+    """The enterprises the user's person acts for now, with their role (legal rep or agent)."""
     if not getattr(user, "is_authenticated", False):
         return EnterpriseAgent.objects.none()
     return (
-        EnterpriseAgent.objects.filter(person__user=user)
-        .select_related("enterprise")
+        active_agencies()
+        .filter(person__user=user)
+        .select_related("enterprise", "granted_by")
         .order_by("enterprise__name")
+    )
+
+
+def may_apply_for(user, enterprise: Enterprise | None) -> bool:
+    """Whether ``user`` may apply for services on behalf of ``enterprise`` (its legal
+    representative, or a delegate whose scope includes applying). None (for oneself): True."""
+    if enterprise is None:
+        return True
+    return (
+        agencies_of(user)
+        .filter(enterprise=enterprise)
+        .filter(Q(role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE) | Q(scope=EnterpriseAgent.Scope.APPLY))
+        .exists()
     )
 
 
@@ -220,6 +251,33 @@ def get_enterprise_for_user(user, pk) -> Enterprise:
     if agency is None:
         raise Http404("no such enterprise")
     return agency.enterprise
+
+
+def get_agency_for_user(user, enterprise_pk) -> EnterpriseAgent:
+    """The user's current agency for the enterprise ``enterprise_pk``; otherwise 404."""
+    agency = (
+        agencies_of(user).filter(enterprise_id=enterprise_pk).first() if is_row_id(enterprise_pk) else None
+    )
+    if agency is None:
+        raise Http404("no such enterprise")
+    return agency
+
+
+def get_delegation_for_user(user, pk) -> EnterpriseAgent:
+    """A delegation the user may see and end: one they hold, or one of an enterprise they are
+    the current legal representative of. Otherwise 404 (not yours = not there)."""
+    if not is_row_id(pk) or not getattr(user, "is_authenticated", False):
+        raise Http404("no such delegation")
+    represented = agencies_of(user).filter(role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE)
+    agency = (
+        EnterpriseAgent.objects.filter(pk=pk, role=EnterpriseAgent.Role.AGENT)
+        .filter(Q(person__user=user) | Q(enterprise_id__in=represented.values("enterprise_id")))
+        .select_related("enterprise", "person")
+        .first()
+    )
+    if agency is None:
+        raise Http404("no such delegation")
+    return agency
 
 
 def acting_enterprise(request) -> Enterprise | None:

@@ -1,50 +1,55 @@
-"""Real-name verification (实名核验) of a person's name against their identity number.
+"""Real-name verification (实名核验): does a name belong to an identity number, per the
+population register (人口库)?
 
-Production plugs in the public-security identity interface (公安部公民身份信息核验服务, usually
-reached through the province's data-sharing exchange) as a class implementing
-``RealNameVerifier`` and names it in the ``IDENTITY_REALNAME_VERIFIER`` setting (a dotted path).
-The default is ``FakeRealNameVerifier``: deterministic and offline, it checks that the
-identity number is well-formed (check digit, date, region) and that a name is present. The
-system check ``identity.W001`` warns when the fake is configured outside development.
+A deployment plugs in its register client — the province's 人口库, or the public-security
+identity interface reached through the data-sharing exchange — as a class implementing
+``RealNameVerifier`` and names it in the ``IDENTITY_REALNAME_VERIFIER`` setting (a dotted
+path). The default, ``DemoRegisterVerifier``, checks the demo resident register that
+``yiwang demo`` builds (``ResidentRecord``); outside development that table is empty, so every
+check fails (closed) and the deploy check ``identity.W001`` says to configure a real client.
+
+A verifier answers one question and never raises for "no": unreachable registers return
+``ok=False`` too, so nothing is ever verified by a fallback.
 """
 
-import re
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
 
-from yiwang.lib.idnumbers import validate_id_number
+from yiwang.identity import pii
 
-DEFAULT_VERIFIER = "yiwang.identity.realname.FakeRealNameVerifier"
-_NAME = re.compile(r"^[^\d\s<>{}\[\]\\/@#$%^&*=+|~`]{2,64}$")
+DEFAULT_VERIFIER = "yiwang.identity.realname.DemoRegisterVerifier"
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
 class RealNameResult:
     ok: bool
+    # Why not, for logs and operators only: users get one generic refusal, so the answer
+    # cannot tell them whether a number exists or who holds it.
     reason: str = ""
 
 
 class RealNameVerifier(Protocol):
     def verify(self, *, name: str, id_number: str) -> RealNameResult:
-        """Whether the name belongs to the identity number; ``reason`` says why not, for the user."""
+        """Whether the register records ``name`` for the (normalised) ``id_number``."""
         ...
 
 
-class FakeRealNameVerifier:
-    """Offline stand-in: well-formed number + plausible name. Never use in production."""
+class DemoRegisterVerifier:
+    """Checks the demo resident register built by ``yiwang demo``. Never use in production."""
 
     def verify(self, *, name: str, id_number: str) -> RealNameResult:
-        try:
-            validate_id_number(id_number)
-        except ValidationError as exc:
-            return RealNameResult(False, exc.messages[0])
-        if not _NAME.match(name.strip()):
-            return RealNameResult(False, _("Enter your name as it is written on your identity card."))
+        from yiwang.identity.models import ResidentRecord
+
+        record = ResidentRecord.objects.filter(id_number_index=pii.id_number_index(id_number)).first()
+        if record is None:
+            return RealNameResult(False, "not in the register")
+        if record.name != (name or "").strip():
+            return RealNameResult(False, "name does not match")
         return RealNameResult(True)
 
 
@@ -55,3 +60,12 @@ def verifier_path() -> str:
 def get_verifier() -> RealNameVerifier:
     """The configured verifier (a fresh instance: verifiers hold no request state)."""
     return import_string(verifier_path())()
+
+
+def verify(*, name: str, id_number: str) -> RealNameResult:
+    """Ask the configured verifier; any error of the register client counts as "not verified"."""
+    try:
+        return get_verifier().verify(name=name, id_number=id_number)
+    except Exception:  # a register outage must never verify anyone, nor show a 500
+        log.exception("real-name verifier failed")
+        return RealNameResult(False, "verifier error")

@@ -4,8 +4,18 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.identity import pii
-from yiwang.identity.models import Department, Enterprise, Official, Person, Role, User
-from yiwang.identity.permissions import department_subtree_ids
+from yiwang.identity.models import (
+    AccountNotice,
+    Department,
+    Enterprise,
+    EnterpriseAgent,
+    Official,
+    Person,
+    RealNameLevel,
+    Role,
+    User,
+)
+from yiwang.identity.permissions import active_agencies, department_subtree_ids
 from yiwang.lib.idnumbers import validate_id_number
 
 # What each role lets an official do, shown on the account page.
@@ -28,20 +38,60 @@ def person_of(user: User) -> Person | None:
     return Person.objects.filter(user=user).select_related("region").first()
 
 
+def person_of_username(username: str) -> Person | None:
+    """The Person of the account with this user name (case-insensitive), or None."""
+    return Person.objects.filter(user__username__iexact=(username or "").strip()).first()
+
+
+def realname_level_of(user) -> int:
+    """The user's real-name level (``RealNameLevel``), 0 for accounts without a person record
+    (officials, superusers, anonymous visitors)."""
+    person = person_of(user)
+    return int(person.realname_level) if person else 0
+
+
 def person_lookup_by_id_number(id_number: str) -> Person | None:
-    """Find a person by exact identity number through the blind index.
+    """Find the verified person (L2+) with this exact identity number through the blind index.
 
     Raises ValidationError when ``id_number`` is not a well-formed identity number; returns
-    None when nobody has it. Never scans or decrypts stored numbers."""
+    None when no verified person has it (self-declared L1 identities are not looked up: they
+    prove nothing). Never scans or decrypts stored numbers."""
     normalised = validate_id_number(id_number)
     return (
-        Person.objects.filter(id_number_index=pii.id_number_index(normalised)).select_related("user").first()
+        Person.objects.filter(
+            id_number_index=pii.id_number_index(normalised), realname_level__gte=RealNameLevel.REGISTER
+        )
+        .select_related("user")
+        .first()
     )
 
 
 def enterprises_of(person: Person) -> QuerySet[Enterprise]:
-    """Enterprises the person acts for (as legal representative or agent)."""
-    return Enterprise.objects.filter(agents__person=person).order_by("name").distinct()
+    """Enterprises the person acts for now (``permissions.active_agencies``)."""
+    agencies = active_agencies().filter(person=person)
+    return Enterprise.objects.filter(pk__in=agencies.values("enterprise_id")).order_by("name")
+
+
+def declared_enterprises_of(person: Person) -> QuerySet[Enterprise]:
+    """Enterprises the person once typed in themself (before the legal-entity register): shown
+    as declared, acted for by nobody until the register confirms them."""
+    return Enterprise.objects.filter(
+        source=Enterprise.Source.DECLARED, agents__person=person, agents__revoked_at__isnull=True
+    ).order_by("name")
+
+
+def delegations_granted_by(person: Person) -> QuerySet[EnterpriseAgent]:
+    """Delegations the person granted as a legal representative, current ones first."""
+    return (
+        EnterpriseAgent.objects.filter(granted_by=person, role=EnterpriseAgent.Role.AGENT)
+        .select_related("enterprise", "person")
+        .order_by("revoked_at", "enterprise__name", "-created_at")
+    )
+
+
+def account_notices(user: User, *, limit: int = 20) -> list[AccountNotice]:
+    """The user's newest account notices."""
+    return list(AccountNotice.objects.filter(user=user)[:limit])
 
 
 def enterprise_by_credit_code(credit_code: str) -> Enterprise | None:

@@ -7,6 +7,7 @@ audit log: only the masked form does.
 
 import logging
 import re
+from datetime import timedelta
 
 import pyotp
 from django.conf import settings
@@ -18,13 +19,16 @@ from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
 from yiwang.core import throttle
-from yiwang.identity import pii, realname
+from yiwang.identity import legalentities, pii, realname
 from yiwang.identity.models import (
+    AccountNotice,
     Department,
     Enterprise,
     EnterpriseAgent,
     Official,
     Person,
+    RealNameAttempt,
+    RealNameLevel,
     Region,
     Role,
     RoleGrant,
@@ -33,7 +37,6 @@ from yiwang.identity.models import (
 from yiwang.identity.permissions import ensure_role, has_role, is_superuser
 from yiwang.lib import crypto
 from yiwang.lib.idnumbers import validate_id_number
-from yiwang.lib.masking import mask_phone
 from yiwang.lib.uscc import validate_credit_code
 
 log = logging.getLogger(__name__)
@@ -81,6 +84,68 @@ def _check_password(password: str, user: User, errors: dict) -> None:
 
 # --- Persons ---------------------------------------------------------------------------------
 
+REALNAME_ATTEMPT_LIMIT = 5  # failed real-name checks per account ...
+REALNAME_ATTEMPT_WINDOW = timedelta(hours=24)  # ... per day: the register is not a guessing oracle
+
+
+def _generic_refusal() -> str:
+    # One message for "not in the register", "name does not match" and "bound to another
+    # account", so the answer reveals nothing about whose number it is.
+    return _(
+        "Your name and identity number could not be confirmed with the population register. "
+        "Check them against your identity card. If they are right, have your identity checked in "
+        "person at a government service hall."
+    )
+
+
+def _declared_identity(name: str, id_number: str, errors: dict) -> tuple[str, str]:
+    name = (name or "").strip()
+    if not name:
+        errors["name"] = [_("Enter your name as it is written on your identity card.")]
+    try:
+        id_number = validate_id_number(id_number)
+    except ValidationError as exc:
+        errors["id_number"] = exc.messages
+    return name, id_number
+
+
+def _verified_holder(id_number_index: str, *, other_than: Person | None = None) -> Person | None:
+    """The verified (L2+) person bound to this identity number, if any."""
+    holders = Person.objects.select_related("user").filter(
+        id_number_index=id_number_index, realname_level__gte=RealNameLevel.REGISTER
+    )
+    if other_than is not None:
+        holders = holders.exclude(pk=other_than.pk)
+    return holders.first()
+
+
+def account_notify(*, user: User | None, subject: str, body: str = "") -> AccountNotice | None:
+    """An in-site notice to ``user`` (shown on "My account"); the email goes after commit
+    through the task queue when the account has an address. No-op without a user."""
+    if user is None:
+        return None
+    notice = AccountNotice.objects.create(user=user, subject=subject[:200], body=body)
+
+    def send():
+        from yiwang.identity.tasks import send_account_notice_email
+
+        send_account_notice_email.enqueue(notice_id=notice.pk)
+
+    transaction.on_commit(send)
+    return notice
+
+
+def _warn_holder(holder: Person) -> None:
+    account_notify(
+        user=holder.user,
+        subject=_("Someone used your identity number"),
+        body=_(
+            "Another account declared the identity number bound to your account. Nothing was "
+            "changed on your account and the other account was not verified. If this was not "
+            "you, you need do nothing; if it keeps happening, contact a government service hall."
+        ),
+    )
+
 
 @transaction.atomic
 def person_register(
@@ -93,44 +158,25 @@ def person_register(
     email: str = "",
     actor: User | None = None,
 ) -> Person:
-    """Create a sign-in account and its real-name Person.
+    """Create a sign-in account with a self-declared identity (real-name level L1).
 
-    Validates every field and reports all problems at once; refuses an identity number that
-    is already registered (blind-index lookup); verifies the name against the number through
-    the configured ``RealNameVerifier``. ``actor`` is whoever registers the person (None: the
-    person themself). Audits ``identity:person:register`` with the masked number only.
+    Validates every field and reports all problems at once. Whether the identity number is
+    registered already makes no difference to the answer (no oracle): several L1 accounts may
+    declare one number; binding it to one verified person happens at L2 (``person_verify``).
+    When a verified account already holds the number, its holder gets an account notice.
+    ``actor`` is whoever registers the person (None: the person themself).
+    Audits ``identity:person:register`` (no personal data).
     """
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    if not name:
-        errors["name"] = [_("Enter your name as it is written on your identity card.")]
-    try:
-        id_number = validate_id_number(id_number)
-    except ValidationError as exc:
-        errors["id_number"] = exc.messages
-    else:
-        if Person.objects.filter(id_number_index=pii.id_number_index(id_number)).exists():
-            errors["id_number"] = [
-                _("This identity number is already registered. Sign in with that account instead.")
-            ]
+    name, id_number = _declared_identity(name, id_number, errors)
     phone = _check_phone(phone, errors)
     username = _check_username(username, errors)
     user = User(username=username, display_name=name, email=(email or "").strip(), phone=phone)
     _check_password(password, user, errors)
     _raise_if(errors)
 
-    result = realname.get_verifier().verify(name=name, id_number=id_number)
-    if not result.ok:
-        raise ValidationError(
-            {
-                "name": [
-                    _("Your name and identity number could not be verified: %(reason)s")
-                    % {"reason": result.reason}
-                ]
-            }
-        )
-
     user.set_password(password)
+    fields = pii.id_number_fields(id_number)
     try:
         with transaction.atomic():
             user.save()
@@ -139,102 +185,418 @@ def person_register(
                 name=name,
                 phone=phone,
                 region=Region.objects.filter(code=id_number[:6]).first(),
-                verified_at=timezone.now(),
-                **pii.id_number_fields(id_number),
+                realname_level=RealNameLevel.SELF_DECLARED,
+                **fields,
             )
-    except IntegrityError as exc:  # a concurrent registration with the same number or user name
+    except IntegrityError as exc:  # a concurrent registration with the same user name
         raise ValidationError(
-            {"id_number": [_("This identity number or user name was registered a moment ago.")]}
+            {"username": [_("This user name was registered a moment ago; choose another one.")]}
         ) from exc
+    holder = _verified_holder(fields["id_number_index"], other_than=person)
+    if holder is not None:
+        _warn_holder(holder)
     audit.record(
         actor=actor or user,
         event="identity:person:register",
         target=person,
-        data={"username": username, "id_number_masked": person.id_number_masked, "phone": mask_phone(phone)},
+        data={"realname_level": int(RealNameLevel.SELF_DECLARED)},
     )
     return person
 
 
-# --- Enterprises -----------------------------------------------------------------------------
+def realname_attempts_left(user: User) -> int:
+    """How many failed real-name checks the account may still make in the current window."""
+    since = timezone.now() - REALNAME_ATTEMPT_WINDOW
+    used = RealNameAttempt.objects.filter(user=user, at__gte=since).count()
+    return max(0, REALNAME_ATTEMPT_LIMIT - used)
 
 
-def _is_legal_representative(person: Person, enterprise: Enterprise) -> bool:
-    return EnterpriseAgent.objects.filter(
-        enterprise=enterprise, person=person, role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE
-    ).exists()
+def person_verify(*, person: Person, name: str, id_number: str, actor: User) -> Person:
+    """Raise ``person`` to L2: the configured ``RealNameVerifier`` (the population register)
+    confirms the name and number, and no other verified account holds the number.
+
+    On success the person's name and number become the confirmed ones and the identity is
+    bound (unique among verified persons). Every refusal — no match, not in the register, the
+    number bound to another account, a concurrent binding — gives the same message; when the
+    number belongs to another verified account, that holder gets an account notice. Failures
+    are counted per account (``REALNAME_ATTEMPT_LIMIT`` a day). Idempotent for a person already
+    at L2 or above. Audits ``identity:person:verify`` or ``identity:person:verify_refused``.
+    """
+    errors: dict[str, list[str]] = {}
+    name, id_number = _declared_identity(name, id_number, errors)
+    _raise_if(errors)
+    refusal = ""
+    with transaction.atomic():
+        locked = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=person.pk)
+        if locked.user_id is None or locked.user_id != getattr(actor, "pk", None):
+            raise PermissionDenied("only the account holder verifies their own identity")
+        if locked.realname_level >= RealNameLevel.REGISTER:
+            return locked
+        User.objects.select_for_update().filter(pk=locked.user_id).first()  # serialises attempts
+        RealNameAttempt.objects.filter(
+            user_id=locked.user_id, at__lt=timezone.now() - REALNAME_ATTEMPT_WINDOW
+        ).delete()
+        if not realname_attempts_left(locked.user):
+            refusal = _("Too many identity checks failed today. Try again tomorrow, or visit a service hall.")
+        else:
+            holder = _verified_holder(pii.id_number_index(id_number), other_than=locked)
+            result = realname.verify(name=name, id_number=id_number)
+            if result.ok and holder is None:
+                try:
+                    with transaction.atomic():
+                        _bind(locked, name=name, id_number=id_number, level=RealNameLevel.REGISTER)
+                except IntegrityError:  # another account bound the number a moment ago
+                    refusal = _generic_refusal()
+                else:
+                    audit.record(
+                        actor=actor,
+                        event="identity:person:verify",
+                        target=locked,
+                        data={"realname_level": int(RealNameLevel.REGISTER), "method": "register"},
+                    )
+                    return locked
+            refusal = refusal or _generic_refusal()
+            RealNameAttempt.objects.create(user=locked.user)
+            if holder is not None:
+                _warn_holder(holder)
+            log.info("real-name check refused for person %s: %s", locked.pk, result.reason or "bound")
+            audit.record(
+                actor=actor,
+                event="identity:person:verify_refused",
+                target=locked,
+                data={"method": "register"},
+            )
+    raise ValidationError({"id_number": [refusal]})
+
+
+def _bind(person: Person, *, name: str, id_number: str, level: int, by: User | None = None) -> None:
+    """Make the confirmed name and number the person's, at ``level``."""
+    fields = pii.id_number_fields(id_number)
+    person.name = name
+    for key, value in fields.items():
+        setattr(person, key, value)
+    person.region = Region.objects.filter(code=id_number[:6]).first()
+    person.realname_level, person.verified_at, person.verified_by = level, timezone.now(), by
+    person.save(
+        update_fields=[
+            "name",
+            *fields,
+            "region",
+            "realname_level",
+            "verified_at",
+            "verified_by",
+        ]
+    )
+    if person.user_id:
+        User.objects.filter(pk=person.user_id).update(display_name=name)
 
 
 @transaction.atomic
-def enterprise_register(
-    *, person: Person, name: str, credit_code: str, legal_representative: str, actor: User
-) -> Enterprise:
-    """Register an enterprise; ``person`` becomes its legal representative when the names
-    match, otherwise its authorised agent. Refuses a credit code already registered.
-    Audits ``identity:enterprise:register``."""
+def person_verify_in_person(*, person: Person, name: str, id_number: str, actor: User) -> Person:
+    """Raise ``person`` to L3: an official with the clerk role saw the identity card at a
+    service hall and enters its name and number; the register must confirm them too.
+
+    Checking in person outranks a remote check: if another account holds the number at L2,
+    that account falls back to L1 (its enterprise roles end) and its holder is notified. A
+    number already checked in person for another account is refused. Audits
+    ``identity:person:verify`` (method in_person) and ``identity:person:demote``."""
+    ensure_role(actor, Role.CLERK)
     errors: dict[str, list[str]] = {}
-    name = (name or "").strip()
-    legal_representative = (legal_representative or "").strip()
-    if not name:
-        errors["name"] = [_("Enter the enterprise's registered name.")]
-    if not legal_representative:
-        errors["legal_representative"] = [_("Enter the legal representative's name.")]
-    try:
-        credit_code = validate_credit_code(credit_code)
-    except ValidationError as exc:
-        errors["credit_code"] = exc.messages
-    else:
-        if Enterprise.objects.filter(credit_code=credit_code).exists():
-            errors["credit_code"] = [
-                _("This enterprise is already registered. Ask its legal representative to add you.")
-            ]
+    name, id_number = _declared_identity(name, id_number, errors)
     _raise_if(errors)
-    role = (
-        EnterpriseAgent.Role.LEGAL_REPRESENTATIVE
-        if legal_representative == person.name
-        else EnterpriseAgent.Role.AGENT
-    )
-    try:
-        with transaction.atomic():
-            enterprise = Enterprise.objects.create(
-                name=name,
-                credit_code=credit_code,
-                legal_representative=legal_representative,
-                region=Region.objects.filter(code=credit_code[2:8]).first(),
+    locked = Person.objects.select_for_update().get(pk=person.pk)
+    if locked.user_id == getattr(actor, "pk", None):
+        raise PermissionDenied("officials may not check their own identity")
+    if not realname.verify(name=name, id_number=id_number).ok:
+        raise ValidationError(
+            {
+                "id_number": [
+                    _("The population register does not confirm this name and number. Check the card.")
+                ]
+            }
+        )
+    holder = _verified_holder(pii.id_number_index(id_number), other_than=locked)
+    if holder is not None:
+        holder = Person.objects.select_for_update(of=("self",)).select_related("user").get(pk=holder.pk)
+        if holder.realname_level >= RealNameLevel.IN_PERSON:
+            raise ValidationError(
+                {
+                    "id_number": [
+                        _(
+                            "Another account was already checked in person for this identity number. "
+                            "Ask your supervisor to resolve it before checking this one."
+                        )
+                    ]
+                }
             )
-    except IntegrityError as exc:
-        raise ValidationError({"credit_code": [_("This enterprise was registered a moment ago.")]}) from exc
-    EnterpriseAgent.objects.create(enterprise=enterprise, person=person, role=role)
+        _demote(holder, actor=actor)
+    _bind(locked, name=name, id_number=id_number, level=RealNameLevel.IN_PERSON, by=actor)
     audit.record(
         actor=actor,
-        event="identity:enterprise:register",
-        target=enterprise,
-        data={"credit_code": credit_code, "name": name, "agent_person_id": person.pk, "agent_role": role},
+        event="identity:person:verify",
+        target=locked,
+        data={"realname_level": int(RealNameLevel.IN_PERSON), "method": "in_person"},
     )
+    return locked
+
+
+def _demote(person: Person, *, actor: User) -> None:
+    person.realname_level, person.verified_at, person.verified_by = RealNameLevel.SELF_DECLARED, None, None
+    person.save(update_fields=["realname_level", "verified_at", "verified_by"])
+    ended = EnterpriseAgent.objects.filter(person=person, revoked_at__isnull=True).update(
+        revoked_at=timezone.now(), revoked_by=actor
+    )
+    audit.record(actor=actor, event="identity:person:demote", target=person, data={"agencies_ended": ended})
+    account_notify(
+        user=person.user,
+        subject=_("Your identity is no longer verified"),
+        body=_(
+            "The identity number of your account was checked in person for another account at a "
+            "government service hall. Your account is back at level L1 (self-declared). If this "
+            "is your identity, bring your identity card to a service hall."
+        ),
+    )
+
+
+# --- Enterprises -----------------------------------------------------------------------------
+
+MAX_DELEGATION_DAYS = 3 * 366
+
+
+def _register_refusal() -> str:
+    return _(
+        "The legal-entity register does not name you as the legal representative of an enterprise "
+        "with this code. If the register is wrong, contact the market regulator; otherwise ask the "
+        "legal representative to delegate you."
+    )
+
+
+def _enterprise_sync(entity: legalentities.LegalEntity, *, actor: User) -> Enterprise:
+    """Bring the local enterprise row in line with the register (created if missing). A row
+    that was only declared becomes the register's, and every agency made from the declaration
+    ends; so do all agencies of an enterprise no longer in business; legal representatives the
+    register no longer names stop acting."""
+    enterprise = Enterprise.objects.select_for_update().filter(credit_code=entity.credit_code).first()
+    was_declared = enterprise is not None and not enterprise.from_register
+    if enterprise is None:
+        enterprise = Enterprise(credit_code=entity.credit_code)
+    enterprise.name = entity.name[:128]
+    enterprise.legal_representative = entity.representative_name[:64]
+    enterprise.address = entity.address[:255]
+    enterprise.region = Region.objects.filter(code=entity.region_code).first() if entity.region_code else None
+    enterprise.source, enterprise.register_checked_at = Enterprise.Source.REGISTER, timezone.now()
+    enterprise.save()
+    active = EnterpriseAgent.objects.filter(enterprise=enterprise, revoked_at__isnull=True)
+    everyone = was_declared or not entity.is_active  # a declaration, or an enterprise wound up
+    stale = active if everyone else active.filter(role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE)
+    stale_ids = [
+        a.pk
+        for a in stale.select_related("person")
+        if everyone or not entity.names_as_representative(a.person)
+    ]
+    if stale_ids:
+        EnterpriseAgent.objects.filter(pk__in=stale_ids).update(revoked_at=timezone.now(), revoked_by=actor)
+        audit.record(
+            actor=actor,
+            event="identity:enterprise:sync",
+            target=enterprise,
+            data={"agencies_ended": len(stale_ids), "was_declared": was_declared},
+        )
     return enterprise
 
 
 @transaction.atomic
-def agent_add(
-    *, enterprise: Enterprise, person: Person, role: str = EnterpriseAgent.Role.AGENT, actor: User
+def enterprise_claim(*, person: Person, credit_code: str, actor: User) -> Enterprise:
+    """Let ``person`` act for the enterprise with ``credit_code`` as its legal representative —
+    only when the legal-entity register names them (by their verified identity, L2+).
+
+    The enterprise's name, representative and address are taken from the register, never
+    from the applicant. Idempotent for a representative already acting. Audits
+    ``identity:enterprise:claim``."""
+    if person.user_id != getattr(actor, "pk", None):
+        raise PermissionDenied("only the person themself claims their enterprise")
+    if not person.is_verified:
+        raise ValidationError(
+            {"credit_code": [_("Verify your identity first (level L2): the register is checked against it.")]}
+        )
+    try:
+        credit_code = validate_credit_code(credit_code)
+    except ValidationError as exc:
+        raise ValidationError({"credit_code": exc.messages}) from exc
+    entity = legalentities.lookup(credit_code=credit_code)
+    if entity is None or not entity.is_active or not entity.names_as_representative(person):
+        raise ValidationError({"credit_code": [_register_refusal()]})
+    enterprise = _enterprise_sync(entity, actor=actor)
+    agency, created = EnterpriseAgent.objects.get_or_create(
+        enterprise=enterprise,
+        person=person,
+        revoked_at__isnull=True,
+        defaults={"role": EnterpriseAgent.Role.LEGAL_REPRESENTATIVE},
+    )
+    if agency.role != EnterpriseAgent.Role.LEGAL_REPRESENTATIVE:  # a delegate who became the representative
+        agency.role, agency.valid_until, agency.granted_by = (
+            EnterpriseAgent.Role.LEGAL_REPRESENTATIVE,
+            None,
+            None,
+        )
+        agency.scope = EnterpriseAgent.Scope.APPLY
+        agency.save(update_fields=["role", "valid_until", "granted_by", "scope"])
+        created = True
+    if created:
+        audit.record(
+            actor=actor,
+            event="identity:enterprise:claim",
+            target=enterprise,
+            data={"role": EnterpriseAgent.Role.LEGAL_REPRESENTATIVE},
+        )
+    return enterprise
+
+
+@transaction.atomic
+def enterprise_refresh(*, enterprise: Enterprise, actor: User) -> Enterprise:
+    """Bring a register-sourced enterprise in line with the legal-entity register now (name,
+    representative, address; representatives it no longer names stop acting). Called when
+    someone starts acting for it. A register without the entry changes nothing here; an
+    enterprise the register lists as no longer in business loses its representatives."""
+    if not enterprise.from_register:
+        return enterprise
+    entity = legalentities.lookup(credit_code=enterprise.credit_code)
+    if entity is None:
+        return enterprise
+    return _enterprise_sync(entity, actor=actor)
+
+
+def _representative_agency(enterprise: Enterprise, actor: User) -> EnterpriseAgent:
+    """The actor's current legal-representative agency, re-checked with the register now.
+
+    Call it outside a transaction: when the register names someone else, the stale agency is
+    ended (committed) before ``PermissionDenied`` is raised, so it does not come back."""
+    agency = (
+        EnterpriseAgent.objects.select_related("person")
+        .filter(
+            enterprise=enterprise,
+            person__user=actor,
+            role=EnterpriseAgent.Role.LEGAL_REPRESENTATIVE,
+            revoked_at__isnull=True,
+            person__realname_level__gte=RealNameLevel.REGISTER,
+        )
+        .first()
+    )
+    if agency is None or not enterprise.from_register:
+        raise PermissionDenied("only the legal representative may delegate")
+    entity = legalentities.lookup(credit_code=enterprise.credit_code)
+    if entity is None or not entity.is_active or not entity.names_as_representative(agency.person):
+        if entity is not None:
+            with transaction.atomic():
+                _enterprise_sync(entity, actor=actor)  # ends the stale representative's agency
+        raise PermissionDenied("the register no longer names the actor as legal representative")
+    return agency
+
+
+def delegation_grant(
+    *,
+    enterprise: Enterprise,
+    name: str,
+    id_number: str,
+    scope: str,
+    valid_until,
+    actor: User,
 ) -> EnterpriseAgent:
-    """Let ``person`` act for ``enterprise``. Only the enterprise's legal representative (or a
-    superuser) may add agents. Audits ``identity:agent:add``."""
-    actor_person = Person.objects.filter(user=actor).first() if actor else None
-    if not (
-        getattr(actor, "is_superuser", False)
-        or (actor_person is not None and _is_legal_representative(actor_person, enterprise))
-    ):
-        raise PermissionDenied("only the legal representative may add agents")
-    if role not in EnterpriseAgent.Role.values:
-        raise ValidationError({"role": [_("Choose a valid role.")]})
-    if EnterpriseAgent.objects.filter(enterprise=enterprise, person=person).exists():
-        raise ValidationError({"person": [_("This person already acts for the enterprise.")]})
-    agency = EnterpriseAgent.objects.create(enterprise=enterprise, person=person, role=role)
+    """The enterprise's legal representative delegates a person (授权委托) to act for it
+    within ``scope`` until ``valid_until`` (at most ``MAX_DELEGATION_DAYS`` ahead). The delegate
+    is named by their name and identity number and must have a verified account (L2+). The
+    representative is re-checked with the register first. The delegate gets an account notice.
+    Audits ``identity:delegation:grant``."""
+    grantor = _representative_agency(enterprise, actor)  # outside the transaction: see there
+    with transaction.atomic():
+        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+        return _delegation_create(enterprise, grantor, name, id_number, scope, valid_until, actor)
+
+
+def _delegation_create(enterprise, grantor, name, id_number, scope, valid_until, actor) -> EnterpriseAgent:
+    errors: dict[str, list[str]] = {}
+    name, id_number = _declared_identity(name, id_number, errors)
+    if scope not in EnterpriseAgent.Scope.values:
+        errors["scope"] = [_("Choose what the agent may do.")]
+    today = timezone.localdate()
+    if valid_until is None or valid_until <= today:
+        errors["valid_until"] = [_("Choose an end date after today.")]
+    elif valid_until > today + timedelta(days=MAX_DELEGATION_DAYS):
+        errors["valid_until"] = [_("A delegation may last at most three years.")]
+    _raise_if(errors)
+    delegate = _verified_holder(pii.id_number_index(id_number))
+    if delegate is None or delegate.name != name:
+        raise ValidationError(
+            {
+                "id_number": [
+                    _(
+                        "No account with a verified identity has this name and identity number. Ask the "
+                        "person to register and verify their identity first."
+                    )
+                ]
+            }
+        )
+    if delegate.pk == grantor.person_id:
+        raise ValidationError({"id_number": [_("You already act for the enterprise yourself.")]})
+    if EnterpriseAgent.objects.filter(
+        enterprise=enterprise, person=delegate, revoked_at__isnull=True
+    ).exists():
+        raise ValidationError(
+            {"id_number": [_("This person already acts for the enterprise. Revoke that first to change it.")]}
+        )
+    agency = EnterpriseAgent.objects.create(
+        enterprise=enterprise,
+        person=delegate,
+        role=EnterpriseAgent.Role.AGENT,
+        scope=scope,
+        granted_by=grantor.person,
+        valid_until=valid_until,
+    )
     audit.record(
         actor=actor,
-        event="identity:agent:add",
+        event="identity:delegation:grant",
         target=enterprise,
-        data={"person_id": person.pk, "role": role},
+        data={"scope": scope, "valid_until": valid_until.isoformat()},
+    )
+    account_notify(
+        user=delegate.user,
+        subject=_("You may now act for %(name)s") % {"name": enterprise.name},
+        body=_("Its legal representative delegated you until %(date)s. See My account.")
+        % {"date": valid_until.isoformat()},
+    )
+    return agency
+
+
+@transaction.atomic
+def delegation_revoke(*, agency: EnterpriseAgent, actor: User) -> EnterpriseAgent:
+    """End a delegation: the enterprise's legal representative, the delegate themself (giving
+    it up) or a superuser may. Idempotent. The other party gets an account notice.
+    Audits ``identity:delegation:revoke``."""
+    agency = (
+        EnterpriseAgent.objects.select_for_update(of=("self",))
+        .select_related("enterprise", "person")
+        .get(pk=agency.pk)
+    )
+    if agency.role != EnterpriseAgent.Role.AGENT:
+        raise PermissionDenied("the legal representative's role comes from the register")
+    is_delegate = agency.person.user_id == getattr(actor, "pk", None)
+    if not (getattr(actor, "is_superuser", False) or is_delegate):
+        _representative_agency(agency.enterprise, actor)  # raises PermissionDenied
+    if agency.revoked_at is not None:
+        return agency
+    agency.revoked_at, agency.revoked_by = timezone.now(), actor
+    agency.save(update_fields=["revoked_at", "revoked_by"])
+    audit.record(
+        actor=actor,
+        event="identity:delegation:revoke",
+        target=agency.enterprise,
+        data={"by_delegate": is_delegate},
+    )
+    other = agency.granted_by if is_delegate else agency.person
+    account_notify(
+        user=other.user if other else None,
+        subject=_("A delegation for %(name)s ended") % {"name": agency.enterprise.name},
+        body=_("See My account for who acts for the enterprise now."),
     )
     return agency
 

@@ -175,7 +175,13 @@ def register_view(request: HttpRequest) -> HttpResponse:
             form.add_service_errors(exc)
         else:
             signin.establish_session(request, person.user, method="registration", second_factor=False)
-            messages.success(request, _("Your account is ready. You are signed in."))
+            messages.success(
+                request,
+                _(
+                    "Your account is ready and you are signed in. Your identity is self-declared (L1): "
+                    "verify it to apply for services."
+                ),
+            )
             return redirect("identity:account")
     return render(request, "identity/register.html", {"form": form})
 
@@ -191,10 +197,14 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "person": person,
         "phone_masked": mask_phone(person.phone if person else user.phone),
         "agencies": permissions.agencies_of(user),
+        "delegations": selectors.delegations_granted_by(person) if person else [],
+        "declared_enterprises": selectors.declared_enterprises_of(person) if person else [],
+        "account_notices": selectors.account_notices(user),
         "acting": permissions.acting_enterprise(request),
         "official": official,
         "role_abilities": selectors.role_abilities(roles),
         "may_manage_roles": Role.ADMIN in roles,
+        "may_check_in_person": Role.CLERK in roles,
     }
     return render(request, "identity/account.html", context)
 
@@ -208,6 +218,9 @@ def act_as_view(request: HttpRequest) -> HttpResponse:
         request.session.pop(permissions.ACTING_ENTERPRISE_SESSION_KEY, None)
         messages.success(request, _("You now act for yourself."))
     else:
+        enterprise = permissions.get_enterprise_for_user(request.user, pk)
+        # Ask the register again: a representative it no longer names must not start acting.
+        services.enterprise_refresh(enterprise=enterprise, actor=request.user)
         enterprise = permissions.get_enterprise_for_user(request.user, pk)
         request.session[permissions.ACTING_ENTERPRISE_SESSION_KEY] = enterprise.pk
         messages.success(request, _("You now act for %(name)s.") % {"name": enterprise.name})
@@ -296,25 +309,123 @@ def password_change_view(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@never_cache
+@sensitive_post_parameters("id_number")
+@require_http_methods(["GET", "POST"])
+def verify_view(request: HttpRequest) -> HttpResponse:
+    """Raise one's real-name level to L2 by checking name and number with the population register."""
+    person = selectors.person_of(request.user)
+    if person is None:
+        return permissions.forbidden(request, _("Only a person's account has a real-name identity."))
+    if person.is_verified:
+        messages.info(request, _("Your identity is already verified."))
+        return redirect("identity:account")
+    form = forms.RealNameForm(request.POST or None, initial={"name": person.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.person_verify(person=person, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        else:
+            messages.success(request, _("Your identity is verified (L2). You can now apply for services."))
+            return redirect(_safe_next(request) or "identity:account")
+    return render(
+        request,
+        "identity/verify.html",
+        {"form": form, "person": person, "attempts_left": services.realname_attempts_left(request.user)},
+    )
+
+
+@permissions.require_role(Role.CLERK)
+@never_cache
+@sensitive_post_parameters("id_number")
+@require_http_methods(["GET", "POST"])
+def verify_in_person_view(request: HttpRequest) -> HttpResponse:
+    """A clerk at a service hall checks a person's identity card (L3)."""
+    form = forms.InPersonCheckForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        person = selectors.person_of_username(data["username"])
+        if person is None:
+            form.add_error("username", _("No person's account has this user name."))
+        else:
+            try:
+                services.person_verify_in_person(
+                    person=person, name=data["name"], id_number=data["id_number"], actor=request.user
+                )
+            except ValidationError as exc:
+                form.add_service_errors(exc)
+            except PermissionDenied:
+                form.add_error(None, _("You cannot check your own identity."))
+            else:
+                messages.success(request, _("The identity is checked in person (L3)."))
+                return redirect("identity:verify_in_person")
+    return render(request, "identity/verify_in_person.html", {"form": form})
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def enterprise_register_view(request: HttpRequest) -> HttpResponse:
+    """Act for an enterprise as its legal representative, as the legal-entity register names."""
     person = selectors.person_of(request.user)
     if person is None:
         return permissions.forbidden(
-            request, _("Only a person with a real-name account can register an enterprise.")
+            request, _("Only a person with a real-name account can act for an enterprise.")
         )
-    form = forms.EnterpriseRegisterForm(request.POST or None, initial={"legal_representative": person.name})
+    form = forms.EnterpriseClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            enterprise = services.enterprise_register(person=person, actor=request.user, **form.cleaned_data)
+            enterprise = services.enterprise_claim(
+                person=person, credit_code=form.cleaned_data["credit_code"], actor=request.user
+            )
         except ValidationError as exc:
             form.add_service_errors(exc)
         else:
             messages.success(
-                request, _("%(name)s is registered and you can act for it.") % {"name": enterprise.name}
+                request,
+                _("The register names you as legal representative of %(name)s; you can act for it.")
+                % {"name": enterprise.name},
             )
             return redirect("identity:account")
-    return render(request, "identity/enterprise_register.html", {"form": form})
+    return render(request, "identity/enterprise_register.html", {"form": form, "person": person})
+
+
+@login_required
+@sensitive_post_parameters("id_number")
+@require_http_methods(["GET", "POST"])
+def delegation_new_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The legal representative delegates someone to act for the enterprise (授权委托)."""
+    agency = permissions.get_agency_for_user(request.user, pk)
+    if agency.role != agency.Role.LEGAL_REPRESENTATIVE:
+        raise Http404("not the legal representative")
+    form = forms.DelegationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.delegation_grant(enterprise=agency.enterprise, actor=request.user, **form.cleaned_data)
+        except ValidationError as exc:
+            form.add_service_errors(exc)
+        except PermissionDenied:
+            messages.error(
+                request, _("The legal-entity register no longer names you as legal representative.")
+            )
+            return redirect("identity:account")
+        else:
+            messages.success(request, _("The delegation is granted. The agent sees it on their account."))
+            return redirect("identity:account")
+    return render(request, "identity/delegation_new.html", {"form": form, "enterprise": agency.enterprise})
+
+
+@login_required
+@require_POST
+def delegation_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """End a delegation (the legal representative, or the delegate giving it up). Not theirs → 404."""
+    agency = permissions.get_delegation_for_user(request.user, pk)
+    try:
+        services.delegation_revoke(agency=agency, actor=request.user)
+    except PermissionDenied:
+        raise Http404("no such delegation") from None
+    messages.success(request, _("The delegation has ended."))
+    return redirect("identity:account")
 
 
 @permissions.require_role(Role.ADMIN)

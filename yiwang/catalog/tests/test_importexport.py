@@ -227,3 +227,22 @@ def test_admin_export_links_download_files(client, places):
     assert "导出测试" in response.content.decode()
     body = json.loads(client.get(reverse("admin:catalog_export", kwargs={"fmt": "json"})).content)
     assert body["items"][0]["code"] == "E1"
+
+
+def test_an_items_real_name_level_is_imported_exported_and_defaults_to_l2(places):
+    items = [
+        good_item("IMP-L1", realname_level=1),
+        good_item("IMP-L3", realname_level="3"),
+        good_item("IMP-DEF"),
+    ]
+    result = importexport.import_catalog(data=as_json(items), filename="c.json", actor="system:test")
+    assert result.ok, result.errors
+    levels = dict(ServiceItem.objects.values_list("code", "realname_level"))
+    assert levels == {"IMP-L1": 1, "IMP-L3": 3, "IMP-DEF": 2}
+    records = {r["code"]: r for r in importexport.iter_item_records()}
+    assert records["IMP-L1"]["realname_level"] == 1
+    bad = importexport.import_catalog(
+        data=as_json([good_item("IMP-BAD", realname_level=4)]), filename="c.json", actor="system:test"
+    )
+    assert [e.field for e in bad.errors] == ["realname_level"]
+    assert not ServiceItem.objects.filter(code="IMP-BAD").exists()

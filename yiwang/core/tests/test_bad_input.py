@@ -447,6 +447,9 @@ PAGE_SLOTS = {
     "password_change?junk": ("citizen", "/account/password?x={v}"),
     "two_factor?junk": ("citizen", "/account/two-factor?action={v}"),
     "enterprise_register?junk": ("citizen", "/account/enterprises/new?credit_code={v}"),
+    "verify?next": ("citizen", "/account/verify?next={v}"),
+    "delegation_new/pk": ("agent", "/account/enterprises/{v}/delegate"),
+    "verify_in_person?junk": ("official_x", "/officials/verify-identity?username={v}"),
     "officials?junk": ("dept_admin", "/officials?department={v}"),
     "official_roles/pk": ("dept_admin", "/officials/{v}/grant"),
     "official_roles/action": ("dept_admin", "/officials/{official}/{v}"),
@@ -525,6 +528,13 @@ POST_SLOTS = {
         {"name": "{v}", "credit_code": "{v}", "legal_representative": "{v}"},
     ),
     "enterprise_register(superuser)": ("superuser", "/account/enterprises/new", {"credit_code": "{v}"}),
+    "verify:all": ("citizen", "/account/verify", {"name": "{v}", "id_number": "{v}", "next": "{v}"}),
+    "delegation_revoke/pk": ("agent", "/account/delegations/{v}/revoke", {}),
+    "verify_in_person:all": (
+        "official_x",
+        "/officials/verify-identity",
+        {"username": "{v}", "name": "{v}", "id_number": "{v}"},
+    ),
     "official_roles:role": ("dept_admin", "/officials/{official}/grant", {"role": "{v}", "password": "x"}),
     "official_roles:password": (
         "dept_admin",

@@ -242,6 +242,9 @@ def _fill(route: str, world, official_pk: int) -> str:
         "cases/<str:number>/files/<int:pk>/": str(attachment.pk),
         "cases/<str:number>/materials/<int:pk>/remove/": str(attachment.pk),
         "officials/<int:pk>/<slug:action>": str(official_pk),
+        # a stranger's enterprise and delegation: HEAD must answer as GET does (404 or 405)
+        "account/enterprises/<int:pk>/delegate": "1",
+        "account/delegations/<int:pk>/revoke": "1",
     }
     path = route
     for name, value in (

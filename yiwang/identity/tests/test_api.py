@@ -6,6 +6,7 @@ from config.api import api as project_api
 from yiwang.core.api import install_error_handlers
 from yiwang.identity import pii
 from yiwang.identity.api import router
+from yiwang.identity.models import RealNameLevel
 
 # Until config/api.py mounts the identity router, test it on an API of its own (same error handlers).
 if any(r is router for _prefix, r in project_api._routers):
@@ -24,12 +25,15 @@ def test_me_describes_the_caller_with_masked_identifiers(login, agent, enterpris
     assert body["id_number_masked"] == agent.person.id_number_masked
     assert pii.id_number_of(agent.person) not in str(body)
     assert body["phone_masked"] == "137****3333"
+    assert (body["realname_level"], body["realname_level_label"]) == (2, str(RealNameLevel.REGISTER.label))
     assert body["enterprises"] == [
         {
             "id": enterprise.pk,
             "name": enterprise.name,
             "credit_code": enterprise.credit_code,
             "role": "legal_rep",
+            "scope": "apply",
+            "valid_until": None,
         }
     ]
     assert body["official"] is None

@@ -1,9 +1,20 @@
 import pytest
 
-from yiwang.identity import demo, pii
+from yiwang.identity import demo, pii, services
 from yiwang.identity.demo_data import CITIES, COUNTY_KINDS, DEPARTMENT_KINDS
-from yiwang.identity.models import Department, Enterprise, Person, Region, Role, User
-from yiwang.identity.permissions import has_role
+from yiwang.identity.models import (
+    Department,
+    Enterprise,
+    EnterpriseAgent,
+    LegalEntityRecord,
+    Person,
+    RealNameLevel,
+    Region,
+    ResidentRecord,
+    Role,
+    User,
+)
+from yiwang.identity.permissions import agencies_of, has_role
 from yiwang.lib.idnumbers import validate_id_number
 from yiwang.lib.uscc import validate_credit_code
 
@@ -84,3 +95,36 @@ def test_bulk_identity_numbers_are_valid_and_distinct():
     assert len(set(numbers)) == len(numbers)
     for number in numbers[:200]:
         validate_id_number(number)
+
+
+def test_the_demo_builds_both_registers_and_accounts_at_their_levels():
+    demo.build()
+    counts = (ResidentRecord.objects.count(), LegalEntityRecord.objects.count())
+    demo.build()
+    assert counts == (ResidentRecord.objects.count(), LegalEntityRecord.objects.count())
+    assert counts == (len(demo.CITIZENS) + len(demo.REGISTER_ONLY), len(demo.LEGAL_ENTITIES))
+    levels = dict(Person.objects.filter(user__isnull=False).values_list("user__username", "realname_level"))
+    assert levels["citizen"] == levels["agent"] == RealNameLevel.REGISTER
+    assert levels["newcomer"] == RealNameLevel.SELF_DECLARED
+    # The agent account acts for the demo restaurant company through the register.
+    agent = User.objects.get(username="agent")
+    (agency,) = agencies_of(agent)
+    assert agency.role == EnterpriseAgent.Role.LEGAL_REPRESENTATIVE
+    assert agency.enterprise.name == demo.DEMO_ENTERPRISE[0] and agency.enterprise.from_register
+    # The newcomer can verify live against the demo register.
+    newcomer = Person.objects.get(user__username="newcomer")
+    services.person_verify(
+        person=newcomer, name=newcomer.name, id_number=pii.id_number_of(newcomer), actor=newcomer.user
+    )
+    assert Person.objects.get(pk=newcomer.pk).realname_level == RealNameLevel.REGISTER
+
+
+def test_the_demo_refuses_to_run_outside_development(settings):
+    from django.core.management import CommandError, call_command
+
+    settings.DEV = False
+    with pytest.raises(CommandError):
+        call_command("demo")
+    with pytest.raises(RuntimeError):
+        demo.build()
+    assert not ResidentRecord.objects.exists()

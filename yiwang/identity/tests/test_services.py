@@ -4,12 +4,20 @@ from datetime import timedelta
 import pyotp
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_person
 from yiwang.identity import pii, realname, selectors, services
-from yiwang.identity.models import Enterprise, EnterpriseAgent, Person, Role, RoleGrant, User
+from yiwang.identity.models import (
+    Enterprise,
+    Person,
+    RealNameLevel,
+    ResidentRecord,
+    Role,
+    RoleGrant,
+    User,
+)
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
 
@@ -44,27 +52,25 @@ def test_registration_stores_the_identity_number_encrypted_indexed_and_masked():
     assert person.id_number_masked == ID_NUMBER[:4] + "*" * 10 + ID_NUMBER[-4:]
     assert ID_NUMBER.encode() not in bytes(person.id_number_ciphertext)
     assert pii.id_number_of(person) == ID_NUMBER
-    assert person.verified_at is not None
-    assert selectors.person_lookup_by_id_number(ID_NUMBER) == person
+    assert person.id_number_index == pii.id_number_index(ID_NUMBER)
 
 
 @pytest.mark.django_db
-def test_registration_is_audited_in_the_same_transaction_without_the_clear_number():
+def test_registration_creates_a_self_declared_account_that_nobody_has_verified():
+    person = register()
+    assert person.realname_level == RealNameLevel.SELF_DECLARED
+    assert person.verified_at is None and not person.is_verified
+    # Unverified identities are not found by number: they prove nothing.
+    assert selectors.person_lookup_by_id_number(ID_NUMBER) is None
+
+
+@pytest.mark.django_db
+def test_registration_is_audited_in_the_same_transaction_without_personal_data():
     person = register()
     entry = AuditEntry.objects.get(event="identity:person:register", target_id=str(person.pk))
     assert entry.actor_id == str(person.user.pk)
-    assert ID_NUMBER not in str(entry.data)
-    assert entry.data["id_number_masked"] == person.id_number_masked
-
-
-@pytest.mark.django_db
-def test_an_identity_number_registered_twice_is_refused_with_a_clear_message():
-    register()
-    with translation.override("zh-hans"), pytest.raises(ValidationError) as excinfo:
-        register(username="someone-else")
-    assert "已注册" in excinfo.value.message_dict["id_number"][0]
-    assert Person.objects.count() == 1
-    assert not User.objects.filter(username="someone-else").exists()
+    for secret in (ID_NUMBER, person.id_number_masked, ID_NUMBER[-4:], "chenqi", "陈七", "1361"):
+        assert secret not in str(entry.data)
 
 
 @pytest.mark.django_db
@@ -90,116 +96,122 @@ def test_a_user_name_taken_in_another_case_is_refused(citizen):
     assert list(excinfo.value.message_dict) == ["username"]
 
 
-@pytest.mark.django_db
-def test_real_name_verification_failure_is_reported_on_the_name(settings):
-    settings.IDENTITY_REALNAME_VERIFIER = "yiwang.identity.tests.test_services.RefusingVerifier"
-    with pytest.raises(ValidationError) as excinfo:
-        register()
-    assert "does not match" in excinfo.value.message_dict["name"][0]
-    assert not Person.objects.exists()
-
-
-class RefusingVerifier:
-    def verify(self, *, name, id_number):
-        return realname.RealNameResult(False, "the name does not match")
-
-
-def test_the_fake_verifier_checks_the_number_and_the_name():
-    fake = realname.FakeRealNameVerifier()
-    assert fake.verify(name="陈七", id_number=ID_NUMBER).ok
-    assert not fake.verify(name="陈七", id_number=ID_NUMBER[:-1] + "Y").ok
-    assert not fake.verify(name="", id_number=ID_NUMBER).ok
-    assert not fake.verify(name="陈7", id_number=ID_NUMBER).ok
-
-
-def test_the_fake_verifier_is_the_default_and_warned_about_in_production(settings):
-    from yiwang.identity.checks import check_realname_verifier
-
-    assert isinstance(realname.get_verifier(), realname.FakeRealNameVerifier)
-    settings.DEV = False
-    assert [w.id for w in check_realname_verifier(None)] == ["identity.W001"]
-    settings.IDENTITY_REALNAME_VERIFIER = "somewhere.RealVerifier"
-    assert check_realname_verifier(None) == []
-
-
 def test_argon2_is_the_first_password_hasher_in_production_settings():
     import config.settings
 
     assert config.settings.PASSWORD_HASHERS[0] == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
+# --- real-name verification (L2, L3) -------------------------------------------------------
+
+
+def in_register(name: str, id_number: str) -> None:
+    ResidentRecord.objects.create(id_number_index=pii.id_number_index(id_number), name=name)
+
+
+@pytest.mark.django_db
+def test_verification_against_the_register_raises_the_account_to_l2():
+    person = register()
+    in_register("陈七", ID_NUMBER)
+    person = services.person_verify(person=person, name="陈七", id_number=ID_NUMBER, actor=person.user)
+    person.refresh_from_db()
+    assert person.realname_level == RealNameLevel.REGISTER and person.verified_at is not None
+    assert selectors.person_lookup_by_id_number(ID_NUMBER) == person
+    entry = AuditEntry.objects.get(event="identity:person:verify", target_id=str(person.pk))
+    assert entry.data == {"realname_level": 2, "method": "register"}
+
+
+@pytest.mark.django_db
+def test_verification_may_correct_what_was_declared_at_registration():
+    person = register(name="陈 七", id_number=make_id_number("610113", dt.date(1992, 2, 28), 457))
+    in_register("陈七", ID_NUMBER)
+    services.person_verify(person=person, name="陈七", id_number=ID_NUMBER, actor=person.user)
+    person.refresh_from_db()
+    assert (person.name, pii.id_number_of(person)) == ("陈七", ID_NUMBER)
+    assert person.user.display_name == "陈七"
+
+
+@pytest.mark.django_db
+def test_a_name_the_register_does_not_hold_for_the_number_is_refused():
+    person = register()
+    in_register("别人", ID_NUMBER)
+    with pytest.raises(ValidationError) as excinfo:
+        services.person_verify(person=person, name="陈七", id_number=ID_NUMBER, actor=person.user)
+    assert list(excinfo.value.message_dict) == ["id_number"]
+    person.refresh_from_db()
+    assert person.realname_level == RealNameLevel.SELF_DECLARED
+    assert AuditEntry.objects.filter(event="identity:person:verify_refused").count() == 1
+
+
+@pytest.mark.django_db
+def test_only_the_account_holder_verifies_their_identity(other_citizen):
+    person = register()
+    in_register("陈七", ID_NUMBER)
+    with pytest.raises(PermissionDenied):
+        services.person_verify(person=person, name="陈七", id_number=ID_NUMBER, actor=other_citizen)
+
+
+@pytest.mark.django_db
+def test_a_register_that_fails_verifies_nobody(settings):
+    settings.IDENTITY_REALNAME_VERIFIER = "yiwang.identity.tests.test_services.BrokenVerifier"
+    person = register()
+    with pytest.raises(ValidationError):
+        services.person_verify(person=person, name="陈七", id_number=ID_NUMBER, actor=person.user)
+    person.refresh_from_db()
+    assert person.realname_level == RealNameLevel.SELF_DECLARED
+
+
+class BrokenVerifier:
+    def verify(self, *, name, id_number):
+        raise ConnectionError("register unreachable")
+
+
+@pytest.mark.django_db
+def test_the_demo_register_verifier_is_the_default_and_warned_about_in_production(settings):
+    from yiwang.identity.checks import check_registers
+
+    assert isinstance(realname.get_verifier(), realname.DemoRegisterVerifier)
+    settings.DEV = False
+    assert [w.id for w in check_registers(None)] == ["identity.W001", "identity.W002"]
+    settings.IDENTITY_REALNAME_VERIFIER = "somewhere.RealVerifier"
+    settings.IDENTITY_LEGAL_ENTITY_REGISTER = "somewhere.RealRegister"
+    assert check_registers(None) == []
+
+
+@pytest.mark.django_db
+def test_a_clerk_checks_an_identity_in_person_and_the_account_reaches_l3(official_x):
+    person = register()
+    in_register("陈七", ID_NUMBER)
+    services.person_verify_in_person(person=person, name="陈七", id_number=ID_NUMBER, actor=official_x)
+    person.refresh_from_db()
+    assert person.realname_level == RealNameLevel.IN_PERSON
+    assert person.verified_by == official_x
+    entry = AuditEntry.objects.get(event="identity:person:verify", target_id=str(person.pk))
+    assert entry.actor_id == str(official_x.pk) and entry.data["method"] == "in_person"
+
+
+@pytest.mark.django_db
+def test_only_a_clerk_checks_identities_in_person(inspector, citizen, department_x):
+    person = register()
+    in_register("陈七", ID_NUMBER)
+    for actor in (inspector, citizen):
+        with pytest.raises(PermissionDenied):
+            services.person_verify_in_person(person=person, name="陈七", id_number=ID_NUMBER, actor=actor)
+    assert Person.objects.get(pk=person.pk).realname_level == RealNameLevel.SELF_DECLARED
+
+
 # --- enterprises ---------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_registering_an_enterprise_makes_the_person_its_legal_representative(citizen):
-    code = make_credit_code("610100", 777)
-    enterprise = services.enterprise_register(
-        person=citizen.person,
-        name="示例商贸有限公司",
-        credit_code=code.lower(),
-        legal_representative="张三",
-        actor=citizen,
-    )
-    assert enterprise.credit_code == code
-    agency = EnterpriseAgent.objects.get(enterprise=enterprise)
-    assert (agency.person, agency.role) == (citizen.person, EnterpriseAgent.Role.LEGAL_REPRESENTATIVE)
-    assert AuditEntry.objects.filter(
-        event="identity:enterprise:register", target_id=str(enterprise.pk)
-    ).exists()
-
-
-@pytest.mark.django_db
-def test_registering_for_someone_elses_enterprise_makes_the_person_an_agent(citizen):
-    enterprise = services.enterprise_register(
-        person=citizen.person,
-        name="示例商贸有限公司",
-        credit_code=make_credit_code("610100", 778),
-        legal_representative="另一人",
-        actor=citizen,
-    )
-    assert enterprise.agents.get().role == EnterpriseAgent.Role.AGENT
-
-
-@pytest.mark.django_db
-def test_an_enterprise_with_a_bad_credit_code_is_refused(citizen):
+def test_a_bad_credit_code_is_refused_on_its_field(citizen):
     bad = make_credit_code("610100", 779)[:-1] + "0"
     if bad == make_credit_code("610100", 779):
         bad = bad[:-1] + "1"
     with pytest.raises(ValidationError) as excinfo:
-        services.enterprise_register(
-            person=citizen.person,
-            name="坏码公司",
-            credit_code=bad,
-            legal_representative="张三",
-            actor=citizen,
-        )
+        services.enterprise_claim(person=citizen.person, credit_code=bad, actor=citizen)
     assert list(excinfo.value.message_dict) == ["credit_code"]
-    assert not Enterprise.objects.filter(name="坏码公司").exists()
-
-
-@pytest.mark.django_db
-def test_an_enterprise_registered_twice_is_refused(agent, enterprise, citizen):
-    with translation.override("en"), pytest.raises(ValidationError) as excinfo:
-        services.enterprise_register(
-            person=citizen.person,
-            name="x",
-            credit_code=enterprise.credit_code,
-            legal_representative="张三",
-            actor=citizen,
-        )
-    assert "already registered" in excinfo.value.message_dict["credit_code"][0]
-
-
-@pytest.mark.django_db
-def test_only_the_legal_representative_adds_agents(agent, enterprise, citizen, other_citizen):
-    with pytest.raises(PermissionDenied):
-        services.agent_add(enterprise=enterprise, person=other_citizen.person, actor=citizen)
-    agency = services.agent_add(enterprise=enterprise, person=citizen.person, actor=agent)
-    assert agency.role == EnterpriseAgent.Role.AGENT
-    with pytest.raises(ValidationError):
-        services.agent_add(enterprise=enterprise, person=citizen.person, actor=agent)
-    assert AuditEntry.objects.filter(event="identity:agent:add").count() == 1
+    assert not Enterprise.objects.exists()
 
 
 # --- officials and roles -------------------------------------------------------------------

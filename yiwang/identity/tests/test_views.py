@@ -6,11 +6,21 @@ from django.test import Client
 from django.urls import reverse
 
 from yiwang.audit.models import AuditEntry
-from yiwang.conftest import PERSONA_PASSWORD
+from yiwang.conftest import PERSONA_PASSWORD, make_person
 from yiwang.core.models import ThrottleCounter
-from yiwang.identity import pii, services
-from yiwang.identity.models import Enterprise, Person, Role, RoleGrant, User
+from yiwang.identity import legalentities, pii, services
+from yiwang.identity.models import (
+    Enterprise,
+    LegalEntityRecord,
+    Person,
+    RealNameLevel,
+    ResidentRecord,
+    Role,
+    RoleGrant,
+    User,
+)
 from yiwang.identity.permissions import ACTING_ENTERPRISE_SESSION_KEY
+from yiwang.lib import crypto
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
 
@@ -77,11 +87,11 @@ def test_registration_errors_are_in_chinese_by_default():
     assert "身份证号码" in html or "公民身份号码" in html
 
 
-def test_registering_a_known_identity_number_is_refused_on_its_field(citizen):
+def test_registering_a_known_identity_number_creates_an_unverified_account(citizen):
     number = pii.id_number_of(citizen.person)
     response = en_client().post(reverse("identity:register"), registration(id_number=number))
-    assert "already registered" in response.content.decode()
-    assert User.objects.count() == 1
+    assert response.status_code == 302 and response["Location"] == reverse("identity:account")
+    assert Person.objects.get(user__username="liuba").realname_level == RealNameLevel.SELF_DECLARED
 
 
 # --- sign-in -------------------------------------------------------------------------------
@@ -255,26 +265,57 @@ def test_acting_for_an_enterprise_one_is_not_agent_of_gives_404(login, citizen, 
     assert ACTING_ENTERPRISE_SESSION_KEY not in client.session
 
 
-def test_a_person_registers_an_enterprise_from_the_page(login, citizen):
+def test_the_register_decides_who_acts_for_an_enterprise_from_the_page(login, citizen):
     client = login(citizen)
     assert client.get(reverse("identity:enterprise_register")).status_code == 200
     code = make_credit_code("610113", 4242)
     bad = client.post(
         reverse("identity:enterprise_register"),
-        {
-            "name": "页面公司",
-            "credit_code": code[:-1] + ("0" if code[-1] != "0" else "1"),
-            "legal_representative": "张三",
-        },
+        {"credit_code": code[:-1] + ("0" if code[-1] != "0" else "1")},
     )
     assert 'href="#id_credit_code"' in bad.content.decode()
-    assert not Enterprise.objects.exists()
-    ok = client.post(
-        reverse("identity:enterprise_register"),
-        {"name": "页面公司", "credit_code": code, "legal_representative": "张三"},
+    LegalEntityRecord.objects.create(
+        credit_code=code,
+        name="页面公司",
+        representative_name="张三",
+        representative_id_number_ciphertext=crypto.encrypt(
+            pii.id_number_of(citizen.person), legalentities.REPRESENTATIVE_PURPOSE
+        ),
     )
+    ok = client.post(reverse("identity:enterprise_register"), {"credit_code": code})
     assert ok.status_code == 302
     assert Enterprise.objects.get(credit_code=code).agents.get().person == citizen.person
+
+
+def test_a_person_verifies_their_identity_from_the_page(login):
+    person = make_person("l1_page", "刘八", seq=55, level=RealNameLevel.SELF_DECLARED)
+    number = pii.id_number_of(person)
+    ResidentRecord.objects.create(id_number_index=pii.id_number_index(number), name="刘八")
+    client = login(person.user)
+    assert client.get(reverse("identity:verify")).status_code == 200
+    wrong = client.post(reverse("identity:verify"), {"name": "刘九", "id_number": number})
+    assert wrong.status_code == 200 and 'href="#id_id_number"' in wrong.content.decode()
+    ok = client.post(reverse("identity:verify"), {"name": "刘八", "id_number": number, "next": "/services/"})
+    assert ok.status_code == 302 and ok["Location"] == "/services/"
+    assert Person.objects.get(pk=person.pk).realname_level == RealNameLevel.REGISTER
+
+
+def test_only_clerks_open_the_in_person_check(login, citizen, inspector, official_x):
+    assert login(citizen).get(reverse("identity:verify_in_person")).status_code == 403
+    assert login(inspector).get(reverse("identity:verify_in_person")).status_code == 403
+    assert login(official_x).get(reverse("identity:verify_in_person")).status_code == 200
+
+
+def test_a_clerk_records_a_check_in_person_from_the_page(login, official_x):
+    person = make_person("l1_hall", "刘八", seq=56, level=RealNameLevel.SELF_DECLARED)
+    number = pii.id_number_of(person)
+    ResidentRecord.objects.create(id_number_index=pii.id_number_index(number), name="刘八")
+    data = {"username": "l1_hall", "name": "刘八", "id_number": number}
+    response = login(official_x).post(reverse("identity:verify_in_person"), data)
+    assert response.status_code == 302
+    assert Person.objects.get(pk=person.pk).realname_level == RealNameLevel.IN_PERSON
+    unknown = login(official_x).post(reverse("identity:verify_in_person"), {**data, "username": "nobody"})
+    assert 'href="#id_username"' in unknown.content.decode()
 
 
 def test_officials_without_a_person_cannot_register_enterprises(login, official_x):
