@@ -251,7 +251,8 @@ NOBODYS_TASK = (
     make_bpmn()
     .replace(
         '<bpmn:endEvent id="end_ok"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>',
-        '<bpmn:task id="nobodys"><bpmn:incoming>f3</bpmn:incoming><bpmn:outgoing>f5</bpmn:outgoing></bpmn:task>'
+        '<bpmn:task id="nobodys"><bpmn:incoming>f3</bpmn:incoming>'
+        "<bpmn:outgoing>f5</bpmn:outgoing></bpmn:task>"
         '<bpmn:sequenceFlow id="f5" sourceRef="nobodys" targetRef="end_ok" />'
         '<bpmn:endEvent id="end_ok"><bpmn:incoming>f5</bpmn:incoming></bpmn:endEvent>',
     )
