@@ -862,3 +862,20 @@ def test_a_dmn_output_that_overflows_is_refused_cleanly_when_a_citizen_applies(
     _assert_api_ok(response, "POST /api/applications/cases (1e308 + 1e308)")
     assert response.status_code == 422
     assert not Case.objects.exclude(status=Case.Status.DRAFT).filter(item=item).exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"items": [{"code": "A", "materials": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
+        ('code,name,materials\nA,B,"' + "[" * 60_000 + "]" * 60_000 + '"\n').encode(),
+    ],
+    ids=["json", "json-in-a-record", "csv-cell"],
+)
+def test_catalog_import_refuses_deep_nesting_cleanly(login, superuser, content):
+    url = reverse("admin:catalog_import")
+    name = "deep.csv" if content.startswith(b"code") else "deep.json"
+    response = login(superuser).post(url, {"file": SimpleUploadedFile(name, content)})
+    _assert_page_ok(response, url)
+    assert response.status_code == 200 and not ServiceItem.objects.exists()
