@@ -194,6 +194,15 @@ WHITENOISE_USE_FINDERS = DEV
 if DEV:  # WhiteNoise warns about a missing STATIC_ROOT; in development it is only a placeholder
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+# --- Process engine budget -------------------------------------------------------------
+# What one run of an uploaded BPMN/DMN model may spend; a case that exceeds it stops, nothing it
+# computed is kept, and a clerk of the department handles it by hand (docs/applications.md).
+WORKFLOW_MAX_STEPS = int(env("WORKFLOW_MAX_STEPS", "200") or 200)  # automatic steps per request
+WORKFLOW_MAX_LOOP_PASSES = int(env("WORKFLOW_MAX_LOOP_PASSES", "50") or 50)  # runs of one element
+WORKFLOW_MAX_TASKS = int(env("WORKFLOW_MAX_TASKS", "400") or 400)  # tasks in one case's workflow
+WORKFLOW_MAX_VALUE_LENGTH = int(env("WORKFLOW_MAX_VALUE_LENGTH", "100000") or 100_000)  # chars/items
+WORKFLOW_MAX_STATE_BYTES = int(env("WORKFLOW_MAX_STATE_BYTES", "1000000") or 1_000_000)  # stored
+
 # --- Site ------------------------------------------------------------------------------
 SITE_NAME = env("SITE_NAME", "一网 · 政务服务平台")
 # Seconds between the signed tree heads the audit log stores for later comparison.

@@ -473,3 +473,21 @@ def test_an_overflowing_dmn_output_is_a_clear_refusal_through_the_api(item, dept
     errors = refused(response, 422)
     assert "infinity" in errors["process"]
     assert not Case.objects.filter(applicant=citizen).exclude(status=Case.Status.DRAFT).exists()
+
+
+@pytest.mark.django_db
+def test_the_official_is_told_the_case_went_to_a_clerk(
+    loop_form, applicant_material, citizen, clerk_x, dept_admin, login
+):
+    services.process_attach(
+        actor=dept_admin, item=loop_form, bpmn=loop_bpmn("n &lt; 1000", first="accept"), dmn=grow_dmn()
+    )
+    case = _submit(loop_form, applicant_material, citizen)
+    client = login(clerk_x)
+    url = f"/workbench/tasks/{open_task(case).pk}/"
+    response = client.post(url, {"decision": "accept", "comment": ""}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "the process stopped; a clerk will handle the case by hand" in response.content.decode()
+    halt = open_task(case)
+    page = client.get(f"/workbench/tasks/{halt.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "ran more than 50 times" in page
