@@ -491,3 +491,42 @@ def test_the_official_is_told_the_case_went_to_a_clerk(
     halt = open_task(case)
     page = client.get(f"/workbench/tasks/{halt.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "ran more than 50 times" in page
+
+
+# --- form patterns run on RE2 -----------------------------------------------------------------
+
+REDOS = r"^((\w+)\s?)*$"
+
+
+@pytest.fixture
+def redos_form(item, dept_admin):
+    schema = copy.deepcopy(schemaforms.DEFAULT_SCHEMA)
+    schema["properties"]["purpose"]["pattern"] = REDOS
+    services.form_attach(actor=dept_admin, item=item, schema=schema)
+    return item
+
+
+@pytest.mark.django_db
+def test_a_catastrophic_pattern_cannot_hold_a_request(redos_form, login, citizen):
+    """Python's re took 14.7 s here, holding SQLite's write lock; RE2 answers at once."""
+    from .test_api import call, refused
+
+    client = login(citizen)
+    draft = call(client, "post", "/drafts", {"item": redos_form.code}).json()
+    began = time.perf_counter()
+    response = call(client, "put", f"/drafts/{draft['id']}", {"data": {"purpose": "a" * 25 + "!"}})
+    assert time.perf_counter() - began < 0.5
+    assert "purpose" in refused(response, 422)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("pattern", [r"^(\d)\1$", r"^(?!0)\d+$", r"^(?<=a)b$"])
+def test_a_pattern_re2_cannot_compile_is_refused_when_the_form_is_attached(item, dept_admin, pattern):
+    schema = copy.deepcopy(schemaforms.DEFAULT_SCHEMA)
+    schema["properties"]["purpose"]["pattern"] = pattern
+    with pytest.raises(services.InvalidInput) as info:
+        services.form_attach(actor=dept_admin, item=item, schema=schema)
+    assert "purpose" in info.value.errors["schema"] and "look-arounds" in info.value.errors["schema"]
+    with translation.override("zh-hans"), pytest.raises(services.InvalidInput) as info:
+        services.form_attach(actor=dept_admin, item=item, schema=schema)
+    assert "环视" in info.value.errors["schema"]
