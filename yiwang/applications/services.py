@@ -545,7 +545,7 @@ def _halt(case: Case, exc: engine.RunHalted, *, now) -> None:
     title = _("Handle by hand: the process stopped")
     Task.objects.create(
         case=case,
-        spiff_id=f"halt-{uuid.uuid4()}",
+        spiff_id=f"halt-{uuid.uuid4().hex[:31]}",  # 36 characters, like a Spiff task id
         name=HALT_TASK,
         title=title[:200],
         role="clerk",
