@@ -594,6 +594,7 @@ class Run:
         self._rule_hits = rule_hits
         self._outcome: str | None = None
         self._verified = False
+        self._state: dict | None = None  # the state measured by the last _step
 
     @classmethod
     def start(cls, spec: ProcessSpec, data: dict) -> "Run":
@@ -615,6 +616,11 @@ class Run:
         return cls(workflow, state.get("key", ""), hits)
 
     def serialize(self) -> dict:
+        """The state to store: the one measured against the budget at the end of the last step
+        (do not change it), or a fresh one."""
+        return self._state if self._state is not None else self._serialize()
+
+    def _serialize(self) -> dict:
         return {
             "format": STATE_FORMAT,
             "key": self.key,
@@ -693,8 +699,10 @@ class Run:
             task.data.pop("decision", None)
             task.data.pop("comment", None)
         self._verified = False
+        self._state = None
         self._verify()
-        size = len(json.dumps(self.serialize(), ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        state = self._serialize()
+        size = len(json.dumps(state, ensure_ascii=False).encode("utf-8", "surrogatepass"))
         if size > limits.state_bytes:
             raise _halt(
                 "state",
@@ -704,6 +712,7 @@ class Run:
                 )
                 % {"size": size, "max": limits.state_bytes},
             )
+        self._state = state
 
     def _verify(self) -> None:
         """Fail closed: the workflow either waits on at least one user task, or it is over and
@@ -782,6 +791,7 @@ class Run:
             )
         data = dict(data or {})
         _check_json(data)
+        self._state = None
         limits = budget()
         self._spend(task, limits, self._passes(), [0])
         task.data.update(json.loads(json.dumps(data)))
