@@ -256,6 +256,10 @@ def _check_expression(text: str | None, where: str, errors: list[str]) -> None:
         expressions.check(text)
     except expressions.UnsafeExpression as exc:
         errors.append(_("%(where)s: %(error)s") % {"where": where, "error": exc})
+        return
+    problem = expressions.constant_problem(text)
+    if problem:
+        errors.append(_("%(where)s: %(error)s") % {"where": where, "error": problem})
 
 
 def _check_bpmn(root: etree._Element) -> None:

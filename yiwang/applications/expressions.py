@@ -225,6 +225,22 @@ def check(expr: str) -> None:
     _compile(expr)
 
 
+def constant_problem(expr: str) -> str | None:
+    """For an allowed expression that names no data (``1e308 + 1e308``, ``1 / 0``): why it
+    fails when evaluated (translated), or None. Such an expression fails the same way on every
+    case, so the upload check evaluates it instead of leaving the failure to the first citizen."""
+    tree = ast.parse(expr.strip(), mode="eval")
+    if any(isinstance(node, ast.Name) for node in ast.walk(tree)):
+        return None
+    try:
+        evaluate(expr, {})
+    except (UnsafeExpression, ValueTooLarge) as exc:
+        return str(exc)
+    except (ArithmeticError, TypeError) as exc:  # 1 / 0, "a" + 1
+        return _("it fails on every case (%(error)s)") % {"error": exc}
+    return None
+
+
 def evaluate(expr: str, names: dict[str, Any]) -> Any:
     """Evaluate an allowed expression with only `names` visible and no builtins."""
     check(expr)

@@ -24,6 +24,7 @@ from .conftest import VALID_DATA, act, complete_draft, open_task
 from .test_engine import PROCESSES, instant_dmn, make_bpmn
 
 DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+API_CASES = "/api/applications/cases"
 
 
 @pytest.fixture(autouse=True)
@@ -350,8 +351,17 @@ def test_a_cell_of_100000_minus_signs_is_refused_with_a_message():
     assert any("rule_all_met_age" in m and "too long" in m for m in info.value.messages)
 
 
-def test_an_output_that_overflows_to_infinity_stops_with_a_message():
-    spec = parse_process(loop_bpmn("n &lt; 1"), [grow_dmn(s="1e308 + 1e308")])
+def test_an_output_that_overflows_to_infinity_is_refused_at_upload():
+    with pytest.raises(ModelError) as info:
+        parse_process(loop_bpmn("n &lt; 1"), [grow_dmn(s="1e308 + 1e308")])
+    assert any("r1_s" in m and "infinity" in m for m in info.value.messages), info.value.messages
+    with pytest.raises(ModelError) as info:
+        parse_process(loop_bpmn("n &lt; 1"), [grow_dmn(s="1 / 0")])
+    assert any("r1_s" in m and "fails on every case" in m for m in info.value.messages)
+
+
+def test_an_output_that_overflows_on_the_data_stops_with_a_message():
+    spec = parse_process(loop_bpmn("n &lt; 1"), [grow_dmn(s="n + 1e308 + 1e308")])
     with pytest.raises(ProcessError) as info:
         Run.start(spec, {"s": "x", "n": 0})
     assert "infinity" in info.value.messages[0] and "rules" in info.value.messages[0]
@@ -460,16 +470,16 @@ def test_an_officials_action_that_exhausts_the_budget_moves_nothing(
 
 
 @pytest.mark.django_db
-def test_an_overflowing_dmn_output_is_a_clear_refusal_through_the_api(item, dept_admin, login, citizen):
-    from .test_api import API, KEY, refused
+def test_an_overflowing_dmn_output_is_a_clear_refusal_through_the_api(loop_form, dept_admin, login, citizen):
+    from .test_api import KEY, refused
 
-    overflow = grow_dmn(s="1e308 + 1e308")
-    services.process_attach(actor=dept_admin, item=item, bpmn=loop_bpmn("n &lt; 1"), dmn=overflow)
-    item.materials.all().delete()
+    overflow = grow_dmn(s="n + 1e308 + 1e308")  # (1e308 + 1e308 alone is refused at upload)
+    services.process_attach(actor=dept_admin, item=loop_form, bpmn=loop_bpmn("n &lt; 1"), dmn=overflow)
+    loop_form.materials.all().delete()
     client = login(citizen)
-    body = {"item": item.code, "data": {"phone": "13912345678", "address": "西安", "purpose": "开办餐馆"}}
+    body = {"item": loop_form.code, "data": {**VALID_DATA, "n": 0, "s": "x"}}
     headers = {"HTTP_IDEMPOTENCY_KEY": KEY, "HTTP_ACCEPT_LANGUAGE": "en"}
-    response = client.post(API + "/cases", body, content_type="application/json", **headers)
+    response = client.post(API_CASES, body, content_type="application/json", **headers)
     errors = refused(response, 422)
     assert "infinity" in errors["process"]
     assert not Case.objects.filter(applicant=citizen).exclude(status=Case.Status.DRAFT).exists()

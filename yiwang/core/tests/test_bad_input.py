@@ -816,6 +816,13 @@ HOSTILE_MODELS = {  # name → (BPMN, DMN, text the refusal must show)
         .replace("<text>&gt;= 60</text>", "<text>" + "-" * 100_000 + "1</text>", 1),
         "rule_all_met_age",
     ),
+    "dmn-output-overflow": lambda: (
+        (engine.PROCESSES_DIR / "instant.bpmn").read_text(),
+        (engine.PROCESSES_DIR / "instant.dmn")
+        .read_text()
+        .replace('<text>"pass"</text>', "<text>1e308 + 1e308</text>"),
+        "rule_all_met_result",
+    ),
 }
 
 
@@ -844,13 +851,18 @@ def test_a_dmn_output_that_overflows_is_refused_cleanly_when_a_citizen_applies(
 ):
     item = item_online[0]
     item.materials.all().delete()
+    schema = json.loads(json.dumps(services.form_schema(item)))
+    schema["properties"]["age"] = {"type": "integer", "title": "年龄"}
+    services.form_attach(actor=dept_admin, item=item, schema=schema)
     dmn = (
         (engine.PROCESSES_DIR / "instant.dmn")
         .read_text()
-        .replace('<text>"pass"</text>', "<text>1e308 + 1e308</text>")
+        .replace('<text>"pass"</text>', "<text>age * 1e307 + 1e308</text>")
         .replace("<text>&gt;= 60</text>", "<text>-</text>")
         .replace("<text>&gt;= 1</text>", "<text>-</text>")
         .replace("<text>True</text>", "<text>-</text>")
+        .replace("<text>residence_years</text>", "<text>age</text>")
+        .replace("<text>household_registered</text>", "<text>age</text>")
     )
     services.process_attach(
         actor=dept_admin, item=item, bpmn=(engine.PROCESSES_DIR / "instant.bpmn").read_text(), dmn=dmn
@@ -859,8 +871,8 @@ def test_a_dmn_output_that_overflows_is_refused_cleanly_when_a_citizen_applies(
     response = login(citizen).post(
         "/api/applications/cases", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="overflow-01"
     )
-    _assert_api_ok(response, "POST /api/applications/cases (1e308 + 1e308)")
-    assert response.status_code == 422
+    _assert_api_ok(response, "POST /api/applications/cases (70 * 1e307 + 1e308)")
+    assert response.status_code == 422 and "process" in {e["field"] for e in response.json()["errors"]}
     assert not Case.objects.exclude(status=Case.Status.DRAFT).filter(item=item).exists()
 
 
