@@ -423,7 +423,8 @@ def _check_decision_table(table: Any, where: Any, errors: list[str]) -> None:
     for rule in table.rules:
         for entry in rule.inputEntries:
             cell_where = _("Rule cell %(where)s") % {"where": where(entry.id)}
-            input_expr = (entry.input.expression or "").strip() or "None"
+            # exactly the text Spiff will join with the cell (not stripped)
+            input_expr = entry.input.expression if (entry.input.expression or "").strip() else "None"
             for cell in entry.lhs:
                 if cell is None:
                     continue  # "-": any value
