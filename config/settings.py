@@ -279,6 +279,14 @@ APPLICATIONS_MAX_FILES_PER_CASE = int(env("APPLICATIONS_MAX_FILES_PER_CASE", "50
 APPLICATIONS_MAX_UPLOAD_BYTES_PER_DAY = int(
     env("APPLICATIONS_MAX_UPLOAD_BYTES_PER_DAY", str(200 * 1024 * 1024)) or 200 * 1024 * 1024
 )
+# --- Process engine budget -------------------------------------------------------------
+# What one run of an uploaded BPMN/DMN model may spend; a case that exceeds it stops, nothing it
+# computed is kept, and a clerk of the department handles it by hand (docs/applications.md).
+WORKFLOW_MAX_STEPS = int(env("WORKFLOW_MAX_STEPS", "200") or 200)  # automatic steps per request
+WORKFLOW_MAX_LOOP_PASSES = int(env("WORKFLOW_MAX_LOOP_PASSES", "50") or 50)  # runs of one element
+WORKFLOW_MAX_TASKS = int(env("WORKFLOW_MAX_TASKS", "400") or 400)  # tasks in one case's workflow
+WORKFLOW_MAX_VALUE_LENGTH = int(env("WORKFLOW_MAX_VALUE_LENGTH", "100000") or 100_000)  # chars/items
+WORKFLOW_MAX_STATE_BYTES = int(env("WORKFLOW_MAX_STATE_BYTES", "1000000") or 1_000_000)  # stored
 
 # --- Site ------------------------------------------------------------------------------
 SITE_NAME = env("SITE_NAME", "一网 · 政务服务平台")

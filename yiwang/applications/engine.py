@@ -1,22 +1,29 @@
 """The case process engine: a thin, safe wrapper around SpiffWorkflow for yiwang applications.
 
 A case runs a BPMN process. Uploaded models are code, so ``parse_process`` refuses everything
-the restricted evaluator would refuse (at upload, not only at run time), every workflow runs
-with the restricted script engine (set again after every restore), and user tasks are only
-completed when they are really open. Pure Python: no Django models, no database.
+the restricted evaluator would refuse (at upload, not only at run time) by checking the spec
+SpiffWorkflow parsed, not the XML, every workflow runs with the restricted script engine (set
+again after every restore), and user tasks are only completed when they are really open.
+
+Every run has a budget (``Budget``: engine steps per request, passes of any one element, size
+of any value, tasks and serialized size of the whole workflow) and fails closed: a run that
+exceeds its budget, or ends in any state other than "waiting on a user task" or "reached
+exactly one end event", raises ``RunHalted`` and must not be saved; the case goes to a person.
+Pure Python: no Django models, no database (the budget's limits are read from settings).
 """
 
-import ast
 import functools
 import hashlib
 import json
 import re
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
@@ -95,6 +102,45 @@ class ProcessError(ModelError):
     """
 
 
+class RunHalted(ProcessError):  # noqa: N818 - named for what happened
+    """The run stopped before the model decided anything: its budget ran out, or it reached a
+    state no end event accounts for. Do not save this Run; hand the case to a person.
+
+    ``reason`` is a stable code for the audit log (see ``HALT_REASONS``)."""
+
+    def __init__(self, messages: Sequence[str], reason: str):
+        super().__init__(messages)
+        self.reason = reason
+
+
+HALT_REASONS = ("steps", "loop", "tasks", "value", "state", "stuck", "no_end", "ambiguous_end")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What one run may spend. ``tasks`` also keeps the tree far below the depth (1000) past
+    which SpiffWorkflow's task iterators silently stop looking, which made a looping model look
+    finished ("办结") with its tasks still waiting."""
+
+    steps: int = 200  # automatic steps (gateways, rule tasks, events) in one request
+    loop_passes: int = 50  # times any one element runs in a case
+    tasks: int = 400  # tasks in the whole workflow
+    value_length: int = expressions.DEFAULT_MAX_VALUE_LENGTH  # characters or items of a value
+    state_bytes: int = 1_000_000  # the serialized workflow state stored on the case
+
+
+def budget() -> Budget:
+    """The run budget from settings (``WORKFLOW_MAX_*``), each falling back to its default."""
+    default = Budget()
+    return Budget(
+        steps=int(getattr(settings, "WORKFLOW_MAX_STEPS", default.steps)),
+        loop_passes=int(getattr(settings, "WORKFLOW_MAX_LOOP_PASSES", default.loop_passes)),
+        tasks=int(getattr(settings, "WORKFLOW_MAX_TASKS", default.tasks)),
+        value_length=expressions.max_value_length(),
+        state_bytes=int(getattr(settings, "WORKFLOW_MAX_STATE_BYTES", default.state_bytes)),
+    )
+
+
 class TaskNotOpen(Exception):  # noqa: N818 - name fixed by the interface
     """No open user task with that id (already handled, or unknown)."""
 
@@ -170,8 +216,10 @@ def _properties(element: etree._Element) -> dict[str, str]:
 
 
 def _check_user_task(element: etree._Element, errors: list[str]) -> None:
-    props = _properties(element)
-    where = _where(element)
+    _check_user_task_properties(_properties(element), _where(element), errors)
+
+
+def _check_user_task_properties(props: dict[str, str], where: str, errors: list[str]) -> None:
     role = props.get("role", "")
     if role not in ROLES:
         errors.append(
@@ -208,6 +256,10 @@ def _check_expression(text: str | None, where: str, errors: list[str]) -> None:
         expressions.check(text)
     except expressions.UnsafeExpression as exc:
         errors.append(_("%(where)s: %(error)s") % {"where": where, "error": exc})
+        return
+    problem = expressions.constant_problem(text)
+    if problem:
+        errors.append(_("%(where)s: %(error)s") % {"where": where, "error": problem})
 
 
 def _check_bpmn(root: etree._Element) -> None:
@@ -222,6 +274,10 @@ def _check_bpmn(root: etree._Element) -> None:
             ]
         )
     process = processes[0]
+    if not (process.get("id") or "").strip():
+        raise ModelError(
+            [_("The bpmn:process %(where)s needs an id attribute.") % {"where": _where(process)}]
+        )
     for element in root.iter(etree.Element):
         local = etree.QName(element).localname
         if (
@@ -283,64 +339,106 @@ def _check_bpmn(root: etree._Element) -> None:
 
 
 def dmn_cell_expression(input_expr: str, cell: str) -> str:
-    """The Python expression Spiff's DMNEngine builds from an input entry (mirrors DMNEngine.evaluate)."""
+    """The Python expression Spiff's DMNEngine builds from an input entry (mirrors
+    DMNEngine.evaluate): a cell with ``?`` is evaluated as written (``?`` bound to the input);
+    otherwise ``(input) == (cell)`` when the cell parses alone, else ``input`` + ``cell``
+    (e.g. ``>= 60``). Raises UnsafeExpression for a cell too long or deep to parse."""
     match_expr = re.sub(r"(\?)(?=(?:[^\'\"]|[\'\"][^\'\"]*[\'\"])*$)", "dmninputexpr", cell)
     if "dmninputexpr" in match_expr:
         return match_expr
     try:
-        ast.parse(match_expr)
+        expressions.SCRIPT_ENGINE.validate(match_expr)
         return f"({input_expr}) == ({match_expr})"
     except SyntaxError:
         return input_expr + match_expr
 
 
 def _check_dmn(root: etree._Element) -> None:
-    errors: list[str] = []
-    namespace = root.nsmap.get(None) or root.nsmap.get("dmn")
-    if not namespace or etree.QName(root).localname != "definitions":
+    """Only that it is a DMN document: its contents are checked on the parsed spec."""
+    if etree.QName(root).localname != "definitions" or not (root.nsmap.get(None) or root.nsmap.get("dmn")):
         raise ModelError([_("The DMN file is not a DMN document (expected a dmn:definitions element).")])
-    ns = {"dmn": namespace}
-    for table in root.xpath("//dmn:decisionTable", namespaces=ns):
-        policy = table.get("hitPolicy", "UNIQUE").upper()
-        if policy not in HIT_POLICIES:
-            errors.append(
-                _(
-                    "Decision table %(where)s uses hit policy %(policy)s; "
-                    "only UNIQUE and COLLECT are supported."
+
+
+def _source_lines(roots: Sequence[etree._Element]) -> dict[str, int]:
+    """id → line of every element of the uploaded files, for messages about the parsed spec."""
+    lines: dict[str, int] = {}
+    for root in roots:
+        for element in root.iter(etree.Element):
+            if element.get("id") and element.sourceline:
+                lines.setdefault(element.get("id"), element.sourceline)
+    return lines
+
+
+def _check_spec(spec: BpmnProcessSpec, lines: dict[str, int]) -> None:
+    """Check what the engine will evaluate, as SpiffWorkflow parsed it (not the XML: Spiff
+    reads DMN rows by tag suffix in any namespace, so an XPath over the XML can miss a cell
+    the engine would run). Refuses scripts, unsafe or unparseable conditions and cells, hit
+    policies Spiff does not implement, and user tasks or end events with bad properties."""
+    errors: list[str] = []
+
+    def where(element_id: Any) -> str:
+        return _("element %(id)s (line %(line)s)") % {"id": element_id, "line": lines.get(element_id, "?")}
+
+    for task_spec in spec.task_specs.values():
+        spec_id = getattr(task_spec, "bpmn_id", None) or task_spec.name
+        if getattr(task_spec, "prescript", None) or getattr(task_spec, "postscript", None):
+            errors.append(_("Task %(id)s has a script; scripts are not allowed.") % {"id": spec_id})
+        if isinstance(task_spec, UserTaskMixin):
+            _check_user_task_properties(_task_properties(task_spec), where(spec_id), errors)
+        if isinstance(task_spec, EndEvent):
+            outcome = _task_properties(task_spec).get("outcome", "completed")
+            if outcome not in OUTCOMES:
+                errors.append(
+                    _("End event %(where)s has an unknown outcome %(found)s; use one of %(allowed)s.")
+                    % {"where": where(spec_id), "found": repr(outcome), "allowed": ", ".join(OUTCOMES)}
                 )
-                % {"where": _where(table), "policy": policy}
+        for condition, target in getattr(task_spec, "cond_task_specs", ()):
+            if condition is None:
+                continue  # a gateway's default flow
+            text = condition.args[0] if getattr(condition, "args", None) else condition
+            _check_expression(
+                text if isinstance(text, str) else None,
+                _("Condition from %(source)s to %(target)s") % {"source": where(spec_id), "target": target},
+                errors,
             )
-        inputs = []
-        for element in table.xpath("./dmn:input", namespaces=ns):
-            text = element.xpath("string(./dmn:inputExpression/dmn:text)", namespaces=ns).strip()
-            if not text:
-                errors.append(_("Input %(where)s needs an input expression.") % {"where": _where(element)})
-            else:
-                _check_expression(text, _("Input %(where)s") % {"where": _where(element)}, errors)
-            inputs.append(text or "None")
-        for rule in table.xpath("./dmn:rule", namespaces=ns):
-            for index, entry in enumerate(rule.xpath("./dmn:inputEntry", namespaces=ns)):
-                cell = entry.xpath("string(./dmn:text)", namespaces=ns).strip()
-                if not cell or cell == "-" or index >= len(inputs):
-                    continue
-                where = _("Rule cell %(where)s") % {"where": _where(entry)}
-                try:
-                    expr = dmn_cell_expression(inputs[index], cell)
-                except SyntaxError:
-                    errors.append(
-                        _("%(where)s: %(cell)s is not a valid condition.")
-                        % {"where": where, "cell": repr(cell)}
-                    )
-                    continue
-                cell_errors: list[str] = []
-                _check_expression(expr, where, cell_errors)
-                errors.extend(e.replace("dmninputexpr", "?") for e in cell_errors)
-            for entry in rule.xpath("./dmn:outputEntry", namespaces=ns):
-                cell = entry.xpath("string(./dmn:text)", namespaces=ns).strip()
-                if cell:
-                    _check_expression(cell, _("Rule output %(where)s") % {"where": _where(entry)}, errors)
+        if isinstance(task_spec, BusinessRuleTaskMixin):
+            _check_decision_table(task_spec.dmnEngine.decision_table, where, errors)
     if errors:
         raise ModelError(errors)
+
+
+def _check_decision_table(table: Any, where: Any, errors: list[str]) -> None:
+    policy = str(table.hit_policy or "").upper()
+    if policy not in HIT_POLICIES:
+        errors.append(
+            _("Decision table %(where)s uses hit policy %(policy)s; only UNIQUE and COLLECT are supported.")
+            % {"where": where(table.id), "policy": policy}
+        )
+    for item in table.inputs:
+        if not (item.expression or "").strip():
+            # Spiff would fall back to the input's label, looked up in the case data.
+            errors.append(_("Input %(where)s needs an input expression.") % {"where": where(item.id)})
+        else:
+            _check_expression(item.expression, _("Input %(where)s") % {"where": where(item.id)}, errors)
+    for rule in table.rules:
+        for entry in rule.inputEntries:
+            cell_where = _("Rule cell %(where)s") % {"where": where(entry.id)}
+            # exactly the text Spiff will join with the cell (not stripped)
+            input_expr = entry.input.expression if (entry.input.expression or "").strip() else "None"
+            for cell in entry.lhs:
+                if cell is None:
+                    continue  # "-": any value
+                cell_errors: list[str] = []
+                try:
+                    expr = dmn_cell_expression(input_expr, cell)
+                except expressions.UnsafeExpression as exc:
+                    cell_errors.append(_("%(where)s: %(error)s") % {"where": cell_where, "error": exc})
+                else:
+                    _check_expression(expr, cell_where, cell_errors)
+                errors.extend(e.replace("dmninputexpr", "?") for e in cell_errors)
+        for entry in rule.outputEntries:
+            if entry.text:
+                _check_expression(entry.text, _("Rule output %(where)s") % {"where": where(entry.id)}, errors)
 
 
 def _spiff_message(exc: Exception) -> str:
@@ -359,8 +457,15 @@ def _runtime_error(exc: Exception) -> ProcessError:
     task_spec = getattr(exc, "task_spec", None)
     where = getattr(task_spec, "bpmn_id", None) or getattr(task_spec, "name", None) or "?"
     cause: BaseException | None = exc
-    while cause is not None and not isinstance(cause, expressions.UnsafeExpression | NameError):
+    while cause is not None and not isinstance(
+        cause, expressions.UnsafeExpression | expressions.ValueTooLarge | NameError
+    ):
         cause = cause.__cause__ or cause.__context__
+    if isinstance(cause, expressions.ValueTooLarge):
+        return RunHalted(
+            [_("The process stopped at element %(where)s: %(error)s") % {"where": where, "error": cause}],
+            "value",
+        )
     if isinstance(cause, NameError):
         detail = _("the case data has no field %(name)s") % {
             "name": repr(getattr(cause, "name", "") or str(cause))
@@ -380,17 +485,23 @@ def _parse(key: str, bpmn: bytes, dmns: tuple[bytes, ...]) -> ProcessSpec:
     dmn_roots = [_load_xml(data, "DMN") for data in dmns]
     _check_bpmn(root)  # first: its messages are clearer than the schema's for the usual mistakes
     parser = SpiffBpmnParser(validator=VALIDATOR)
+    # Spiff's parser meets uploaded text: any exception it raises means "this model cannot be
+    # used", never a server error (e.g. it fails with TypeError on some missing attributes).
     try:
         parser.add_bpmn_xml(root, filename="process.bpmn")
     except ValidationException as exc:
         raise ModelError(
             [_("The BPMN file does not follow the BPMN schema: %(error)s") % {"error": _spiff_message(exc)}]
         ) from None
+    except Exception as exc:  # noqa: BLE001 — see above
+        raise ModelError(
+            [_("The process model cannot be used: %(error)s") % {"error": _spiff_message(exc)}]
+        ) from None
     for dmn_root in dmn_roots:
         _check_dmn(dmn_root)
         try:
             parser.add_dmn_xml(dmn_root, filename="decision.dmn")
-        except (ValidationException, KeyError, IndexError) as exc:
+        except Exception as exc:  # noqa: BLE001 — see above
             raise ModelError(
                 [_("The DMN file is not valid: %(error)s") % {"error": _spiff_message(exc)}]
             ) from None
@@ -398,15 +509,11 @@ def _parse(key: str, bpmn: bytes, dmns: tuple[bytes, ...]) -> ProcessSpec:
     try:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
-    except (SpiffWorkflowException, KeyError, IndexError, ValueError) as exc:
+    except Exception as exc:  # noqa: BLE001 — see above
         raise ModelError(
             [_("The process model cannot be used: %(error)s") % {"error": _spiff_message(exc)}]
         ) from None
-    for task_spec in spec.task_specs.values():
-        if getattr(task_spec, "prescript", None) or getattr(task_spec, "postscript", None):
-            raise ModelError(
-                [_("Task %(id)s has a script; scripts are not allowed.") % {"id": task_spec.name}]
-            )
+    _check_spec(spec, _source_lines([root, *dmn_roots]))
     return ProcessSpec(
         key=key,
         process_id=process_id,
@@ -474,14 +581,25 @@ def _is_user_task(task: Any) -> bool:
     return isinstance(task.task_spec, UserTaskMixin)
 
 
+def _halt(reason: str, message: str) -> RunHalted:
+    return RunHalted([message], reason)
+
+
 class Run:
-    """One case's workflow. Build with start() or restore(); save serialize() after each step."""
+    """One case's workflow. Build with start() or restore(); save serialize() after each step.
+
+    start() and complete() spend from the run budget and check the result (see ``_verify``);
+    either raises RunHalted (budget, unexpected state) or ProcessError (the model failed on the
+    data), and then the Run must be thrown away, not saved."""
 
     def __init__(self, workflow: BpmnWorkflow, key: str, rule_hits: list[RuleHit]):
         workflow.script_engine = expressions.SCRIPT_ENGINE
         self._workflow = workflow
         self.key = key
         self._rule_hits = rule_hits
+        self._outcome: str | None = None
+        self._verified = False
+        self._state: dict | None = None  # the state measured by the last _step
 
     @classmethod
     def start(cls, spec: ProcessSpec, data: dict) -> "Run":
@@ -490,7 +608,7 @@ class Run:
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(json.loads(json.dumps(data)))
         run = cls(workflow, spec.key, [])
-        run._step()
+        run._step(budget())
         return run
 
     @classmethod
@@ -503,6 +621,11 @@ class Run:
         return cls(workflow, state.get("key", ""), hits)
 
     def serialize(self) -> dict:
+        """The state to store: the one measured against the budget at the end of the last step
+        (do not change it), or a fresh one."""
+        return self._state if self._state is not None else self._serialize()
+
+    def _serialize(self) -> dict:
         return {
             "format": STATE_FORMAT,
             "key": self.key,
@@ -528,17 +651,116 @@ class Run:
         ]
         self._rule_hits = [hit for hit in self._rule_hits if hit.table != name] + hits
 
-    def _step(self) -> None:
+    def _all_tasks(self) -> list[Any]:
+        # The flat index, not get_tasks(): Spiff's tree iterators stop at depth 1000.
+        return list(self._workflow.tasks.values())
+
+    def _passes(self) -> Counter:
+        return Counter(t.task_spec.name for t in self._all_tasks() if t.state == TaskState.COMPLETED)
+
+    def _spend(self, task: Any, limits: Budget, passes: Counter, steps: list[int]) -> None:
+        """Count one task about to run against the budget; raise RunHalted when it is spent."""
+        steps[0] += 1
+        passes[task.task_spec.name] += 1
+        where = task.task_spec.bpmn_id or task.task_spec.name
+        if steps[0] > limits.steps:
+            raise _halt(
+                "steps",
+                _(
+                    "The process stopped: it took more than %(max)d automatic steps at once "
+                    "(last at element %(where)s)."
+                )
+                % {"max": limits.steps, "where": where},
+            )
+        if passes[task.task_spec.name] > limits.loop_passes:
+            raise _halt(
+                "loop",
+                _("The process stopped: element %(where)s ran more than %(max)d times in this case.")
+                % {"where": where, "max": limits.loop_passes},
+            )
+        if len(self._workflow.tasks) > limits.tasks:
+            raise _halt(
+                "tasks",
+                _("The process stopped: the case's workflow grew past %(max)d steps.")
+                % {"max": limits.tasks},
+            )
+
+    def _step(self, limits: Budget | None = None, *, spent: int = 0) -> None:
+        limits = limits or budget()
+        passes = self._passes()
+        steps = [spent]
+
+        def will_complete(task: Any) -> None:
+            self._spend(task, limits, passes, steps)
+            self._record_rules(task)
+
         try:
-            self._workflow.do_engine_steps(will_complete_task=self._record_rules)
-        except (SpiffWorkflowException, expressions.UnsafeExpression) as exc:
+            self._workflow.do_engine_steps(will_complete_task=will_complete)
+        except RunHalted:
+            raise
+        except (SpiffWorkflowException, expressions.UnsafeExpression, expressions.ValueTooLarge) as exc:
             raise _runtime_error(exc) from None
         for task in self._ready_user_tasks():
             task.data.pop("decision", None)
             task.data.pop("comment", None)
+        self._verified = False
+        self._state = None
+        self._verify()
+        state = self._serialize()
+        size = len(json.dumps(state, ensure_ascii=False).encode("utf-8", "surrogatepass"))
+        if size > limits.state_bytes:
+            raise _halt(
+                "state",
+                _(
+                    "The process stopped: the case's workflow state would take %(size)d bytes "
+                    "(at most %(max)d)."
+                )
+                % {"size": size, "max": limits.state_bytes},
+            )
+        self._state = state
+
+    def _verify(self) -> None:
+        """Fail closed: the workflow either waits on at least one user task, or it is over and
+        reached exactly one end event (whose outcome decides the case). Anything else, whatever
+        Spiff itself reports, raises RunHalted."""
+        if self._verified:
+            return
+        tasks = self._all_tasks()
+        unfinished = [t for t in tasks if t.state & TaskState.NOT_FINISHED_MASK]
+        if unfinished:
+            automatic = [t for t in unfinished if t.state == TaskState.READY and not t.task_spec.manual]
+            if automatic or self._workflow.is_completed() or not self._ready_user_tasks():
+                where = (automatic or unfinished)[0].task_spec
+                raise _halt(
+                    "stuck",
+                    _(
+                        "The process stopped in a state it cannot leave by itself "
+                        "(at element %(where)s, with no step open for anyone)."
+                    )
+                    % {"where": where.bpmn_id or where.name},
+                )
+            self._outcome = None
+        else:
+            ends = [
+                _task_properties(t.task_spec).get("outcome", "completed")
+                for t in tasks
+                if t.state == TaskState.COMPLETED and isinstance(t.task_spec, EndEvent)
+            ]
+            if any(t.state == TaskState.ERROR for t in tasks):
+                raise _halt("stuck", _("The process stopped: a step of it failed."))
+            if not ends:
+                raise _halt("no_end", _("The process finished without reaching an end event."))
+            if len(set(ends)) != 1:
+                raise _halt(
+                    "ambiguous_end",
+                    _("The process reached end events with different outcomes (%(outcomes)s).")
+                    % {"outcomes": ", ".join(sorted(set(ends)))},
+                )
+            self._outcome = ends[0]
+        self._verified = True
 
     def _ready_user_tasks(self) -> list[Any]:
-        return [t for t in self._workflow.get_tasks(state=TaskState.READY) if _is_user_task(t)]
+        return [t for t in self._all_tasks() if t.state == TaskState.READY and _is_user_task(t)]
 
     def open_tasks(self) -> list[OpenTask]:
         result = []
@@ -574,33 +796,35 @@ class Run:
             )
         data = dict(data or {})
         _check_json(data)
+        self._state = None
+        limits = budget()
+        self._spend(task, limits, self._passes(), [0])
         task.data.update(json.loads(json.dumps(data)))
         task.data["decision"] = decision
         try:
             task.run()
-        except (SpiffWorkflowException, expressions.UnsafeExpression) as exc:
+        except (SpiffWorkflowException, expressions.UnsafeExpression, expressions.ValueTooLarge) as exc:
             raise _runtime_error(exc) from None
-        self._step()
+        self._step(limits, spent=1)
 
     @property
     def finished(self) -> bool:
-        return self._workflow.is_completed()
+        """Over, at exactly one end event (raises RunHalted for any other finished state)."""
+        self._verify()
+        return self._outcome is not None
 
     @property
     def outcome(self) -> str | None:
-        if not self.finished:
-            return None
-        for task in self._workflow.get_tasks(state=TaskState.COMPLETED):
-            if isinstance(task.task_spec, EndEvent):
-                return _task_properties(task.task_spec).get("outcome", "completed")
-        return "completed"
+        """The outcome of the end event reached; None while the case waits on a user task.
+        Never a default: an end without an end event raises RunHalted."""
+        self._verify()
+        return self._outcome
 
     @property
     def status(self) -> str:
         if self.finished:
-            return self.outcome or "completed"
-        tasks = self.open_tasks()
-        return tasks[0].status if tasks else "in_review"
+            return self.outcome
+        return self.open_tasks()[0].status  # _verify: at least one is open
 
     @property
     def data(self) -> dict:

@@ -4,18 +4,26 @@ Uploaded BPMN/DMN is code: SpiffWorkflow's default engine hands every expression
 with full builtins. Here an expression is parsed, every syntax node is checked against a small
 whitelist (names, constants, comparisons, boolean logic, arithmetic, ``in``, constant
 subscripts), compiled once and evaluated with empty builtins. Scripts are never run.
+
+Values are bounded too: ``+`` on text or lists refuses to build anything longer than the run
+budget's ``WORKFLOW_MAX_VALUE_LENGTH`` (a DMN output fed back through a loop would otherwise
+double each pass), and no expression may produce a number that is not finite or absurdly large.
 """
 
 import ast
 import functools
+import math
 from types import CodeType
 from typing import Any
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
 MAX_LENGTH = 2000
+DEFAULT_MAX_VALUE_LENGTH = 100_000
+MAX_INT = 10**100  # far beyond any amount or count a case needs; keeps ints cheap to store
 
 _COMPARISONS = (ast.Eq, ast.NotEq, ast.Lt, ast.LtE, ast.Gt, ast.GtE, ast.In, ast.NotIn, ast.Is, ast.IsNot)
 _ARITHMETIC = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod)
@@ -24,6 +32,15 @@ _UNARY = (ast.Not, ast.USub, ast.UAdd)
 
 class UnsafeExpression(ValueError):  # noqa: N818 - name fixed by the interface
     """An expression uses syntax the restricted evaluator does not allow; str(e) is translated."""
+
+
+class ValueTooLarge(ValueError):  # noqa: N818 - named for what happened
+    """An expression would build a value over the run budget; str(e) is translated."""
+
+
+def max_value_length() -> int:
+    """The run budget's longest text or list (``WORKFLOW_MAX_VALUE_LENGTH``)."""
+    return int(getattr(settings, "WORKFLOW_MAX_VALUE_LENGTH", DEFAULT_MAX_VALUE_LENGTH))
 
 
 def _describe(node: ast.AST) -> str:
@@ -69,6 +86,8 @@ def _check_node(node: ast.AST, expr: str) -> None:
     elif isinstance(node, ast.Constant):
         if not isinstance(node.value, str | int | float | bool | type(None)):
             raise refuse(_describe(node))
+        if isinstance(node.value, float) and not math.isfinite(node.value):
+            raise refuse(_("a number too large to store (like 1e999)"))
     elif isinstance(node, ast.Name):
         if node.id.startswith("_"):
             raise refuse(_("the name %(name)s (names starting with _)") % {"name": node.id})
@@ -135,12 +154,44 @@ def _numbers(a: Any, b: Any) -> bool:
     return all(isinstance(v, int | float) and abs(v) < _MAX_FACTOR for v in (a, b))
 
 
+def _guarded_add(a: Any, b: Any) -> Any:
+    """``a + b`` with the length of joined text or lists checked *before* they are built, and
+    the sum of numbers checked to be finite (1e308 + 1e308 is inf, which no database stores)."""
+    if isinstance(a, str | list | tuple) and isinstance(b, str | list | tuple):
+        limit = max_value_length()
+        if len(a) + len(b) > limit:
+            raise ValueTooLarge(
+                _("A value would grow to %(length)d characters or items; a run allows at most %(max)d.")
+                % {"length": len(a) + len(b), "max": limit}
+            )
+    return _checked_number(a + b)
+
+
+def _checked_number(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise UnsafeExpression(_("A calculation gave a number too large to store (infinity)."))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INT:
+        raise ValueTooLarge(_("A calculation gave a number with more than 100 digits."))
+    return value
+
+
+def _check_result(value: Any) -> Any:
+    """Whatever an expression returns stays within the run budget (defence in depth: only ``+``
+    can grow a value, and it is checked before it builds one)."""
+    if isinstance(value, str | list | tuple | dict) and len(value) > max_value_length():
+        raise ValueTooLarge(
+            _("A value would grow to %(length)d characters or items; a run allows at most %(max)d.")
+            % {"length": len(value), "max": max_value_length()}
+        )
+    return _checked_number(value)
+
+
 def _guarded_mul(a: Any, b: Any) -> Any:
     """``a * b`` for numbers only: on text or lists ``*`` repeats, and a model could ask for
     gigabytes ("x" * 4000000000) when a citizen submits."""
     if not _numbers(a, b):
         raise UnsafeExpression(_("Only numbers can be multiplied in process models."))
-    return a * b
+    return _checked_number(a * b)
 
 
 def _guarded_mod(a: Any, b: Any) -> Any:
@@ -150,16 +201,16 @@ def _guarded_mod(a: Any, b: Any) -> Any:
     return a % b
 
 
-_GUARDS = {"__yw_mul": _guarded_mul, "__yw_mod": _guarded_mod}
+_GUARDS = {"__yw_add": _guarded_add, "__yw_mul": _guarded_mul, "__yw_mod": _guarded_mod}
 
 
 class _GuardArithmetic(ast.NodeTransformer):
-    """Route ``*`` and ``%`` through the number-only guards above. Runs after the whitelist
-    check, so the calls it adds are ours (names starting with _ are refused in user input)."""
+    """Route ``+``, ``*`` and ``%`` through the guards above. Runs after the whitelist check,
+    so the calls it adds are ours (names starting with _ are refused in user input)."""
 
     def visit_BinOp(self, node: ast.BinOp) -> ast.AST:  # noqa: N802 — NodeTransformer's naming
         self.generic_visit(node)
-        guard = {ast.Mult: "__yw_mul", ast.Mod: "__yw_mod"}.get(type(node.op))
+        guard = {ast.Add: "__yw_add", ast.Mult: "__yw_mul", ast.Mod: "__yw_mod"}.get(type(node.op))
         if guard is None:
             return node
         return ast.copy_location(
@@ -174,6 +225,22 @@ def check(expr: str) -> None:
     _compile(expr)
 
 
+def constant_problem(expr: str) -> str | None:
+    """For an allowed expression that names no data (``1e308 + 1e308``, ``1 / 0``): why it
+    fails when evaluated (translated), or None. Such an expression fails the same way on every
+    case, so the upload check evaluates it instead of leaving the failure to the first citizen."""
+    tree = ast.parse(expr.strip(), mode="eval")
+    if any(isinstance(node, ast.Name) for node in ast.walk(tree)):
+        return None
+    try:
+        evaluate(expr, {})
+    except (UnsafeExpression, ValueTooLarge) as exc:
+        return str(exc)
+    except (ArithmeticError, TypeError) as exc:  # 1 / 0, "a" + 1
+        return _("it fails on every case (%(error)s)") % {"error": exc}
+    return None
+
+
 def evaluate(expr: str, names: dict[str, Any]) -> Any:
     """Evaluate an allowed expression with only `names` visible and no builtins."""
     check(expr)
@@ -181,7 +248,7 @@ def evaluate(expr: str, names: dict[str, Any]) -> Any:
     scope = {key: value for key, value in names.items() if not key.startswith("_")}
     scope.update(_GUARDS)
     scope["__builtins__"] = {}
-    return eval(code, scope)  # noqa: S307 - the code object passed the whitelist above
+    return _check_result(eval(code, scope))  # noqa: S307 - the code object passed the whitelist above
 
 
 class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
@@ -204,6 +271,23 @@ class RestrictedScriptEngine(PythonScriptEngine):
 
     def __init__(self) -> None:
         super().__init__(environment=RestrictedEnvironment())
+
+    def validate(self, expression):
+        """Spiff's DMN engine parses a cell to decide how to compare it; a cell of 100,000 ``-``
+        signs would exhaust the parser (MemoryError), so refuse what is too long or too deep
+        first. A plain SyntaxError goes through: Spiff relies on it."""
+        if not isinstance(expression, str) or len(expression) > MAX_LENGTH:
+            raise UnsafeExpression(
+                _("Expression is too long (%(length)d characters, at most %(max)d).")
+                % {"length": len(expression or ""), "max": MAX_LENGTH}
+            )
+        try:
+            ast.parse(expression)
+        except (MemoryError, RecursionError, ValueError):
+            raise UnsafeExpression(
+                _("Expression %(expr)s is not a valid expression: %(error)s")
+                % {"expr": repr(expression[:100]), "error": _("it is nested too deeply")}
+            ) from None
 
     def execute(self, task, script, external_context=None):
         raise UnsafeExpression(_("Scripts are not allowed in process models."))

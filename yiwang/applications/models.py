@@ -23,6 +23,7 @@ DECISION_LABELS = {
     "not_approve": _("Do not approve"),
     "complete": _("Complete and deliver the result (办结)"),
     "resubmit": _("Resubmit"),
+    "restart": _("Run the process again from the start (current version)"),
 }
 
 

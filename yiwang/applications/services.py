@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from dataclasses import asdict
 
@@ -52,6 +53,10 @@ DEFAULT_LIMIT_DAYS = 20  # statutory default for licensing (行政许可法 art.
 RECTIFY_DAYS = 5
 OFFICIAL_ROLES = ("clerk", "reviewer", "approver")
 APPLICANT_ROLE = "applicant"
+# The task a case gets when its process stops before deciding (engine.RunHalted): a clerk of the
+# department restarts it on the item's current process or does not accept it, by hand.
+HALT_TASK = "yiwang_halted"
+HALT_DECISIONS = ["restart", "reject"]
 
 
 class ApplicationError(Exception):
@@ -247,6 +252,11 @@ def case_start(
     provided = schemaforms.prefill(schema, sources)
     locked = set(provided) | schemaforms.bound_fields(schema)
     values = {k: v for k, v in dict(data or {}).items() if k not in locked} | provided
+    # Checked before anything is stored: NaN, Infinity or a lone surrogate would not survive
+    # PostgreSQL's jsonb (a 500), and what is not part of the form has no place in the case.
+    errors = schemaforms.validate(schema, values, partial=True)
+    if errors:
+        raise InvalidInput(_("Some fields need correcting."), errors)
     return Case.objects.create(
         item=item,
         department_id=item.department_id,
@@ -495,9 +505,12 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
     )
     try:
         run = engine.Run.start(_spec_for(case), _workflow_data(case))
+    except engine.RunHalted as exc:
+        _halt(case, exc, now=now)  # submitted, but nothing decided: a clerk takes it by hand
     except engine.ProcessError as exc:
         raise ProcessFailed(exc) from exc
-    _apply_run(case, run, now=now, fresh=True)
+    else:
+        _apply_run(case, run, now=now, fresh=True)
     case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at"])
     audit.record(
         actor=actor,
@@ -531,7 +544,8 @@ def case_request_digest(item_code: str, data: Mapping, enterprise_id) -> str:
     blob = json.dumps(
         {"item": item_code, "data": data, "enterprise": enterprise_id}, sort_keys=True, ensure_ascii=False
     )
-    return hashlib.sha256(blob.encode()).hexdigest()
+    # surrogatepass: a lone surrogate ("\ud800") is refused by validation later, not here with a 500.
+    return hashlib.sha256(blob.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def case_submit_once(
@@ -625,6 +639,94 @@ def _apply_run(case: Case, run: engine.Run, *, now, fresh: bool = False) -> None
         case.paused_on = None
 
 
+def _halt(case: Case, exc: engine.RunHalted, *, now) -> None:
+    """The process stopped before deciding (budget spent, or a state no end event accounts for):
+    nothing it computed is kept. The case keeps its status and last saved workflow, every open
+    task is cancelled, and one task opens for the department's clerks, with the engine's message
+    on the timeline; the caller saves ``RUN_FIELDS``."""
+    Task.objects.filter(case=case, state=Task.State.OPEN).update(state=Task.State.CANCELLED, closed_at=now)
+    title = _("Handle by hand: the process stopped")
+    Task.objects.create(
+        case=case,
+        spiff_id=f"halt-{uuid.uuid4().hex[:31]}",  # 36 characters, like a Spiff task id
+        name=HALT_TASK,
+        title=title[:200],
+        role="clerk",
+        department_id=case.department_id,
+        case_status=case.status,
+        decisions=list(HALT_DECISIONS),
+        due_date=case.due_date,
+        opened_at=now,
+    )
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.STATUS,
+        status=case.status,
+        step=title[:200],
+        comment="; ".join(exc.messages)[:2000],
+        at=now,
+    )
+    audit.record(
+        actor="system:engine",
+        event="applications:case:halt",
+        target=case,
+        data={"reason": exc.reason, "status": case.status},
+    )
+
+
+def _halt_resolve(*, actor, case: Case, task: Task, decision: str, comment: str, now) -> Case:
+    """A clerk handles a stopped case by hand: ``restart`` runs it again from the start on the
+    item's current process (after the department fixed it), ``reject`` ends it as not accepted,
+    with the reason the applicant is told. Nothing is approved or completed here."""
+    if decision not in HALT_DECISIONS:
+        raise InvalidInput(
+            _("Choose one of the decisions this task offers."), {"decision": _("Not possible here.")}
+        )
+    before = case.status
+    task.state, task.closed_at, task.closed_by = Task.State.DONE, now, actor
+    task.decision, task.comment = decision, comment
+    task.save(update_fields=["state", "closed_at", "closed_by", "decision", "comment"])
+    if decision == "reject":
+        case.status, case.ended_at, case.paused_on = Case.Status.REJECTED, now, None
+        case.save(update_fields=["status", "ended_at", "paused_on", "updated_at"])
+    else:
+        case.process = Process.objects.filter(item=case.item, is_active=True).first()
+        try:
+            run = engine.Run.start(_spec_for(case), _workflow_data(case))
+        except engine.RunHalted as exc:
+            _halt(case, exc, now=now)
+        except engine.ProcessError as exc:
+            raise ProcessFailed(exc) from exc
+        else:
+            case.rule_hits = []
+            _apply_run(case, run, now=now, fresh=True)
+        case.save(update_fields=[*RUN_FIELDS, "process"])
+    CaseEvent.objects.create(
+        case=case,
+        kind=CaseEvent.Kind.DECIDED,
+        status=case.status,
+        step=task.title,
+        decision=decision,
+        comment=comment,
+        actor=actor,
+        at=now,
+    )
+    audit.record(
+        actor=actor,
+        event="applications:case:decide",
+        target=case,
+        data={"task": task.name, "decision": decision, "from": before, "to": case.status},
+    )
+    subject = _("Application %(number)s: %(status)s") % {
+        "number": case.number,
+        "status": case.get_status_display(),
+    }
+    _notify(case, subject, comment)
+    if case.has_ended and case.bundle_case_id:
+        _bundle_refresh(case.bundle_case_id, now)
+    return case
+
+
 def _restore(case: Case) -> engine.Run:
     return engine.Run.restore(case.workflow)
 
@@ -709,6 +811,8 @@ def task_complete(
         if errors:
             raise InvalidInput(_("The application is not complete yet."), errors)
     now = timezone.now()
+    if task.name == HALT_TASK:
+        return _halt_resolve(actor=actor, case=case, task=task, decision=decision, comment=comment, now=now)
     run = _restore(case)
     try:
         run.complete(task.spiff_id, decision=decision, data={**_workflow_data(case), "comment": comment})
@@ -716,6 +820,13 @@ def task_complete(
         raise InvalidInput(str(exc), {"decision": str(exc)}) from exc
     except engine.TaskNotOpen as exc:
         raise AlreadyHandled(_("This task was already handled.")) from exc
+    except engine.RunHalted as exc:
+        # The decision is on record (on the cancelled task), but it moved nothing.
+        task.decision, task.comment, task.closed_by = decision, comment, actor
+        task.save(update_fields=["decision", "comment", "closed_by"])
+        _halt(case, exc, now=now)
+        case.save(update_fields=[*RUN_FIELDS, "data"])
+        return case
     except engine.ProcessError as exc:
         raise ProcessFailed(exc) from exc
     task.state, task.closed_at, task.closed_by = Task.State.DONE, now, actor

@@ -457,13 +457,20 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("applications:task", pk=task.pk)
             form = ActionForm(request.POST, decisions=task.decisions)
             if form.is_valid():
-                services.task_complete(
+                case = services.task_complete(
                     actor=request.user,
                     task=task,
                     decision=form.cleaned_data["decision"],
                     comment=form.cleaned_data["comment"],
                 )
-                messages.success(request, _("Done: %(number)s.") % {"number": case.number})
+                if case.tasks.filter(state=Task.State.OPEN, name=services.HALT_TASK).exists():
+                    messages.warning(
+                        request,
+                        _("%(number)s: the process stopped; a clerk will handle the case by hand.")
+                        % {"number": case.number},
+                    )
+                else:
+                    messages.success(request, _("Done: %(number)s.") % {"number": case.number})
                 return redirect("applications:workbench")
             status = 422
         except services.ApplicationError as exc:

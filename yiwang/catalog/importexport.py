@@ -27,6 +27,7 @@ from yiwang.catalog.models import BundleItem, LifeEvent, Material, ServiceItem, 
 from yiwang.catalog.services import ELEMENT_FIELDS, bundle_search_text
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # a full export of a province (~16 MB) must re-import
+MAX_JSON_DEPTH = 32  # an export nests 4 deep (file → items → item → materials); json recurses
 FORMAT = "yiwang-catalog"
 
 # The file's columns: identity and placement first, then every standard element, then links.
@@ -224,9 +225,40 @@ def _skip_ws(text: str, idx: int) -> int:
     return idx
 
 
+# A JSON string (with its escapes) or a bracket: enough to measure nesting without parsing.
+_JSON_NESTING_RE = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{}]')
+
+
+class TooDeep(ValueError):  # noqa: N818 - named for what happened
+    """JSON nested deeper than MAX_JSON_DEPTH; ``lineno`` is where it goes too deep."""
+
+    def __init__(self, lineno: int):
+        super().__init__(
+            _("it is nested more than %(max)d levels deep (line %(line)d).")
+            % {"max": MAX_JSON_DEPTH, "line": lineno}
+        )
+        self.lineno = lineno
+
+
+def _check_nesting(text: str) -> None:
+    """Raise TooDeep before the json module sees text nested deeper than MAX_JSON_DEPTH: it
+    parses nesting by recursion, and 100,000 levels end in RecursionError (a 500), not a
+    message. One linear pass; strings are skipped whole, so brackets inside them do not count."""
+    depth = 0
+    for match in _JSON_NESTING_RE.finditer(text):
+        bracket = match.group()
+        if bracket in ("[", "{"):
+            depth += 1
+            if depth > MAX_JSON_DEPTH:
+                raise TooDeep(_line_of(text, match.start()))
+        elif bracket in ("]", "}"):
+            depth -= 1
+
+
 def _parse_json(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]]]:
     """(items, bundles) as [(line, record)], keeping where each record starts in the file."""
     decoder = json.JSONDecoder()
+    _check_nesting(text)
     json.loads(text)  # raises a ValueError with the position for any syntax error
 
     def walk_array(idx: int) -> tuple[list[tuple[int, Any]], int]:
@@ -287,7 +319,14 @@ def _parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]],
         return [], [], [RowError(1, _("Unknown columns: %(columns)s") % {"columns": ", ".join(unknown)})]
     rows, errors = [], []
     start = 2
-    for values in reader:
+    while True:
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a value over the csv module's field size limit
+            errors.append(RowError(reader.line_num, _("This row cannot be read: %(error)s") % {"error": exc}))
+            break
         line = start
         start = reader.line_num + 1
         if not any(v.strip() for v in values):
@@ -304,7 +343,12 @@ def _parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]],
         for key, raw in zip(header, values, strict=True):
             if key in JSON_COLUMNS:
                 try:
+                    _check_nesting(raw)
                     record[key] = json.loads(raw) if raw.strip() else []
+                except TooDeep as exc:
+                    message = _("This column's JSON is too deep: %(error)s") % {"error": exc}
+                    errors.append(RowError(line, message, key))
+                    bad = True
                 except ValueError:
                     errors.append(RowError(line, _("This column must hold JSON."), key))
                     bad = True

@@ -246,3 +246,55 @@ def test_an_items_real_name_level_is_imported_exported_and_defaults_to_l2(places
     )
     assert [e.field for e in bad.errors] == ["realname_level"]
     assert not ServiceItem.objects.filter(code="IMP-BAD").exists()
+
+
+# --- nesting (issue 8 §8: a file nested 100,000 deep answered 500) ------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"items": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"items": [{"code": "A", "materials": ' + b"{" * 50_000 + b"}" * 50_000 + b"}]}",
+        b"[" * 100_000,  # and never closed
+    ],
+    ids=["list", "items", "in-a-record", "unclosed"],
+)
+def test_a_json_file_nested_100000_deep_is_refused_with_a_message(places, data, settings):
+    settings.LANGUAGE_CODE = "en"
+    result = importexport.import_catalog(data=data, filename="deep.json", actor="t:t")
+    assert not result.ok
+    (error,) = result.errors
+    assert "nested more than 32 levels" in error.message and error.line == 1
+    assert not ServiceItem.objects.exists()
+
+
+def test_brackets_inside_text_are_not_nesting(places):
+    text = "[" * 100 + '"{' * 40 + "有固定场所" + "]" * 100
+    data = as_json([good_item(conditions=text)])
+    result = importexport.import_catalog(data=data, filename="c.json", actor="t:t")
+    assert result.ok, result.errors
+    assert ServiceItem.objects.get(code="IMP-1").conditions == text
+
+
+def test_a_csv_cell_nested_deep_is_refused_with_its_line(places):
+    header = "code,name,materials\n"
+    data = (header + 'A,烧烤,"' + "[" * 60_000 + "]" * 60_000 + '"\n').encode()
+    result = importexport.import_catalog(data=data, filename="c.csv", actor="t:t")
+    assert not result.ok
+    assert any(e.line == 2 and e.field == "materials" for e in result.errors), result.errors
+
+
+def test_a_csv_value_over_the_field_size_limit_is_an_error_not_a_crash(places):
+    data = ('code,name,materials\nA,"' + "x" * 200_000 + '",[]\n').encode()
+    result = importexport.import_catalog(data=data, filename="c.csv", actor="t:t")
+    assert not result.ok and result.errors
+
+
+def test_the_admin_import_page_shows_the_nesting_error(client, places):
+    force_sign_in(client, staff("editor", "view_serviceitem", "change_serviceitem"))
+    deep = SimpleUploadedFile("c.json", b"[" * 100_000 + b"]" * 100_000)
+    response = client.post(reverse("admin:catalog_import"), {"file": deep}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "nested more than 32 levels" in response.content.decode()

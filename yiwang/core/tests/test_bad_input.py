@@ -21,7 +21,7 @@ from django.urls import URLPattern, URLResolver, reverse
 from config.api import api
 from yiwang.applications import engine, services
 from yiwang.applications import urls as applications_urls
-from yiwang.applications.models import Task
+from yiwang.applications.models import Case, Task
 from yiwang.applications.tests.conftest import PDF, VALID_DATA, png_bytes
 from yiwang.audit import urls as audit_urls
 from yiwang.catalog import urls as catalog_urls
@@ -845,3 +845,155 @@ def test_the_account_page_of_a_leader_opens(login, leader, value_id):
     response = login(leader).get(f"/account?x={ENCODED[value_id]}")
     _assert_page_ok(response, "/account (leader)")
     assert response.status_code == (400 if value_id == "nul" else 200)
+
+
+# --- hostile values in a case's data (issue 8 §8: each answered 500) ---------------------------
+# JSON that Python parses but no database should store: NaN and Infinity are not JSON numbers
+# (PostgreSQL's jsonb refuses them), and a lone surrogate is not text (the idempotency digest's
+# UTF-8 encoding and PostgreSQL both refused it).
+
+HOSTILE_DATA = {
+    "nan": '{"purpose": NaN}',
+    "infinity": '{"purpose": Infinity}',
+    "minus-infinity": '{"phone": -Infinity}',
+    "nan-deep": '{"purpose": [NaN]}',
+    "lone-surrogate": '{"purpose": "\\ud800"}',
+    "lone-surrogate-low": '{"address": "a\\udfffb"}',
+    "lone-surrogate-key": '{"\\ud800": "x"}',
+}
+HOSTILE_DATA_SLOTS = {
+    "cases": ("citizen", "post", "/api/applications/cases", '{"item": "{item}", "data": %s}'),
+    "drafts": ("citizen", "put", "/api/applications/drafts/{draft}", '{"data": %s}'),
+    "supplement": (
+        "citizen",
+        "post",
+        "/api/applications/cases/{supplement}/supplement",
+        '{"data": %s, "comment": "补好了"}',
+    ),
+}
+
+
+@pytest.mark.parametrize("value_id", list(HOSTILE_DATA))
+@pytest.mark.parametrize("slot", list(HOSTILE_DATA_SLOTS))
+def test_api_refuses_nan_infinity_and_lone_surrogates_in_case_data(as_persona, slot, value_id):
+    persona, method, url, template = HOSTILE_DATA_SLOTS[slot]
+    world = as_persona.world()
+    url = as_persona.fill(url)
+    body = as_persona.fill(template) % HOSTILE_DATA[value_id]
+    before = sorted(Case.objects.values_list("pk", "status", "data"), key=str)
+    response = getattr(as_persona(persona), method)(
+        url, body.encode(), content_type="application/json", HTTP_IDEMPOTENCY_KEY="hostile-0001"
+    )
+    _assert_api_ok(response, f"{method.upper()} {url} {body!r}")
+    assert 400 <= response.status_code < 500, (url, body, response.status_code)
+    assert sorted(Case.objects.values_list("pk", "status", "data"), key=str) == before
+    assert world.supplement.tasks.filter(state=Task.State.OPEN, role="applicant").exists()
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "purpose=%ED%A0%80&phone=13912345678",  # a lone surrogate, UTF-8-encoded as browsers cannot
+        "purpose=NaN&phone=Infinity",
+        "purpose=%ED%A0%80&phone=13912345678&submit=1",
+    ],
+)
+def test_page_form_refuses_nan_and_lone_surrogates_in_case_data(as_persona, raw):
+    world = as_persona.world()
+    url = f"/cases/{world.draft.pk}/edit/"
+    response = as_persona("citizen").post(url, raw, content_type="application/x-www-form-urlencoded")
+    _assert_page_ok(response, url)
+    data = Case.objects.get(pk=world.draft.pk).data
+    assert "\ud800" not in json.dumps(data, ensure_ascii=False) and data.get("phone") != "Infinity"
+
+
+# --- hostile process models (issue 8 §8): a clear refusal, never 500 ---------------------------
+
+HOSTILE_MODELS = {  # name → (BPMN, DMN, text the refusal must show)
+    "process-without-id": lambda: (
+        _small_bpmn().replace('<bpmn:process id="p"', "<bpmn:process"),
+        "",
+        "bpmn:process",
+    ),
+    "dmn-100000-minus": lambda: (
+        (engine.PROCESSES_DIR / "instant.bpmn").read_text(),
+        (engine.PROCESSES_DIR / "instant.dmn")
+        .read_text()
+        .replace("<text>&gt;= 60</text>", "<text>" + "-" * 100_000 + "1</text>", 1),
+        "rule_all_met_age",
+    ),
+    "dmn-output-overflow": lambda: (
+        (engine.PROCESSES_DIR / "instant.bpmn").read_text(),
+        (engine.PROCESSES_DIR / "instant.dmn")
+        .read_text()
+        .replace('<text>"pass"</text>', "<text>1e308 + 1e308</text>"),
+        "rule_all_met_result",
+    ),
+}
+
+
+def _small_bpmn() -> str:
+    from yiwang.applications.tests.test_engine import make_bpmn
+
+    return make_bpmn()
+
+
+@pytest.mark.parametrize("model", list(HOSTILE_MODELS))
+def test_process_upload_refuses_hostile_models_cleanly(login, dept_admin, item_online, model):
+    item = item_online[0]
+    bpmn, dmn, shown = HOSTILE_MODELS[model]()
+    url = f"/workbench/processes/{item.code}/"
+    files = {"p-bpmn": SimpleUploadedFile("p.bpmn", bpmn.encode())}
+    if dmn:
+        files["p-dmn"] = SimpleUploadedFile("d.dmn", dmn.encode())
+    response = login(dept_admin).post(url, {"op": "process", "p-name": "x", **files})
+    _assert_page_ok(response, url)
+    assert response.status_code == 422 and shown in response.content.decode()
+    assert not item.processes.exists()
+
+
+def test_a_dmn_output_that_overflows_is_refused_cleanly_when_a_citizen_applies(
+    login, citizen, dept_admin, item_online
+):
+    item = item_online[0]
+    item.materials.all().delete()
+    schema = json.loads(json.dumps(services.form_schema(item)))
+    schema["properties"]["age"] = {"type": "integer", "title": "年龄"}
+    services.form_attach(actor=dept_admin, item=item, schema=schema)
+    dmn = (
+        (engine.PROCESSES_DIR / "instant.dmn")
+        .read_text()
+        .replace('<text>"pass"</text>', "<text>age * 1e307 + 1e308</text>")
+        .replace("<text>&gt;= 60</text>", "<text>-</text>")
+        .replace("<text>&gt;= 1</text>", "<text>-</text>")
+        .replace("<text>True</text>", "<text>-</text>")
+        .replace("<text>residence_years</text>", "<text>age</text>")
+        .replace("<text>household_registered</text>", "<text>age</text>")
+    )
+    services.process_attach(
+        actor=dept_admin, item=item, bpmn=(engine.PROCESSES_DIR / "instant.bpmn").read_text(), dmn=dmn
+    )
+    body = {"item": item.code, "data": {**VALID_DATA, "age": 70}}
+    response = login(citizen).post(
+        "/api/applications/cases", body, content_type="application/json", HTTP_IDEMPOTENCY_KEY="overflow-01"
+    )
+    _assert_api_ok(response, "POST /api/applications/cases (70 * 1e307 + 1e308)")
+    assert response.status_code == 422 and "process" in {e["field"] for e in response.json()["errors"]}
+    assert not Case.objects.exclude(status=Case.Status.DRAFT).filter(item=item).exists()
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"[" * 100_000 + b"]" * 100_000,
+        b'{"items": [{"code": "A", "materials": ' + b"[" * 100_000 + b"]" * 100_000 + b"}]}",
+        ('code,name,materials\nA,B,"' + "[" * 60_000 + "]" * 60_000 + '"\n').encode(),
+    ],
+    ids=["json", "json-in-a-record", "csv-cell"],
+)
+def test_catalog_import_refuses_deep_nesting_cleanly(login, superuser, content):
+    url = reverse("admin:catalog_import")
+    name = "deep.csv" if content.startswith(b"code") else "deep.json"
+    response = login(superuser).post(url, {"file": SimpleUploadedFile(name, content)})
+    _assert_page_ok(response, url)
+    assert response.status_code == 200 and not ServiceItem.objects.exists()
