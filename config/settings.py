@@ -136,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "yiwang.core.context_processors.site",
                 "yiwang.applications.context_processors.nav",
+                "yiwang.audit.context_processors.nav",
             ],
         },
     }

@@ -523,6 +523,7 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
             actor="system:rules",
             event="applications:case:instant",
             target=case,
+            subject=case.applicant_id,
             data={"status": case.status, "rules": [h["rule_id"] for h in case.rule_hits]},
         )
     _notify(case, _("Application %(number)s received") % {"number": case.number})
@@ -670,8 +671,15 @@ def _halt(case: Case, exc: engine.RunHalted, *, now) -> None:
         actor="system:engine",
         event="applications:case:halt",
         target=case,
+        subject=case.applicant_id,
         data={"reason": exc.reason, "status": case.status},
     )
+
+
+def _acting_role(task: Task) -> str:
+    """The role an official acts in on ``task``, for the audit log's public leaf (the applicant's own
+    steps name no role)."""
+    return "" if task.role == APPLICANT_ROLE else task.role
 
 
 def _halt_resolve(*, actor, case: Case, task: Task, decision: str, comment: str, now) -> Case:
@@ -715,6 +723,8 @@ def _halt_resolve(*, actor, case: Case, task: Task, decision: str, comment: str,
         actor=actor,
         event="applications:case:decide",
         target=case,
+        subject=case.applicant_id,
+        role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
     subject = _("Application %(number)s: %(status)s") % {
@@ -770,7 +780,14 @@ def task_claim(*, actor, task: Task) -> Task:
     _ensure_separate_duties(actor, case, task)
     task.claimed_by, task.claimed_at = actor, timezone.now()
     task.save(update_fields=["claimed_by", "claimed_at"])
-    audit.record(actor=actor, event="applications:task:claim", target=case, data={"task": task.name})
+    audit.record(
+        actor=actor,
+        event="applications:task:claim",
+        target=case,
+        data={"task": task.name},
+        subject=case.applicant_id,
+        role=_acting_role(task),
+    )
     return task
 
 
@@ -781,7 +798,14 @@ def task_release(*, actor, task: Task) -> Task:
         raise WrongState(_("You have not claimed this task."))
     task.claimed_by, task.claimed_at = None, None
     task.save(update_fields=["claimed_by", "claimed_at"])
-    audit.record(actor=actor, event="applications:task:release", target=case, data={"task": task.name})
+    audit.record(
+        actor=actor,
+        event="applications:task:release",
+        target=case,
+        data={"task": task.name},
+        subject=case.applicant_id,
+        role=_acting_role(task),
+    )
     return task
 
 
@@ -849,6 +873,8 @@ def task_complete(
         actor=actor,
         event="applications:case:decide",
         target=case,
+        subject=case.applicant_id,
+        role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
     if task.role != APPLICANT_ROLE:
@@ -1014,6 +1040,7 @@ def rectification_reply(*, actor, rectification: Rectification, reply: str) -> R
         actor=actor,
         event="applications:rectification:reply",
         target=case,
+        subject=case.applicant_id,
         data={"rating": rectification.rating.level},
     )
     _notify(case, _("The department replied to your rating of %(number)s") % {"number": case.number}, reply)

@@ -12,6 +12,7 @@ from django.utils import timezone
 from yiwang.applications import services
 from yiwang.applications.models import Blob, Case, CaseEvent, Notice, Rectification, Task
 from yiwang.applications.tasks import flag_deadlines_now
+from yiwang.audit import leaf
 from yiwang.audit.models import AuditEntry
 from yiwang.lib.workdays import add_workdays
 
@@ -118,6 +119,10 @@ def test_the_default_process_walks_to_completion(submitted, clerk_x, reviewer_x,
     events = AuditEntry.objects.filter(event="applications:case:decide", target_id=str(case.pk))
     assert events.count() == 4
     assert Notice.objects.filter(user=citizen, case=case).count() == 5
+    # each decision is the applicant's record too, and its public leaf names the acting role only
+    assert set(events.values_list("subject_id", flat=True)) == {str(citizen.pk)}
+    roles = [leaf.decode_leaf_input(e.leaf_input)["actor"]["role"] for e in events.order_by("leaf_index")]
+    assert roles == ["clerk", "reviewer", "approver", "clerk"]
 
 
 @pytest.mark.parametrize(

@@ -106,3 +106,11 @@ def test_the_records_page_is_for_auditors_and_explains_a_bad_filter(login, citiz
     assert "Write the event as app:subject:verb" in bad.content.decode()
     empty = login(auditor).get(url, {"event": ""}, HTTP_ACCEPT_LANGUAGE="en")
     assert "Fill in at least one field" in empty.content.decode()
+
+
+def test_auditors_find_the_records_in_the_header_and_everyone_finds_their_own_on_my_account(
+    login, citizen, auditor
+):
+    assert reverse("audit:records") in login(auditor).get("/").content.decode()
+    assert reverse("audit:records") not in login(citizen).get("/").content.decode()
+    assert reverse("audit:my_records") in login(citizen).get(reverse("identity:account")).content.decode()
