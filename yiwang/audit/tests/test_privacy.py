@@ -75,13 +75,16 @@ def test_the_whole_public_log_of_a_demo_instance_holds_no_personal_data(client):
             "id_number": number,
             "phone": "13612345678",
             "username": "privacy-probe",
-            "password": "a-long-password-2026",
-            "password_confirm": "a-long-password-2026",
+            "password1": "a-long-password-2026",
+            "password2": "a-long-password-2026",
             "email": "probe@example.org",
         },
     )
+    assert User.objects.filter(username="privacy-probe").exists()  # the registration went through
+    client.post("/logout")
     client.post("/login", {"username": "citizen", "password": "wrong-password"})
     client.post("/login", {"username": "citizen", "password": "yiwang-demo-2026"})
+    assert client.get("/api/identity/me").status_code == 200  # signed in: a sign-in entry was written
 
     entries = _public_entries(client)
     assert len(entries) > 150
