@@ -201,10 +201,15 @@ def _networks(name: str) -> tuple:
 
 TRUSTED_PROXIES = _networks("TRUSTED_PROXIES")
 # Throttle scopes (yiwang.core.throttle): (attempts, window in seconds) per normalised key.
-# The per-address sign-in limit is far above the per-account one, so one visitor at a shared
-# address (a service-hall kiosk, an office behind NAT) locks only the account they guessed at.
+# The strict sign-in limit counts one account *from one client*, so a stranger's guesses lock
+# the stranger out, not the account's owner; the per-account and per-address limits are far
+# higher (password spraying from many addresses; a service-hall kiosk or an office behind NAT).
 THROTTLES = {
-    "login-account": (LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW_SECONDS),
+    "login-account-client": (LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_WINDOW_SECONDS),
+    "login-account": (
+        int(env("LOGIN_ACCOUNT_FAILURE_LIMIT", "50") or 50),
+        LOGIN_FAILURE_WINDOW_SECONDS,
+    ),
     "login-address": (
         int(env("LOGIN_ADDRESS_FAILURE_LIMIT", "50") or 50),
         LOGIN_FAILURE_WINDOW_SECONDS,
@@ -216,6 +221,17 @@ THROTTLES = {
     "track-client": (
         int(env("TRACK_CLIENT_FAILURE_LIMIT", "30") or 30),
         int(env("TRACK_FAILURE_WINDOW_SECONDS", "900") or 900),
+    ),
+    # failed real-name checks per client address (accounts are free: the per-account limit alone
+    # would let one address test ~50 name/number pairs an hour against the register)
+    "realname-client": (
+        int(env("REALNAME_CLIENT_FAILURE_LIMIT", "10") or 10),
+        int(env("REALNAME_CLIENT_FAILURE_WINDOW_SECONDS", "86400") or 86400),
+    ),
+    # delegations naming nobody verified, per legal representative (else an oracle of who is verified)
+    "delegation-lookup": (
+        int(env("DELEGATION_LOOKUP_FAILURE_LIMIT", "10") or 10),
+        int(env("DELEGATION_LOOKUP_FAILURE_WINDOW_SECONDS", "86400") or 86400),
     ),
     "register": (
         int(env("REGISTER_LIMIT", "10") or 10),

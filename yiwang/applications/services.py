@@ -1066,7 +1066,10 @@ def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case |
     overrun the limit) in two scopes of its own, apart from sign-in: ``track-case`` per (case
     number, client) and ``track-client`` per client. A right answer is given back, so only
     wrong guesses count. Nothing is counted per case alone: nobody's guesses can lock another
-    person's case, and the owner signed in always sees it under "my cases"."""
+    person's case. The per-client limit is the one trade-off: someone making many wrong guesses
+    from a shared address (a kiosk) makes the signed-out query wait there for everyone, since
+    nothing else tells the people behind one address apart; the owner signed in always sees the
+    case under "my cases", and the message says so."""
     number, id_last4 = track_normalise(number), track_normalise(id_last4)
     client = throttle.normalise_address(client_ip)
     attempt = throttle.attempt(
@@ -1075,7 +1078,10 @@ def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case |
     )
     if not attempt.allowed:
         raise Throttled(
-            _("Too many lookups that did not match. Try again in %(minutes)s minutes.")
+            _(
+                "Too many lookups from this network did not match. Try again in %(minutes)s minutes, "
+                "or sign in: your own applications are always under “My applications”."
+            )
             % {"minutes": attempt.minutes}
         )
     from .selectors import track

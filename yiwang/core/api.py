@@ -100,7 +100,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
-        return api.create_response(request, body(str(exc.message)), status=exc.status_code)
+        message = str(exc.message)
+        if message == "Cannot parse request body":  # django-ninja's own words, in English only
+            message = _(
+                "The request body could not be read: send valid JSON, as the API documentation shows."
+            )
+        return api.create_response(request, body(message), status=exc.status_code)
 
     def on_body_limit(request, exc):
         # BodyLimitMiddleware refuses these first; this keeps an endpoint that reads the body

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
-from yiwang.core import throttle
+from yiwang.core import context, throttle
 from yiwang.identity import legalentities, pii, realname
 from yiwang.identity.models import (
     AccountNotice,
@@ -236,7 +236,10 @@ def person_verify(*, person: Person, name: str, id_number: str, actor: User) -> 
         RealNameAttempt.objects.filter(
             user_id=locked.user_id, at__lt=timezone.now() - REALNAME_ATTEMPT_WINDOW
         ).delete()
-        if not realname_attempts_left(locked.user):
+        client = throttle.attempt(
+            (throttle.rule("realname-client"), throttle.normalise_address(context.current().client_ip))
+        )
+        if not realname_attempts_left(locked.user) or not client.allowed:
             refusal = _("Too many identity checks failed today. Try again tomorrow, or visit a service hall.")
         else:
             holder = _verified_holder(pii.id_number_index(id_number), other_than=locked)
@@ -248,6 +251,7 @@ def person_verify(*, person: Person, name: str, id_number: str, actor: User) -> 
                 except IntegrityError:  # another account bound the number a moment ago
                     refusal = _generic_refusal()
                 else:
+                    client.give_back()  # only failed checks count against the address
                     audit.record(
                         actor=actor,
                         event="identity:person:verify",
@@ -506,11 +510,34 @@ def delegation_grant(
     within ``scope`` until ``valid_until`` (at most ``MAX_DELEGATION_DAYS`` ahead). The delegate
     is named by their name and identity number and must have a verified account (L2+). The
     representative is re-checked with the register first. The delegate gets an account notice.
+    Names that match no verified account are counted per representative (scope
+    ``delegation-lookup``), so granting cannot be used to find out who is verified.
     Audits ``identity:delegation:grant``."""
     grantor = _representative_agency(enterprise, actor)  # outside the transaction: see there
-    with transaction.atomic():
-        Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
-        return _delegation_create(enterprise, grantor, name, id_number, scope, valid_until, actor)
+    attempt = throttle.attempt((throttle.rule("delegation-lookup"), str(actor.pk)))
+    if not attempt.allowed:
+        raise ValidationError(
+            {
+                "id_number": [
+                    _("Too many delegations named nobody with a verified identity. Try again tomorrow.")
+                ]
+            }
+        )
+    try:
+        with transaction.atomic():
+            Enterprise.objects.select_for_update().filter(pk=enterprise.pk).first()
+            agency = _delegation_create(enterprise, grantor, name, id_number, scope, valid_until, actor)
+    except _DelegateNotFoundError:
+        raise  # counted
+    except ValidationError:
+        attempt.give_back()
+        raise
+    attempt.give_back()
+    return agency
+
+
+class _DelegateNotFoundError(ValidationError):
+    """The name and number match no verified account (counted against the representative)."""
 
 
 def _delegation_create(enterprise, grantor, name, id_number, scope, valid_until, actor) -> EnterpriseAgent:
@@ -526,7 +553,7 @@ def _delegation_create(enterprise, grantor, name, id_number, scope, valid_until,
     _raise_if(errors)
     delegate = _verified_holder(pii.id_number_index(id_number))
     if delegate is None or delegate.name != name:
-        raise ValidationError(
+        raise _DelegateNotFoundError(
             {
                 "id_number": [
                     _(
@@ -824,11 +851,19 @@ def username_key(username: str) -> str:
     return throttle.normalise(username)[:64]
 
 
+def _account_client_key(username: str, client_ip: str | None) -> str:
+    return f"{username_key(username)}\x00{throttle.normalise_address(client_ip)}"
+
+
 def login_attempt(*, username: str, client_ip: str | None) -> throttle.Attempt:
-    """Reserve one sign-in attempt (a password or a code) for the account and the client
-    address, atomically, before anything is checked. A refused attempt is logged, not audited:
-    refusals cost the guesser nothing, so auditing each would let anyone flood the log."""
+    """Reserve one sign-in attempt (a password or a code), atomically, before anything is
+    checked, under three keys: the account from this client (the strict limit, so a stranger's
+    guesses never lock the owner out), the account from anywhere and the client address (both
+    far higher: spraying from many addresses, many people behind one address). A refused
+    attempt is logged, not audited: refusals cost the guesser nothing, so auditing each would
+    let anyone flood the log."""
     attempt = throttle.attempt(
+        (throttle.rule("login-account-client"), _account_client_key(username, client_ip)),
         (throttle.rule("login-account"), username_key(username)),
         (throttle.rule("login-address"), throttle.normalise_address(client_ip)),
     )
@@ -858,6 +893,8 @@ def _audit_sign_in(event: str, username: str, data: dict | None = None) -> None:
 def login_succeeded(*, user: User, method: str) -> None:
     """Forget the account's counted attempts and audit the sign-in (``identity:session:login``,
     data: the method, e.g. "password+totp")."""
+    client_ip = context.current().client_ip
+    throttle.clear(throttle.rule("login-account-client"), _account_client_key(user.get_username(), client_ip))
     throttle.clear(throttle.rule("login-account"), username_key(user.get_username()))
     audit.record(actor=user, event="identity:session:login", target=user, data={"method": method})
 

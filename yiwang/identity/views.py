@@ -91,9 +91,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 else _("The user name or password is wrong."),
             )
         else:
-            # A right password is no failure of the address; the account's attempt stays
-            # counted until the sign-in completes (codes are guessable too).
+            # A right password is no failure of the address or of the account at large; the
+            # attempt from this client stays counted until the sign-in completes (codes are
+            # guessable too).
             attempt.give_back("login-address")
+            attempt.give_back("login-account")
             return _after_password(request, user, next_url)
     return render(request, "identity/login.html", {"form": form, "next": next_url})
 

@@ -110,6 +110,26 @@ def test_the_signed_in_owner_always_reaches_their_own_case(login, submitted, cit
 
 
 @pytest.mark.django_db
+def test_at_the_client_limit_the_kiosk_waits_and_is_told_to_sign_in_but_owners_still_get_through(
+    login, settings, submitted, citizen, wrong
+):
+    settings.THROTTLES = {**settings.THROTTLES, "track-client": (3, 900)}
+    kiosk = login(None)
+    for n in range(3):  # a visitor guessing at three different case numbers
+        kiosk.post(reverse("applications:track"), {"number": f"{submitted.number}{n}", "id_last4": wrong})
+    refused = kiosk.post(
+        reverse("applications:track"),
+        {"number": submitted.number, "id_last4": wrong},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert refused.status_code == 429
+    assert "sign in" in refused.content.decode()
+    owner = login(citizen)  # the same address (the test client's), signed in
+    response = owner.post(reverse("applications:track"), {"number": submitted.number, "id_last4": ""})
+    assert response.status_code == 302
+
+
+@pytest.mark.django_db
 def test_someone_elses_number_takes_the_ordinary_path_for_a_signed_in_user(
     login, submitted, other_citizen, wrong
 ):

@@ -997,3 +997,13 @@ def test_catalog_import_refuses_deep_nesting_cleanly(login, superuser, content):
     response = login(superuser).post(url, {"file": SimpleUploadedFile(name, content)})
     _assert_page_ok(response, url)
     assert response.status_code == 200 and not ServiceItem.objects.exists()
+
+
+@pytest.mark.parametrize(("language", "fragment"), [("zh-hans", "请求正文"), ("en", "could not be read")])
+def test_an_unreadable_json_body_is_explained_in_the_clients_language(client, db, language, fragment):
+    for body in (b"{bad", b"[" * 100_000):
+        response = client.post(
+            "/api/applications/track", body, content_type="application/json", HTTP_ACCEPT_LANGUAGE=language
+        )
+        assert response.status_code == 400
+        assert fragment in response.json()["detail"]

@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_person
+from yiwang.core import context
 from yiwang.identity import legalentities, permissions, pii, services
 from yiwang.identity.models import (
     AccountNotice,
@@ -160,6 +161,24 @@ def test_real_name_checks_cannot_be_used_to_guess_names(citizen):
         services.person_verify(person=guesser, name="陈七", id_number=number, actor=guesser.user)
     assert "Too many" in excinfo.value.message_dict["id_number"][0]
     assert Person.objects.get(pk=guesser.pk).realname_level == RealNameLevel.SELF_DECLARED
+
+
+def test_fresh_accounts_from_one_address_cannot_keep_guessing_names(settings, citizen):
+    # Accounts are free: the per-account limit alone would let one address test name after name.
+    settings.THROTTLES = {**settings.THROTTLES, "realname-client": (3, 86400)}
+    number = make_id_number("610113", dt.date(1992, 2, 29), 457)
+    in_register("陈七", number)
+    token = context.bind(context.RequestContext(client_ip="203.0.113.44"))
+    try:
+        for n, guess in enumerate(["陈一", "陈二", "陈三", "陈七"]):
+            guesser = services.person_register(
+                name="某人", id_number=number, phone="13612345678", username=f"guesser{n}", password=PASSWORD
+            )
+            with pytest.raises(ValidationError):
+                services.person_verify(person=guesser, name=guess, id_number=number, actor=guesser.user)
+    finally:
+        context.reset(token)
+    assert not Person.objects.filter(realname_level__gte=RealNameLevel.REGISTER, name="陈七").exists()
 
 
 def test_a_check_in_person_takes_the_number_back_from_a_remote_squatter(official_x, agent, enterprise):
@@ -315,6 +334,20 @@ def test_a_delegation_needs_a_verified_delegate_and_an_end_date(registered, agen
     with pytest.raises(ValidationError):
         delegate(registered, agent, verified, days=4 * 366)
     assert not EnterpriseAgent.objects.filter(role=EnterpriseAgent.Role.AGENT).exists()
+
+
+def test_delegations_cannot_be_used_to_find_out_who_is_verified(settings, registered, agent):
+    settings.THROTTLES = {**settings.THROTTLES, "delegation-lookup": (2, 86400)}
+    strangers = [
+        make_person(None, f"路人{n}", seq=80 + n, level=RealNameLevel.SELF_DECLARED) for n in range(2)
+    ]
+    for person in strangers:
+        with pytest.raises(ValidationError):
+            delegate(registered, agent, person)
+    verified = make_person("v_agent2", "孙十二", seq=93)
+    with translation.override("en"), pytest.raises(ValidationError) as excinfo:
+        delegate(registered, agent, verified)  # a real match is refused too, once the limit is used
+    assert "Too many delegations" in excinfo.value.message_dict["id_number"][0]
 
 
 def test_a_delegation_ends_on_its_date_or_when_revoked(registered, agent, citizen, other_citizen):

@@ -266,10 +266,26 @@ def test_five_wrong_guesses_at_a_kiosk_lock_only_that_account(citizen, other_cit
     assert sign_in(next_visitor, "other_citizen").status_code == 302
 
 
-def test_the_per_address_limit_is_far_above_the_per_account_one():
+def test_the_per_address_and_per_account_limits_are_far_above_the_strict_one():
+    strict, _w = django_settings.THROTTLES["login-account-client"]
     account, _w = django_settings.THROTTLES["login-account"]
     address, _w = django_settings.THROTTLES["login-address"]
-    assert address >= 10 * account
+    assert address >= 10 * strict and account >= 10 * strict
+
+
+def test_a_strangers_wrong_passwords_never_lock_the_owner_out(citizen):
+    stranger = en_client(REMOTE_ADDR="203.0.113.9")
+    for _ in range(5):
+        sign_in(stranger, "citizen", "wrong")
+    assert sign_in(stranger, "citizen", "wrong").status_code == 429  # the stranger is stopped
+    assert sign_in(en_client(REMOTE_ADDR="198.51.100.20"), "citizen").status_code == 302  # the owner is not
+
+
+def test_spraying_one_account_from_many_addresses_is_stopped_at_the_account_limit(settings, citizen):
+    settings.THROTTLES = {**settings.THROTTLES, "login-account": (8, 900)}
+    for i in range(8):
+        sign_in(en_client(REMOTE_ADDR=f"203.0.113.{i + 1}"), "citizen", "wrong")
+    assert sign_in(en_client(REMOTE_ADDR="203.0.113.100"), "citizen", "wrong").status_code == 429
 
 
 def test_right_passwords_do_not_use_up_the_addresss_allowance(settings, citizen):

@@ -173,7 +173,7 @@ def test_two_factor_sign_in_needs_the_code_after_the_password(citizen):
 
 
 def test_the_code_step_is_throttled_too(settings, citizen):
-    settings.THROTTLES = {**settings.THROTTLES, "login-account": (3, 900)}  # password + 2 codes
+    settings.THROTTLES = {**settings.THROTTLES, "login-account-client": (3, 900)}  # password + 2 codes
     secret = enable_totp(citizen)
     client = en_client()
     sign_in(client, "citizen")
