@@ -555,7 +555,7 @@ def case_submit_once(
     """The API's submit: create and submit in one step. The same Idempotency-Key returns the
     same case (created=False); reusing a key for a different request is refused."""
     digest = case_request_digest(item.code, data, enterprise.pk if enterprise else None)
-    existing = Case.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
+    existing = case_by_idempotency_key(actor, idempotency_key).first()
     if existing is not None:
         return _replay(existing, digest), False
     try:
@@ -570,10 +570,17 @@ def case_submit_once(
             )
             return case_submit(actor=actor, case=case), True
     except IntegrityError:
-        existing = Case.objects.filter(applicant=actor, idempotency_key=idempotency_key).first()
+        existing = case_by_idempotency_key(actor, idempotency_key).first()
         if existing is None:
             raise
         return _replay(existing, digest), False
+
+
+def case_by_idempotency_key(actor, idempotency_key: str):
+    """The applicant's case made with this Idempotency-Key (at most one). The query repeats the
+    partial unique index's condition (key not empty) so that SQLite can use that index: without
+    it SQLite walked every earlier case of the applicant, workflow JSON and all."""
+    return Case.objects.filter(applicant=actor, idempotency_key=idempotency_key).exclude(idempotency_key="")
 
 
 def _replay(case: Case, digest: str) -> Case:

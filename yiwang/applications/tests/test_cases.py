@@ -318,3 +318,21 @@ def test_progress_guesses_do_not_lock_sign_in(submitted, settings):
     assert identity_services.login_attempt(username="someone", client_ip="10.9.9.9").allowed
     with pytest.raises(services.Throttled):  # the same address keeps guessing other numbers
         services.track_lookup(number="610100-20990102-000001", id_last4="0000", client_ip="10.9.9.9")
+
+
+def test_the_idempotency_lookup_uses_its_partial_unique_index(citizen):
+    # Issue 9 §9: without the index's own condition in the query, SQLite read every earlier case of
+    # the applicant (workflow JSON and all) on each submission, so the cost grew with their history.
+    from django.db import connection
+
+    queryset = services.case_by_idempotency_key(citizen, "key-0001")
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        else:  # a tiny test table is scanned whatever the indexes; ask whether the index can serve
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "case_idempotency_key_unique" in plan, plan
