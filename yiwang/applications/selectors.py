@@ -37,6 +37,7 @@ QUEUE_ROW_FIELDS = (
     "pk",
     "title",
     "role",
+    "department_id",
     "state",
     "decisions",
     "opened_at",
@@ -52,6 +53,38 @@ QUEUE_ROW_FIELDS = (
 )
 
 
+# Roles that supervise their departments' deadlines without handling cases: they see the overdue
+# and due-soon queues of every case role there (read-only: the rows open the case page).
+SUPERVISOR_ROLES = ("leader", "admin")
+
+
+def _supervision_scope(user) -> Q | None:
+    found: Q | None = None
+    for role in SUPERVISOR_ROLES:
+        departments = departments_for(user, role)
+        if departments is None:
+            return Q(role__in=QUEUE_ROLES)
+        if departments:
+            scope = Q(role__in=QUEUE_ROLES, department_id__in=sorted(departments))
+            found = scope if found is None else found | scope
+    return found
+
+
+def queues_for(user) -> list[str]:
+    """The workbench queues that can hold something for ``user``: one per case role they hold,
+    the deadline queues for those and for supervisors, "mine" for those who handle cases."""
+    handles = [which for which, role in QUEUE_ROLE.items() if departments_for(user, role) != set()]
+    supervises = _supervision_scope(user) is not None
+    deadlines = ["overdue", "due_soon"] if handles or supervises else []
+    return handles + deadlines + (["mine"] if handles else [])
+
+
+def handled_departments(user) -> dict[str, set[int] | None]:
+    """For each case role, the departments where ``user`` handles it (None: all), for marking
+    which queue rows the viewer may act on without a query per row."""
+    return {role: departments_for(user, role) for role in QUEUE_ROLES}
+
+
 def queue(user, which: str) -> QuerySet[Task]:
     """The open tasks in one of the workbench queues, oldest first (overdue: most overdue first).
     Narrow rows: page it with ``queue_page``, which loads the shown rows in full."""
@@ -61,6 +94,10 @@ def queue(user, which: str) -> QuerySet[Task]:
         # 办结 (handing out the result) is a clerk's task too: it sits in the acceptance queue.
         return base.filter(scope).order_by("opened_at", "pk") if scope is not None else base.none()
     scopes = [s for s in (_scope(user, role) for role in QUEUE_ROLES) if s is not None]
+    if which in ("overdue", "due_soon"):
+        supervision = _supervision_scope(user)
+        if supervision is not None:
+            scopes.append(supervision)
     if not scopes:
         return base.none()
     combined = scopes[0]

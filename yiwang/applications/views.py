@@ -416,25 +416,28 @@ QUEUE_LABELS = {
 @require_role("clerk", "reviewer", "approver", "leader", "admin")  # the header links every one of them here
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
-    which = request.GET.get("queue") or _default_queue(request.user)
+    available = selectors.queues_for(request.user)
+    which = request.GET.get("queue") or (available[0] if available else "overdue")
     if which not in selectors.QUEUES:
         raise Http404("no such queue")
     page = selectors.queue_page(request.user, which, request.GET.get("page"))
+    handled = selectors.handled_departments(request.user)
     for task in page.object_list:
         task.ref = case_ref(task.case)
-    tabs = [(q, QUEUE_LABELS[q]) for q in selectors.QUEUES]
+        # Supervisors see deadlines of tasks they do not handle: those rows open the case page.
+        departments = handled.get(task.role, set())
+        task.handles = departments is None or task.department_id in departments
+    tabs = [(q, QUEUE_LABELS[q]) for q in available]
+    links = {
+        "waits": any(has_role(request.user, r) for r in ("leader", "admin", "approver")),
+        "processes": has_role(request.user, "admin"),
+        "rectifications": any(has_role(request.user, r) for r in ("leader", "admin")),
+    }
     return render(
         request,
         "applications/workbench.html",
-        {"page": page, "queue": which, "queue_label": QUEUE_LABELS[which], "tabs": tabs},
+        {"page": page, "queue": which, "queue_label": QUEUE_LABELS[which], "tabs": tabs, "links": links},
     )
-
-
-def _default_queue(user) -> str:
-    for which, role in selectors.QUEUE_ROLE.items():
-        if has_role(user, role):
-            return which
-    return "overdue"
 
 
 @require_role("clerk", "reviewer", "approver")

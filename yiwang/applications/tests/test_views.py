@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
@@ -525,3 +526,36 @@ def test_leaders_and_admins_reach_the_workbench_their_header_links_to(login, lea
         response = login(user).get("/workbench/")
         assert response.status_code == 200
         assert "/workbench/waits/" in response.content.decode()
+
+
+def test_a_leader_sees_the_departments_overdue_tasks_and_opens_their_cases(
+    login, submitted, leader_x, clerk_x
+):
+    # Issue 9 §1: the leader's "overdue" queue showed 0 while the department had overdue tasks.
+    import datetime as dt
+
+    from yiwang.applications.models import Task
+
+    task = Task.objects.get(case=submitted, state=Task.State.OPEN)
+    Task.objects.filter(pk=task.pk).update(due_date=dt.date(2020, 1, 2))
+    page = login(leader_x).get(reverse("applications:workbench"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200 and page.context["queue"] == "overdue"
+    assert [t.pk for t in page.context["page"].object_list] == [task.pk]
+    html = page.content.decode()
+    # the row opens the case page (a leader does not act on the task), and only working links show
+    assert reverse("applications:official_case", args=[submitted.number]) in html
+    assert reverse("applications:task", args=[task.pk]) not in html
+    assert [code for code, _label in page.context["tabs"]] == ["overdue", "due_soon"]
+    assert reverse("applications:processes") not in html and reverse("applications:waits") in html
+    assert (
+        login(leader_x).get(reverse("applications:official_case", args=[submitted.number])).status_code == 200
+    )
+
+
+def test_a_clerk_sees_only_the_workbench_links_that_open_for_them(login, clerk_x):
+    page = login(clerk_x).get(reverse("applications:workbench"))
+    html = page.content.decode()
+    for name in ("waits", "processes", "rectifications"):
+        assert reverse(f"applications:{name}") not in html
+        assert login(clerk_x).get(reverse(f"applications:{name}")).status_code == 403
+    assert [code for code, _label in page.context["tabs"]] == ["accept", "overdue", "due_soon", "mine"]
