@@ -158,24 +158,37 @@ class Wait:
     workdays: int
     decision: str
 
+    @property
+    def decision_label(self) -> str:
+        """The decision in the reader's language (a process's own codes are shown as they are)."""
+        return str(DECISION_LABELS.get(self.decision, self.decision))
+
+
+def _wait(task: Task, now: dt.datetime) -> Wait:
+    end = task.closed_at or now
+    return Wait(
+        step=task.title,
+        role=task.role,
+        opened_at=task.opened_at,
+        closed_at=task.closed_at,
+        hours=round((end - task.opened_at).total_seconds() / 3600, 1),
+        workdays=workdays_between(timezone.localdate(task.opened_at), timezone.localdate(end)),
+        decision=task.decision,
+    )
+
 
 def waits(case: Case) -> list[Wait]:
     """How long the case waited at each step (open steps up to now): for leaders."""
+    return waits_of_cases([case])[case.pk]
+
+
+def waits_of_cases(cases) -> dict[int, list[Wait]]:
+    """``waits`` for many cases with one query (a page of the waiting-times list)."""
     now = timezone.now()
-    result = []
-    for task in case.tasks.order_by("opened_at", "pk"):
-        end = task.closed_at or now
-        result.append(
-            Wait(
-                step=task.title,
-                role=task.role,
-                opened_at=task.opened_at,
-                closed_at=task.closed_at,
-                hours=round((end - task.opened_at).total_seconds() / 3600, 1),
-                workdays=workdays_between(timezone.localdate(task.opened_at), timezone.localdate(end)),
-                decision=task.decision,
-            )
-        )
+    result: dict[int, list[Wait]] = {case.pk: [] for case in cases}
+    tasks = Task.objects.filter(case_id__in=list(result)).order_by("case_id", "opened_at", "pk")
+    for task in tasks.only("case_id", "title", "role", "opened_at", "closed_at", "decision"):
+        result[task.case_id].append(_wait(task, now))
     return result
 
 

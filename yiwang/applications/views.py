@@ -520,7 +520,8 @@ def waits(request: HttpRequest) -> HttpResponse:
     if not everything:
         cases = cases.filter(department_id__in=sorted(scope))
     page = Paginator(cases.order_by("submitted_at", "pk"), 20).get_page(request.GET.get("page"))
-    rows = [(case, selectors.waits(case)) for case in page.object_list]
+    waits = selectors.waits_of_cases(page.object_list)
+    rows = [(case, waits[case.pk]) for case in page.object_list]
     return render(request, "applications/waits.html", {"page": page, "rows": rows})
 
 

@@ -559,3 +559,21 @@ def test_a_clerk_sees_only_the_workbench_links_that_open_for_them(login, clerk_x
         assert reverse(f"applications:{name}") not in html
         assert login(clerk_x).get(reverse(f"applications:{name}")).status_code == 403
     assert [code for code, _label in page.context["tabs"]] == ["accept", "overdue", "due_soon", "mine"]
+
+
+def test_the_waits_page_names_decisions_in_words_and_reads_a_pages_steps_at_once(
+    login, item, applicant_material, citizen, leader_x, crew, django_assert_max_num_queries
+):
+    for _n in range(3):
+        case = services.case_submit(
+            actor=citizen,
+            case=complete_draft(services.case_start(actor=citizen, item=item), applicant_material, citizen),
+        )
+        walk(case, crew, "accept")
+    client = login(leader_x)
+    client.get(reverse("applications:waits"))  # warm the session and role caches
+    with django_assert_max_num_queries(9):  # one query for every case's steps, not one per case
+        page = client.get(reverse("applications:waits"), HTTP_ACCEPT_LANGUAGE="en")
+    html = page.content.decode()
+    assert "Accept (受理)" in html
+    assert ">accept<" not in html
