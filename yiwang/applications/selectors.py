@@ -113,10 +113,39 @@ def queue(user, which: str) -> QuerySet[Task]:
     raise ValueError(f"unknown queue {which!r}")
 
 
-def queue_page(user, which: str, page_number, per_page: int = PAGE_SIZE):
-    """One page of a queue: sort and count on the narrow task rows only, then load the page's
-    rows with what the queue shows (a constant number of queries whatever the page)."""
-    paginator = Paginator(queue(user, which).values_list("pk", flat=True), per_page)
+SEARCH_MAX = 64
+
+
+def search_queue(queryset: QuerySet[Task], *, q: str = "", item: str = "", by_applicant: bool = False):
+    """Narrow a queue: ``q`` finds a case by the start of its number or a word of its service's
+    name, and — for officials who handle the cases (``by_applicant``) — by the applicant's exact
+    name; ``item`` keeps one service item (its code). Supervisors never search by applicant: the
+    answer would tell them who applied."""
+    q, item = q.strip()[:SEARCH_MAX], item.strip()[:SEARCH_MAX]
+    if item:
+        queryset = queryset.filter(case__item__code=item)
+    if q:
+        match = Q(case__number__startswith=q) | Q(case__item__name__icontains=q)
+        if by_applicant:
+            match |= Q(case__applicant__display_name=q)
+        queryset = queryset.filter(match)
+    return queryset
+
+
+def queue_items(user, which: str) -> list[tuple[str, str]]:
+    """(code, name) of the service items that have tasks in the queue, for the item filter."""
+    rows = queue(user, which).order_by().values_list("case__item__code", "case__item__name").distinct()
+    return sorted(set(rows), key=lambda row: row[1])
+
+
+def queue_page(user, which: str, page_number, per_page: int = PAGE_SIZE, *, q: str = "", item: str = ""):
+    """One page of a queue (searched with ``search_queue``): sort and count on the narrow task
+    rows only, then load the page's rows with what the queue shows (a constant number of queries
+    whatever the page)."""
+    # By applicant only where every row is a task the viewer handles.
+    by_applicant = which in QUEUE_ROLE or which == "mine" or _supervision_scope(user) is None
+    tasks = search_queue(queue(user, which), q=q, item=item, by_applicant=by_applicant)
+    paginator = Paginator(tasks.values_list("pk", flat=True), per_page)
     page = paginator.get_page(page_number)
     ids = list(page.object_list)
     rows = (

@@ -420,7 +420,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
     which = request.GET.get("queue") or (available[0] if available else "overdue")
     if which not in selectors.QUEUES:
         raise Http404("no such queue")
-    page = selectors.queue_page(request.user, which, request.GET.get("page"))
+    q, item = request.GET.get("q", ""), request.GET.get("item", "")
+    page = selectors.queue_page(request.user, which, request.GET.get("page"), q=q, item=item)
     handled = selectors.handled_departments(request.user)
     for task in page.object_list:
         task.ref = case_ref(task.case)
@@ -436,7 +437,16 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "applications/workbench.html",
-        {"page": page, "queue": which, "queue_label": QUEUE_LABELS[which], "tabs": tabs, "links": links},
+        {
+            "page": page,
+            "queue": which,
+            "queue_label": QUEUE_LABELS[which],
+            "tabs": tabs,
+            "links": links,
+            "q": q[: selectors.SEARCH_MAX],
+            "item": item[: selectors.SEARCH_MAX],
+            "items": selectors.queue_items(request.user, which),
+        },
     )
 
 

@@ -577,3 +577,40 @@ def test_the_waits_page_names_decisions_in_words_and_reads_a_pages_steps_at_once
     html = page.content.decode()
     assert "Accept (受理)" in html
     assert ">accept<" not in html
+
+
+def test_an_official_finds_a_case_in_the_queue_by_number_service_or_applicant(
+    login, item, applicant_material, citizen, other_citizen, clerk_x
+):
+    cases = []
+    for applicant in (citizen, other_citizen):
+        draft = complete_draft(services.case_start(actor=applicant, item=item), applicant_material, applicant)
+        cases.append(services.case_submit(actor=applicant, case=draft))
+    client = login(clerk_x)
+
+    def found(**params):
+        page = client.get(reverse("applications:workbench"), {"queue": "accept", **params})
+        assert page.status_code == 200
+        return [t.case.number for t in page.context["page"].object_list]
+
+    assert found(q=cases[1].number) == [cases[1].number]
+    assert found(q=cases[0].number[:-1]) == [c.number for c in cases]  # the start of a number
+    assert sorted(found(q=item.name[:2])) == sorted(c.number for c in cases)
+    assert found(q=other_citizen.display_name) == [cases[1].number]
+    assert found(item=item.code) == [c.number for c in cases]
+    assert found(item="NO-SUCH-ITEM") == [] and found(q="x" * 500) == []
+    page = client.get(reverse("applications:workbench"), {"queue": "accept"}).content.decode()
+    assert f'value="{item.code}"' in page  # the service filter lists the queue's items
+
+
+def test_a_supervisor_cannot_search_the_deadline_queues_by_applicant(login, submitted, leader_x, citizen):
+    import datetime as dt
+
+    from yiwang.applications.models import Task
+
+    Task.objects.filter(case=submitted).update(due_date=dt.date(2020, 1, 2))
+    client = login(leader_x)
+    by_number = client.get(reverse("applications:workbench"), {"queue": "overdue", "q": submitted.number})
+    assert len(by_number.context["page"].object_list) == 1
+    by_name = client.get(reverse("applications:workbench"), {"queue": "overdue", "q": citizen.display_name})
+    assert by_name.context["page"].object_list == []

@@ -470,6 +470,8 @@ PAGE_SLOTS = {
     "notices?page": ("citizen", "/notices/?page={v}"),
     "workbench?queue": ("official_x", "/workbench/?queue={v}"),
     "workbench?page": ("official_x", "/workbench/?queue=accept&page={v}"),
+    "workbench?q": ("official_x", "/workbench/?queue=accept&q={v}&item={v}"),
+    "workbench?q(overdue)": ("official_x", "/workbench/?queue=overdue&q={v}&page=2"),
     "task/pk": ("official_x", "/workbench/tasks/{v}/"),
     "official_case/number": ("official_x", "/workbench/cases/{v}/"),
     "waits?page": ("dept_admin", "/workbench/waits/?page={v}"),
