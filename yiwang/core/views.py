@@ -1,6 +1,7 @@
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -49,4 +50,8 @@ def not_found(request: HttpRequest, exception=None) -> HttpResponse:
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/500.html", status=500)
+    """The 500 page: no context processors (the database may be what failed), the platform's
+    stylesheet, and the request id a person can quote (the same id is in the logs)."""
+    request_id = getattr(request, "request_id", "")
+    html = loader.get_template("core/500.html").render({"request_id": request_id})
+    return HttpResponse(html, status=500)

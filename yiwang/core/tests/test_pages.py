@@ -82,3 +82,16 @@ def test_an_unknown_api_path_answers_in_the_api_error_shape(client):
     response = client.get("/api/no-such-endpoint")
     assert response.status_code == 404
     assert response.json() == {"detail": "未找到。", "errors": []}
+
+
+def test_the_500_page_is_styled_bilingual_and_gives_the_request_number(rf):
+    from yiwang.core.views import server_error
+
+    request = rf.get("/")
+    request.request_id = "3f2c9a0b1d2e4f60a7b8c9d0e1f2a3b4"
+    response = server_error(request)
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert 'rel="stylesheet"' in html and "core/site.css" in html
+    assert request.request_id in html
+    assert "服务暂时不可用" in html and "Something went wrong" in html
