@@ -7,6 +7,7 @@ check character, ``X`` standing for ten.
 
 import datetime as dt
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -57,6 +58,8 @@ PROVINCE_PREFIXES = frozenset(
         "83",
     ]
 )
+# 港澳台居民居住证 numbers carry the whole-region code of Hong Kong, Macao or Taiwan.
+RESIDENCE_PERMIT_REGIONS = frozenset({"810000", "820000", "830000"})
 EARLIEST_BIRTH_YEAR = 1900
 
 _SHAPE = re.compile(r"^[0-9]{17}[0-9X]$")
@@ -71,7 +74,8 @@ def check_char(first17: str) -> str:
 def validate_id_number(value: str) -> str:
     """Return the identity number normalised (no spaces, upper-case X) or raise ValidationError
     with a message saying what is wrong: length, characters, region, date or check digit."""
-    s = re.sub(r"\s+", "", str(value or "")).upper()
+    # NFKC turns the full-width digits and Ｘ a Chinese input method types into ASCII.
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or ""))).upper()
     if len(s) != 18:
         raise ValidationError(
             _("An identity number has 18 characters; this one has %(count)d."),
@@ -83,7 +87,7 @@ def validate_id_number(value: str) -> str:
             _("An identity number is 17 digits followed by a digit or the letter X."),
             code="id_number_characters",
         )
-    if s[:2] not in PROVINCE_PREFIXES or s[2:6] == "0000":
+    if s[:2] not in PROVINCE_PREFIXES or (s[2:6] == "0000" and s[:6] not in RESIDENCE_PERMIT_REGIONS):
         raise ValidationError(
             _("The first six digits of the identity number are not a known region code."),
             code="id_number_region",

@@ -7,6 +7,7 @@ organisation code (9, GB 11714) and a check character. Position i (0-based) weig
 """
 
 import re
+import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -14,6 +15,10 @@ from django.utils.translation import gettext_lazy as _
 ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 VALUES = {c: i for i, c in enumerate(ALPHABET)}
 WEIGHTS = tuple(pow(3, i, 31) for i in range(17))
+
+# GB 32100 registration authorities (登记管理部门代码): 1 机构编制, 2 外交, 3 司法行政, 4 文化,
+# 5 民政, 6 旅游, 7 宗教, 8 工会, 9 市场监管 (工商), A 中央军委改革和编制办公室, N 农业, Y 其他.
+AUTHORITIES = frozenset("123456789ANY")
 
 # GB 11714 organisation code: eight characters weighted, check = 11 - sum mod 11 (10 → X, 11 → 0).
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
@@ -28,7 +33,7 @@ def check_char(first17: str) -> str:
 def validate_credit_code(value: str) -> str:
     """Return the code normalised (no spaces, upper case) or raise ValidationError saying what
     is wrong: length, characters or check character."""
-    s = re.sub(r"\s+", "", str(value or "")).upper()
+    s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", str(value or ""))).upper()
     if len(s) != 18:
         raise ValidationError(
             _("A unified social credit code has 18 characters; this one has %(count)d."),
@@ -44,6 +49,15 @@ def validate_credit_code(value: str) -> str:
             ),
             code="credit_code_characters",
             params={"chars": " ".join(bad)},
+        )
+    if s[0] not in AUTHORITIES:
+        raise ValidationError(
+            _(
+                "The first character of a unified social credit code names the registration authority "
+                "(1 to 9, A, N or Y); %(char)s is none."
+            ),
+            code="credit_code_authority",
+            params={"char": s[0]},
         )
     if not s[2:8].isdigit():
         raise ValidationError(

@@ -1,9 +1,16 @@
 import pytest
 from django.core.exceptions import ValidationError
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yiwang.lib.uscc import ALPHABET, check_char, make_credit_code, organisation_code, validate_credit_code
+from yiwang.lib.uscc import (
+    ALPHABET,
+    AUTHORITIES,
+    check_char,
+    make_credit_code,
+    organisation_code,
+    validate_credit_code,
+)
 
 valid_codes = st.builds(
     make_credit_code,
@@ -65,3 +72,54 @@ def test_the_check_character_makes_the_weighted_sum_a_multiple_of_31():
     values = [ALPHABET.index(c) for c in first17 + check_char(first17)]
     weights = [pow(3, i, 31) for i in range(17)] + [1]
     assert sum(v * w for v, w in zip(values, weights, strict=True)) % 31 == 0
+
+
+# --- issue 9 §7: compared with python-stdnum ---------------------------------------------------
+
+
+def test_a_first_character_that_names_no_registration_authority_is_refused():
+    body = make_credit_code("610100", 7)[1:17]
+    for authority in "0BCX":
+        first17 = authority + body
+        with pytest.raises(ValidationError) as excinfo:
+            validate_credit_code(first17 + check_char(first17))
+        assert excinfo.value.code == "credit_code_authority"
+    for authority in "159Y":
+        first17 = authority + body
+        assert validate_credit_code(first17 + check_char(first17))
+
+
+def test_full_width_characters_are_accepted():
+    code = make_credit_code("610100", 7)
+    typed = "".join(chr(ord(c) + 0xFEE0) for c in code)  # the full-width forms of ASCII
+    assert validate_credit_code(typed) == code
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(AUTHORITIES) + ["0", "B"]),
+    st.sampled_from(["1", "2", "3", "9"]),
+    st.sampled_from(["110101", "610100", "610113", "440305"]),
+    st.integers(min_value=0, max_value=10**8 - 1),
+)
+def test_where_python_stdnum_and_the_standard_agree_so_do_we(authority, kind, region, seq):
+    # stdnum accepts any digit as the authority (GB 32100 has no authority 0) and refuses the
+    # letter authorities A, N and Y; elsewhere the two must agree.
+    from stdnum.cn import uscc
+    from stdnum.exceptions import ValidationError as StdnumError
+
+    code = make_credit_code(region, seq, authority=authority, kind=kind)
+    try:
+        uscc.validate(code)
+        stdnum_ok = True
+    except StdnumError:
+        stdnum_ok = False
+    try:
+        validate_credit_code(code)
+        ours_ok = True
+    except ValidationError:
+        ours_ok = False
+    if authority in AUTHORITIES and authority.isdigit():
+        assert ours_ok == stdnum_ok
+    else:
+        assert ours_ok == (authority in AUTHORITIES)
