@@ -538,7 +538,14 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
 
 
 def _workflow_data(case: Case) -> dict:
-    return {k: v for k, v in case.data.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    """What the process sees of the form: every field of the item's form, so a rule naming an
+    optional field the applicant left empty reads "no" (a checkbox not ticked) or None instead of
+    stopping on a missing name (issue 9 §5)."""
+    data = {k: v for k, v in case.data.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    for name, spec in (form_schema(case.item).get("properties") or {}).items():
+        if name not in data and isinstance(spec, dict):
+            data[name] = False if spec.get("type") == "boolean" else None
+    return data
 
 
 def case_request_digest(item_code: str, data: Mapping, enterprise_id) -> str:

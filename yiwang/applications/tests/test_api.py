@@ -482,6 +482,28 @@ def test_instant_approval_failing_goes_to_a_reviewer(me, instant_item):
     assert task_of(case["number"]).role == "reviewer"
 
 
+def test_an_optional_checkbox_left_empty_reads_no_and_never_an_internal_error(
+    me, no_material_item, dept_admin
+):
+    # Issue 9 §5: the 秒批 item refused the application with "办件数据中没有字段 'household_registered'"
+    # when the optional checkbox was not ticked.
+    optional = {**INSTANT_SCHEMA, "required": ["age", "residence_years"]}
+    services.form_attach(actor=dept_admin, item=no_material_item, schema=optional)
+    services.process_attach(
+        actor=dept_admin,
+        item=no_material_item,
+        bpmn=(engine.PROCESSES_DIR / "instant.bpmn").read_text(),
+        dmn=(engine.PROCESSES_DIR / "instant.dmn").read_text(),
+    )
+    data = {"age": 72, "residence_years": 10}
+    case = ok(
+        call(me, "post", "/cases", {"item": no_material_item.code, "data": data}, HTTP_IDEMPOTENCY_KEY=KEY),
+        201,
+    )
+    assert case["status"] == "in_review"  # not 本地户籍 as far as the form says: a reviewer decides
+    assert [r["rule_id"] for r in case["rules"]] == ["rule_not_registered"]
+
+
 # --- unsafe process models ------------------------------------------------------------------
 
 EVIL = '__import__("os").system("touch /tmp/x")'
