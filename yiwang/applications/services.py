@@ -333,11 +333,11 @@ def _ensure_applicant(actor, case: Case) -> None:
 
 def required_materials(case: Case) -> list[Material]:
     """Materials the applicant must upload: those the government already holds are not asked for."""
-    return [m for m in case.item.materials.all() if m.source != Material.Source.GOVERNMENT]
+    return [m for m in case.item.materials.all() if m.applicant_submits]
 
 
 def held_materials(case: Case) -> list[Material]:
-    return [m for m in case.item.materials.all() if m.source == Material.Source.GOVERNMENT]
+    return [m for m in case.item.materials.all() if not m.applicant_submits]
 
 
 @transaction.atomic
@@ -355,7 +355,7 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
             {"file": _("Remove a file first: at most %(n)s files per application.") % {"n": max_files}},
         )
     material = Material.objects.filter(pk=material_id, item_id=case.item_id).first()
-    if material is None or material.source == Material.Source.GOVERNMENT:
+    if material is None or not material.applicant_submits:
         raise InvalidInput(
             _("Choose one of the materials this service asks for."), {"material": _("Unknown material.")}
         )

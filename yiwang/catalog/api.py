@@ -52,6 +52,7 @@ class MaterialOut(Schema):
     licence_replaceable: bool
     licence_type: str
     notes: str
+    applicant_submits: bool  # the applicant uploads it when applying (Material.applicant_submits)
 
 
 class StepOut(Schema):
@@ -102,7 +103,7 @@ class BundleItemOut(Schema):
 class CombinedMaterialOut(Schema):
     name: str
     required: bool
-    licence_replaceable: bool
+    applicant_submits: bool
     items: list[str]
 
 

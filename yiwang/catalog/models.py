@@ -198,6 +198,14 @@ class Material(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def applicant_submits(self) -> bool:
+        """The one rule of what an applicant uploads, for the guide and the application alike: all
+        but what a government department issued (the platform already holds it). An electronic
+        licence replacing a material (``licence_replaceable``) is not in use yet, so it is not
+        promised: such a material is submitted like any other until licences land."""
+        return self.source != self.Source.GOVERNMENT
+
 
 class LifeEvent(models.Model):
     """A life-event bundle (一件事一次办): several items done together."""

@@ -176,25 +176,25 @@ def get_bundle(code: str) -> LifeEvent:
 class CombinedMaterial:
     name: str
     required: bool
-    licence_replaceable: bool
+    applicant_submits: bool
     items: list[str]
 
 
 def bundle_materials(bundle: LifeEvent) -> list[CombinedMaterial]:
     """What the citizen prepares in total for a bundle: materials de-duplicated by name.
 
-    A material is required if any item requires it and counts as replaceable by an
-    electronic licence only if it is in every item that asks for it."""
+    A material is required if any item requires it, and the applicant submits it if any item
+    asks the applicant for it (``Material.applicant_submits``)."""
     combined: dict[str, CombinedMaterial] = {}
     for entry in bundle.entries.all():
         for m in entry.item.materials.all():
             key = search.normalize(m.name)
             if key not in combined:
-                combined[key] = CombinedMaterial(m.name, m.required, m.licence_replaceable, [entry.item.name])
+                combined[key] = CombinedMaterial(m.name, m.required, m.applicant_submits, [entry.item.name])
             else:
                 c = combined[key]
                 c.required = c.required or m.required
-                c.licence_replaceable = c.licence_replaceable and m.licence_replaceable
+                c.applicant_submits = c.applicant_submits or m.applicant_submits
                 if entry.item.name not in c.items:
                     c.items.append(entry.item.name)
     return list(combined.values())

@@ -96,12 +96,28 @@ def test_item_guide_shows_every_standard_element(client, full_item):
         assert value in elements, value
 
 
-def test_item_guide_lists_materials_in_a_table_marking_licence_replacement_in_text(client, full_item):
+def test_item_guide_lists_materials_in_a_table_marking_what_the_government_provides(client, full_item):
     html = client.get(full_item.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     table = re.search(r'<table class="materials">.*?</table>', html, re.S).group(0)
     assert "<caption>" in table and '<th scope="col">' in table
-    assert "Not needed: replaced by an electronic licence" in table
+    assert "Not needed: the issuing department provides it" in table
     assert table.count("<tr>") == 3
+    # Issue 9 §5: nothing is promised that applying does not keep — electronic licences are not in
+    # use yet, so "replaced by an electronic licence" is never shown.
+    assert "electronic licence" not in table
+
+
+def test_the_guide_and_the_application_agree_on_what_the_applicant_submits(client, department_x):
+    item = make_item(
+        department=department_x,
+        code="AGREE-1",
+        name="场所登记",
+        materials=[{"name": "租赁合同", "source": "applicant", "licence_replaceable": True}],
+    )
+    html = client.get(item.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    table = re.search(r'<table class="materials">.*?</table>', html, re.S).group(0)
+    assert "Submit it" in table and "Not needed" not in table
+    assert item.materials.get().applicant_submits
 
 
 def test_item_guide_orders_the_steps_and_can_be_printed(client, full_item):
