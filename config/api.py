@@ -1,22 +1,26 @@
 """The JSON API: one NinjaAPI, each app contributing a router. OpenAPI at /api/openapi.json."""
 
-from ninja import NinjaAPI
-
 from yiwang.applications.api import router as applications_router
 from yiwang.applications.services import ApplicationError
 from yiwang.audit.api import router as audit_router
 from yiwang.catalog.api import router as catalog_router
-from yiwang.core.api import PlatformSwagger, install_error_handlers
+from yiwang.core.api import PlatformAPI, PlatformSwagger, install_error_handlers
 from yiwang.identity.api import router as identity_router
 
-api = NinjaAPI(
+api = PlatformAPI(
     title="yiwang API",
     version="1",
     description="一网 digital government platform. Errors share one shape: "
-    '{"detail": "...", "errors": [{"field": "...", "message": "..."}]}.',
+    '{"detail": "...", "errors": [{"field": "...", "message": "..."}]} (schema `Error`), in the '
+    "language of Accept-Language; every operation lists the refusals it can give. Authenticated "
+    "operations use the session cookie of the platform's sign-in (/login, with two-factor for "
+    "administrators); unsafe methods need the CSRF token: read the `csrftoken` cookie and send it "
+    "back in the `X-CSRFToken` header. Limits: request bodies 5 MB besides files, 1,000 fields, "
+    "100 files, 10 MB per file; audit entries 1,000 per call; lists are paged.",
     urls_namespace="api",
     docs=PlatformSwagger(),
 )
+api.throttled_paths = frozenset({"/api/applications/track", "/api/applications/cases"})
 install_error_handlers(api)
 api.add_router("/applications/", applications_router)
 api.add_router("/audit/", audit_router)

@@ -125,3 +125,65 @@ def install_error_handlers(api: NinjaAPI) -> None:
         return api.create_response(
             request, body(_("Something went wrong on our side. The error was logged.")), status=500
         )
+
+
+# --- the error responses every operation can give, written into the OpenAPI document ----------
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["detail", "errors"],
+    "properties": {
+        "detail": {"type": "string", "description": "What went wrong, in the client's language"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "message"],
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+_BODY_METHODS = {"post", "put", "patch"}
+
+
+def _error(description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+
+
+def document_errors(schema: dict, *, throttled: frozenset[str] = frozenset()) -> dict:
+    """Add to each operation the refusals the server gives, all in the one error shape: 400 an
+    unreadable body, 401/403 for operations that need a session, 404 for those with a path
+    parameter, 413 a body over the limits, 422 invalid values, 429 where attempts are throttled.
+    An operation's own declared responses win."""
+    schema.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            extra = {422: _error("Some values are not valid: `errors` names each field and what to fix.")}
+            if method in _BODY_METHODS:
+                extra[400] = _error("The request body could not be read (not valid JSON or form data).")
+                extra[413] = _error("The request body is over a limit (size, number of fields or files).")
+            if operation.get("security"):
+                extra[401] = _error("Not signed in: sign in first (session cookie).")
+                extra[403] = _error("Signed in, but not allowed (role, real-name level or duty).")
+            if "{" in path:
+                extra[404] = _error("Not found — or not yours, which answers the same.")
+            if path in throttled:
+                extra[429] = _error("Too many attempts: wait the minutes the message gives.")
+            declared = {int(status) for status in operation["responses"]}
+            for status, response in extra.items():
+                if status not in declared:
+                    operation["responses"][status] = response
+    return schema
+
+
+class PlatformAPI(NinjaAPI):
+    """The platform's NinjaAPI: its OpenAPI document lists each operation's error responses."""
+
+    throttled_paths: frozenset[str] = frozenset()
+
+    def get_openapi_schema(self, **kwargs):
+        return document_errors(super().get_openapi_schema(**kwargs), throttled=self.throttled_paths)
