@@ -186,3 +186,21 @@ def test_the_headers_sign_out_button_and_unread_badge_are_readable(live_server, 
     assert sign_out.evaluate(CONTRAST_JS) >= 4.5
     badge = page.locator("header .badge").first
     assert badge.evaluate(CONTRAST_JS) >= 4.5
+
+
+def test_large_text_mode_really_enlarges_the_text(live_server, page, demo_site):
+    # Issue 9 §6: the mode set its size on body while every size is in rem (read from html), so
+    # nothing grew. Measured as the browser computes it, in both modes.
+    def sizes():
+        return page.evaluate(
+            """() => ['main p', 'main h1', 'header a'].map(
+                (s) => parseFloat(getComputedStyle(document.querySelector(s)).fontSize))"""
+        )
+
+    page.goto(live_server.url + "/")
+    normal = sizes()
+    page.get_by_role("button", name="大字模式（适老化）").click()
+    page.wait_for_load_state()
+    large = sizes()
+    assert all(big >= small * 1.25 for small, big in zip(normal, large, strict=True)), (normal, large)
+    assert large[0] >= 20  # body text at least 20 px for older readers
