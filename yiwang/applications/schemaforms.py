@@ -106,7 +106,8 @@ DEFAULT_SCHEMA: dict = {
         "preferred_date": {
             "type": "string",
             "title": gettext_noop("Preferred date"),
-            "description": gettext_noop("Optional. For example 2026-03-27."),
+            # The browser's date picker shows the date in the reader's local order: no format hint.
+            "description": gettext_noop("Optional. Pick the day in the calendar."),
             "format": "date",
         },
     },

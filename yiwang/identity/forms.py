@@ -209,7 +209,7 @@ class DelegationForm(RealNameForm):
     )
     valid_until = forms.DateField(
         label=_("Valid until"),
-        help_text=_("At most three years from today, for example 2027-06-30."),
+        help_text=_("At most three years from today; pick the day in the calendar."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
