@@ -51,7 +51,24 @@ def _complete_login(
     signin.establish_session(request, user, method=method, second_factor=second_factor)
     if permissions.holds_admin_powers(user) and not permissions.second_factor_passed(user):
         return permissions.second_factor_redirect(request)  # its administrator rights stay off
-    return redirect(next_url or resolve_url(settings.LOGIN_REDIRECT_URL))
+    return redirect(next_url or landing_url(user))
+
+
+# Where each role's work is, by URL name (identity does not import the apps that serve them).
+_LANDINGS = (
+    (("clerk", "reviewer", "approver", "leader", "admin"), "applications:workbench"),
+    (("auditor",), "audit:records"),
+)
+
+
+def landing_url(user) -> str:
+    """Where a sign-in without ``next`` lands: officials on their work (the workbench, the audit
+    records), everybody else on "My account"."""
+    roles = permissions.roles_of(user)
+    for wanted, url_name in _LANDINGS:
+        if roles & set(wanted):
+            return resolve_url(url_name)
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
 
 
 def _after_password(request: HttpRequest, user: User, next_url: str) -> HttpResponse:

@@ -432,3 +432,15 @@ def test_the_two_factor_requirement_is_explained_in_chinese_by_default(departmen
     client = Client()
     sign_in(client, "newadmin")
     assert "请先开启双因素登录才能使用这些权限" in client.get(reverse("identity:two_factor")).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("persona", "landing"),
+    [("official_x", "/workbench/"), ("auditor", "/transparency/records/"), ("citizen", "/account")],
+)
+def test_signing_in_lands_each_role_where_its_work_is(request, persona, landing):
+    # Issue 9 §1: officials landed on "My account" instead of their work.
+    request.getfixturevalue(persona)
+    response = sign_in(en_client(), persona)
+    assert response.status_code == 302 and response["Location"] == landing
+    assert sign_in(en_client(), persona, next="/services/")["Location"] == "/services/"
