@@ -42,8 +42,8 @@ PUBLIC_OBJECT_TYPES = frozenset(
         "catalog.synonym",
         "identity.department",
         "identity.region",
-        "applications.processmodel",
-        "applications.formmodel",
+        "applications.process",
+        "applications.formdefinition",
     }
 )
 

@@ -327,3 +327,10 @@ def test_bulk_load_keeps_client_addresses_out_of_the_public_leaf_like_record():
     assert leaf.decode_leaf_input(entry.leaf_input)["commitment"] == leaf.commitment(
         entry.salt, leaf.record_of(entry)
     )
+
+
+def test_every_public_object_type_names_a_real_model():
+    from django.apps import apps
+
+    labels = {model._meta.label_lower for model in apps.get_models()}
+    assert leaf.PUBLIC_OBJECT_TYPES <= labels
