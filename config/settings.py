@@ -7,6 +7,7 @@ YIWANG_DEV=1 is set explicitly (``make run`` and the test suite set it).
 import base64
 import hashlib
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -40,24 +41,81 @@ if not SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY is required unless YIWANG_DEV=1 (see docs/configuration.md).")
 
 
-def _key_from_env(name: str, purpose: bytes) -> bytes:
-    raw = env(name)
-    if raw:
-        try:
-            key = base64.b64decode(raw, validate=True)
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"{name} must be base64 of 32 random bytes.") from exc
-        if len(key) != 32:
-            raise ImproperlyConfigured(f"{name} must be base64 of exactly 32 bytes.")
-        return key
-    if not DEV:
-        raise ImproperlyConfigured(f"{name} is required unless YIWANG_DEV=1 (see docs/configuration.md).")
+def _decode_key(name: str, raw: str) -> bytes:
+    try:
+        key = base64.b64decode(raw.strip(), validate=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} must be base64 of 32 random bytes.") from exc
+    if len(key) != 32:
+        raise ImproperlyConfigured(f"{name} must be base64 of exactly 32 bytes.")
+    return key
+
+
+def _dev_key(purpose: bytes) -> bytes:
     return hashlib.sha256(b"yiwang-dev-key:" + purpose).digest()
 
 
-# Encrypts personal identifiers at rest (AES-256-GCM) and keys their blind index (HMAC-SHA256).
-FIELD_ENCRYPTION_KEY = _key_from_env("FIELD_ENCRYPTION_KEY", b"field-encryption")
-BLIND_INDEX_KEY = hashlib.sha256(b"yiwang-blind-index:" + FIELD_ENCRYPTION_KEY).digest()
+# The key id FIELD_ENCRYPTION_KEY has in the key ring (deployments from before key ids had only it).
+SINGLE_FIELD_KEY_ID = "0"
+_KEY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+
+
+def _field_key_ring() -> tuple[tuple[str, bytes], ...]:
+    """FIELD_ENCRYPTION_KEYS ("id:base64,id:base64", the first is current, the others retired and
+    read only), then FIELD_ENCRYPTION_KEY (id "0": current when it is the only key, else retired)."""
+    ring: list[tuple[str, bytes]] = []
+    for item in (env("FIELD_ENCRYPTION_KEYS", "") or "").split(","):
+        if not item.strip():
+            continue
+        kid, sep, raw = item.strip().partition(":")
+        if not sep or not _KEY_ID.fullmatch(kid):
+            raise ImproperlyConfigured(
+                "FIELD_ENCRYPTION_KEYS must be 'id:base64,id:base64' with ids of letters, digits, '.', '_' "
+                "or '-' (at most 32; see docs/configuration.md)."
+            )
+        ring.append((kid, _decode_key(f"FIELD_ENCRYPTION_KEYS ({kid})", raw)))
+    single = env("FIELD_ENCRYPTION_KEY")
+    if single:
+        ring.append((SINGLE_FIELD_KEY_ID, _decode_key("FIELD_ENCRYPTION_KEY", single)))
+    elif DEV and SINGLE_FIELD_KEY_ID not in dict(ring):
+        ring.append((SINGLE_FIELD_KEY_ID, _dev_key(b"field-encryption")))
+    if not ring:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS (or FIELD_ENCRYPTION_KEY) is required unless YIWANG_DEV=1 "
+            "(see docs/configuration.md)."
+        )
+    ids = [kid for kid, _key in ring]
+    for kid in ids:
+        if ids.count(kid) > 1:
+            raise ImproperlyConfigured(
+                f"Field encryption key id {kid!r} is given twice; each key needs its own id."
+            )
+    if len({key for _kid, key in ring}) < len(ring):
+        raise ImproperlyConfigured(
+            "The same field encryption key is given under two ids; give each key once."
+        )
+    return tuple(ring)
+
+
+def _blind_index_key(ring: tuple[tuple[str, bytes], ...]) -> bytes:
+    """BLIND_INDEX_KEY, or (as before key ids) the key derived from FIELD_ENCRYPTION_KEY. Rotating the
+    encryption key must leave every blind index as it is, so it is never derived from the current key."""
+    raw = env("BLIND_INDEX_KEY")
+    if raw:
+        return _decode_key("BLIND_INDEX_KEY", raw)
+    single = dict(ring).get(SINGLE_FIELD_KEY_ID)
+    if single is None:
+        raise ImproperlyConfigured(
+            "BLIND_INDEX_KEY is required when FIELD_ENCRYPTION_KEY is not set (see docs/operations.md)."
+        )
+    return hashlib.sha256(b"yiwang-blind-index:" + single).digest()
+
+
+# Encrypt personal identifiers at rest (AES-256-GCM): the first key encrypts, every key decrypts the
+# values stored under its id (see yiwang/lib/crypto.py and `yiwang rotate-keys`).
+FIELD_ENCRYPTION_KEYS = _field_key_ring()
+# Keys the blind index of identity numbers (HMAC-SHA256); changing it needs `yiwang rotate-keys --reindex`.
+BLIND_INDEX_KEY = _blind_index_key(FIELD_ENCRYPTION_KEYS)
 # Ed25519 key that signs audit tree heads (PEM, PKCS#8). Created on first use in development.
 AUDIT_SIGNING_KEY_FILE = Path(env("AUDIT_SIGNING_KEY_FILE", str(VAR_DIR / "audit_ed25519.pem")))
 

@@ -7,6 +7,8 @@ yiwang verify-log          recompute the audit log's Merkle tree and report the 
 yiwang audit-keygen        create the Ed25519 key that signs audit tree heads
 yiwang worker              run the background task worker (notice email, deadline flags)
 yiwang flag-deadlines      queue the deadline check (run daily, e.g. from cron); --now runs it here
+yiwang rotate-keys         re-encrypt personal data under the current field key (--dry-run counts only;
+                           --reindex rebuilds blind indexes after BLIND_INDEX_KEY changed)
 yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
 """
 
@@ -18,6 +20,7 @@ COMMAND_ALIASES = {
     "audit-keygen": "audit_keygen",
     "worker": "db_worker",
     "flag-deadlines": "flag_deadlines",
+    "rotate-keys": "rotate_keys",
 }
 
 
@@ -58,8 +61,13 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__)  # noqa: T201
         return 0
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
-    django.setup()
+    try:
+        django.setup()
+    except ImproperlyConfigured as exc:  # a missing or malformed setting: say which, without a traceback
+        print(f"yiwang: {exc}", file=sys.stderr)  # noqa: T201
+        return 2
     command, rest = argv[0], argv[1:]
     if command == "serve":
         return _serve(rest)

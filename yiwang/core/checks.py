@@ -9,7 +9,8 @@ def check_production_settings(app_configs, **kwargs):
         problems.append(
             Warning(
                 "YIWANG_DEV is on: development keys and defaults are in use.",
-                hint="Unset YIWANG_DEV and set SECRET_KEY and FIELD_ENCRYPTION_KEY in production.",
+                hint="Unset YIWANG_DEV and set SECRET_KEY and FIELD_ENCRYPTION_KEYS "
+                "(or FIELD_ENCRYPTION_KEY) in production.",
                 id="yiwang.W001",
             )
         )

@@ -19,7 +19,7 @@ from yiwang.identity import pii
 from yiwang.lib import crypto
 
 DEFAULT_REGISTER = "yiwang.identity.legalentities.DemoLegalEntityRegister"
-REPRESENTATIVE_PURPOSE = "identity.legal_entity.representative_id_number"
+REPRESENTATIVE_PURPOSE = pii.REPRESENTATIVE_PURPOSE
 log = logging.getLogger(__name__)
 
 

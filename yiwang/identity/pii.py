@@ -8,6 +8,15 @@ from yiwang.lib.masking import mask_id_number
 
 ID_NUMBER_PURPOSE = "identity.person.id_number"
 TOTP_PURPOSE = "identity.user.totp_secret"
+REPRESENTATIVE_PURPOSE = "identity.legal_entity.representative_id_number"
+
+# Every stored encrypted field: (model label, field, purpose). `yiwang rotate-keys` re-encrypts
+# each of them under the current key; an app that stores another encrypted field adds it here.
+ENCRYPTED_FIELDS = (
+    ("identity.Person", "id_number_ciphertext", ID_NUMBER_PURPOSE),
+    ("identity.User", "totp_secret_ciphertext", TOTP_PURPOSE),
+    ("identity.LegalEntityRecord", "representative_id_number_ciphertext", REPRESENTATIVE_PURPOSE),
+)
 
 
 def id_number_index(id_number: str) -> str:
