@@ -293,3 +293,14 @@ def test_after_a_new_blind_index_key_the_reindex_makes_lookups_work_again(popula
     for person in population["verified"]:
         assert selectors.person_lookup_by_id_number(numbers[person.pk]) == person
     assert AuditEntry.objects.filter(event="identity:blind_index:rebuild").count() == 1
+
+
+@pytest.mark.django_db
+def test_a_dry_run_names_a_missing_key_too_and_changes_nothing(population, settings):
+    settings.FIELD_ENCRYPTION_KEYS = (("B", KEY_B),)  # "A" removed before rotating
+    before = stored_values()
+    with pytest.raises(CommandError) as excinfo:
+        rotate("--dry-run")
+    assert "8 values are under key ids that are not configured ('A': 8)" in str(excinfo.value)
+    assert "Nothing was changed (dry run)." in str(excinfo.value)
+    assert stored_values() == before

@@ -52,7 +52,7 @@ class Command(BaseCommand):
         for f in report.fields:
             line = f"{f.name}: {f.scanned:,} values, {verb} {f.changed:,}, {f.current:,} already current"
             if f.from_keys:
-                line += f" (changed from keys {_counts(f.from_keys)}"
+                line += f" (from keys {_counts(f.from_keys)}"
                 line += f"; {f.without_key_id:,} stored without a key id)" if f.without_key_id else ")"
             if f.problems:
                 line += f", {f.problems:,} unreadable"
@@ -96,5 +96,9 @@ class Command(BaseCommand):
             parts.append(
                 f"{unreadable:,} values do not open under any configured key (altered, or under a lost key)"
             )
-        done = "Nothing was changed" if report.dry_run else "The readable values were done"
-        return f"{'; '.join(parts)}. {done}; the unreadable ones were left as they are."
+        done = (
+            "Nothing was changed (dry run)."
+            if report.dry_run
+            else "The readable values were re-encrypted; the others were left as they are."
+        )
+        return f"{'; '.join(parts)}. {done}"
