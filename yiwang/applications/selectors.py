@@ -9,7 +9,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from yiwang.identity.models import Person
+from yiwang.identity.models import Person, Role
 from yiwang.identity.permissions import departments_for
 from yiwang.lib.workdays import workdays_between
 
@@ -17,7 +17,7 @@ from .models import DECISION_LABELS, Case, CaseEvent, Notice, Rectification, Tas
 from .permissions import QUEUE_ROLES
 
 QUEUES = ("accept", "review", "approve", "overdue", "due_soon", "mine")
-QUEUE_ROLE = {"accept": "clerk", "review": "reviewer", "approve": "approver"}
+QUEUE_ROLE = {"accept": Role.CLERK, "review": Role.REVIEWER, "approve": Role.APPROVER}
 PAGE_SIZE = 50
 
 
