@@ -4,10 +4,7 @@ import io
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import router, transaction
-from django.db.models import ProtectedError, RestrictedError
-from django.db.models.deletion import Collector
-from django.forms.models import BaseInlineFormSet
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path
@@ -28,28 +25,8 @@ class ThemeAdmin(admin.ModelAdmin):
     search_fields = ["code", "name"]
 
 
-class MaterialInlineFormSet(BaseInlineFormSet):
-    def clean(self) -> None:
-        super().clean()
-        for form in self.deleted_forms:
-            if form.instance.pk and _is_protected(form.instance):
-                raise ValidationError(
-                    _("Applications have used “%(name)s”, so it cannot be removed.") % {"name": form.instance}
-                )
-
-
-def _is_protected(obj) -> bool:
-    """Whether deleting ``obj`` would be refused by a PROTECT reference (e.g. an upload of it)."""
-    try:
-        Collector(using=router.db_for_write(type(obj))).collect([obj])
-    except (ProtectedError, RestrictedError):
-        return True
-    return False
-
-
 class MaterialInline(admin.TabularInline):
-    model = Material
-    formset = MaterialInlineFormSet
+    model = Material  # the admin's inline refuses to delete a material uploads point at (PROTECT)
     extra = 0
 
 
@@ -110,21 +87,12 @@ class ServiceItemAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
     def delete_model(self, request, obj):
-        pk = obj.pk
-        with transaction.atomic():
-            audit.record(actor=request.user, event="catalog:item:delete", target=obj, data={"code": obj.code})
-            super().delete_model(request, obj)
-            search.unindex_items([pk])
+        services.item_delete(item=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
-            pks = list(queryset.values_list("pk", flat=True))
             for obj in queryset:
-                audit.record(
-                    actor=request.user, event="catalog:item:delete", target=obj, data={"code": obj.code}
-                )
-            super().delete_queryset(request, queryset)
-            search.unindex_items(pks)
+                services.item_delete(item=obj, actor=request.user)
 
     @admin.action(description=gettext_lazy("Publish the selected items"), permissions=["change"])
     def publish_selected(self, request, queryset):

@@ -205,6 +205,17 @@ def item_retire(*, item: ServiceItem, actor, reason: str = "") -> ServiceItem:
     return item
 
 
+@transaction.atomic
+def item_delete(*, item: ServiceItem, actor) -> None:
+    """Delete an item (an item with cases or implementations is protected: retire it instead);
+    it leaves search; audited with its code."""
+    item = ServiceItem.objects.select_for_update().get(pk=item.pk)
+    pk = item.pk
+    audit.record(actor=actor, event="catalog:item:delete", target=item, data={"code": item.code})
+    item.delete()
+    search.unindex_items([pk])
+
+
 def derived_code(basic: ServiceItem, region) -> str:
     return f"{basic.code}-{region.code}"
 

@@ -163,3 +163,34 @@ def test_materials_are_changed_in_place(client, editor, places):
     names = list(item.materials.values_list("pk", "name"))
     assert names[0] == (material.pk, "申请书（签字）") and names[1][1] == "平面图"
     assert Material.objects.filter(item=item).count() == 2
+
+
+def test_admin_delete_goes_through_the_service(client, editor, places):
+    editor.user_permissions.add(Permission.objects.get(codename="delete_serviceitem"))
+    department = department_of(places)
+    client.post(reverse("admin:catalog_serviceitem_add"), form_data(department))
+    item = ServiceItem.objects.get(code="ADM-1")
+    services.item_publish(item=item, actor="system:test")
+    url = reverse("admin:catalog_serviceitem_delete", args=[item.pk])
+    assert client.post(url, {"post": "yes"}).status_code == 302
+    assert not ServiceItem.objects.exists()
+    assert AuditEntry.objects.filter(event="catalog:item:delete", target_id=str(item.pk)).exists()
+    assert selectors.search_items(q="烧烤摊点").count == 0
+
+
+def test_admin_keeps_a_material_that_applications_used(client, editor, places):
+    from yiwang.applications.models import Attachment, Blob, Case
+
+    department = department_of(places)
+    client.post(reverse("admin:catalog_serviceitem_add"), form_data(department, [{"name": "申请书"}]))
+    item = ServiceItem.objects.get(code="ADM-1")
+    material = item.materials.get()
+    case = Case.objects.create(item=item, department=department, applicant=editor)
+    blob = Blob.objects.create(sha256="1" * 64, size=1, kind="pdf")
+    Attachment.objects.create(case=case, material=material, blob=blob, filename="a.pdf")
+    url = reverse("admin:catalog_serviceitem_change", args=[item.pk])
+    rows = [{"id": material.pk, "item": item.pk, "name": "申请书", "DELETE": "on"}]
+    response = client.post(url, form_data(department, rows), HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert "protected related objects" in response.content.decode()
+    assert item.materials.get().pk == material.pk
