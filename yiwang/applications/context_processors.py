@@ -1,5 +1,6 @@
 """Navigation hints for the base layout, evaluated only when a template uses them."""
 
+from yiwang.identity.models import WORKBENCH_ROLES
 from yiwang.identity.permissions import roles_of
 
 from . import selectors
@@ -14,8 +15,6 @@ def nav(request):
         return selectors.unread_notices(user)
 
     def workbench():
-        return user.is_superuser or bool(
-            roles_of(user) & {"clerk", "reviewer", "approver", "admin", "leader"}
-        )
+        return user.is_superuser or bool(roles_of(user) & set(WORKBENCH_ROLES))
 
     return {"nav_unread_notices": unread_notices, "nav_workbench": workbench}

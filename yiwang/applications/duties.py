@@ -28,13 +28,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from lxml import etree
 
+from yiwang.identity.models import CASE_ROLES, Role
+
 from .models import Case, Process, Task
 
-DUTIES = ("clerk", "reviewer", "approver")
+DUTIES = CASE_ROLES
 DUTY_LABELS = {
-    "clerk": gettext_lazy("acceptance (受理)"),
-    "reviewer": gettext_lazy("review (审核)"),
-    "approver": gettext_lazy("approval (审批)"),
+    Role.CLERK: gettext_lazy("acceptance (受理)"),
+    Role.REVIEWER: gettext_lazy("review (审核)"),
+    Role.APPROVER: gettext_lazy("approval (审批)"),
 }
 RELAX_PROPERTY = "separation_of_duties"
 RELAX_VALUE = "relaxed"

@@ -38,15 +38,20 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
-from . import expressions
+from yiwang.identity.models import CASE_ROLES
+
+from . import expressions, workflow
+from .models import APPLICANT_ROLE, PROCESS_DECISIONS
 
 PROCESSES_DIR = Path(__file__).resolve().parent / "processes"
 STATE_FORMAT = "yiwang.run/1"
 
-ROLES = ("clerk", "reviewer", "approver", "applicant")
-STATUSES = ("submitted", "in_review", "supplement", "approved")
-DECISIONS = ("accept", "reject", "supplement", "pass", "approve", "not_approve", "complete", "resubmit")
-OUTCOMES = ("completed", "rejected", "not_approved")
+# The process vocabulary comes from its one definition each (identity's roles, the case
+# lifecycle, the decisions); the engine only checks a diagram against it.
+ROLES = (*CASE_ROLES, APPLICANT_ROLE)
+STATUSES = tuple(workflow.TASK_STATUSES)
+DECISIONS = tuple(PROCESS_DECISIONS)
+OUTCOMES = tuple(workflow.OUTCOMES)
 HIT_POLICIES = ("UNIQUE", "COLLECT")  # what Spiff 3.2 implements; others silently act as "first"
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -600,6 +605,7 @@ class Run:
         self._outcome: str | None = None
         self._verified = False
         self._state: dict | None = None  # the state measured by the last _step
+        self._cancelled = False
 
     @classmethod
     def start(cls, spec: ProcessSpec, data: dict) -> "Run":
@@ -618,7 +624,10 @@ class Run:
         # Spiff's from_dict pops keys out of the dict it is given: work on a copy.
         workflow = _SERIALIZER.from_dict(json.loads(json.dumps(state["workflow"])))
         hits = [RuleHit(**hit) for hit in state.get("rule_hits", [])]
-        return cls(workflow, state.get("key", ""), hits)
+        run = cls(workflow, state.get("key", ""), hits)
+        if state.get("cancelled"):
+            run._cancelled, run._verified = True, True
+        return run
 
     def serialize(self) -> dict:
         """The state to store: the one measured against the budget at the end of the last step
@@ -631,6 +640,7 @@ class Run:
             "key": self.key,
             "workflow": _SERIALIZER.to_dict(self._workflow),
             "rule_hits": [asdict(hit) for hit in self._rule_hits],
+            **({"cancelled": True} if self._cancelled else {}),
         }
 
     def _record_rules(self, task: Any) -> None:
@@ -807,9 +817,24 @@ class Run:
             raise _runtime_error(exc) from None
         self._step(limits, spent=1)
 
+    def cancel(self) -> None:
+        """End the workflow without an outcome (the applicant withdrew): every unfinished task is
+        cancelled, none is left open, and the stored state says so."""
+        self._workflow.cancel()
+        self._cancelled = True
+        self._outcome, self._verified = None, True
+        self._state = self._serialize()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancelled
+
     @property
     def finished(self) -> bool:
-        """Over, at exactly one end event (raises RunHalted for any other finished state)."""
+        """Over, at exactly one end event (raises RunHalted for any other finished state), or
+        cancelled."""
+        if self._cancelled:
+            return True
         self._verify()
         return self._outcome is not None
 

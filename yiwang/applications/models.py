@@ -14,17 +14,30 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-DECISION_LABELS = {
-    "accept": _("Accept (受理)"),
-    "reject": _("Do not accept (不予受理)"),
-    "supplement": _("Ask for a supplement (补正)"),
-    "pass": _("Pass review"),
-    "approve": _("Approve"),
-    "not_approve": _("Do not approve"),
-    "complete": _("Complete and deliver the result (办结)"),
-    "resubmit": _("Resubmit"),
-    "restart": _("Run the process again from the start (current version)"),
-}
+
+class Decision(models.TextChoices):
+    """What a person decides on a task: the one list the engine checks diagrams against, the
+    forms offer and the timeline shows."""
+
+    ACCEPT = "accept", _("Accept (受理)")
+    REJECT = "reject", _("Do not accept (不予受理)")
+    SUPPLEMENT = "supplement", _("Ask for a supplement (补正)")
+    PASS = "pass", _("Pass review")
+    APPROVE = "approve", _("Approve")
+    NOT_APPROVE = "not_approve", _("Do not approve")
+    COMPLETE = "complete", _("Complete and deliver the result (办结)")
+    RESUBMIT = "resubmit", _("Resubmit")
+    # only on the task a stopped process leaves for a clerk (services.HALT_TASK), never in a diagram
+    RESTART = "restart", _("Run the process again from the start (current version)")
+
+
+DECISION_LABELS = dict(Decision.choices)
+# The decisions a process diagram may offer on a user task.
+PROCESS_DECISIONS = tuple(d for d in Decision if d != Decision.RESTART)
+# Decisions the applicant must be told the reason for.
+REASONED_DECISIONS = frozenset({Decision.REJECT, Decision.NOT_APPROVE, Decision.SUPPLEMENT})
+# The role of the applicant's own steps (补正) in a process; officials' roles are identity's.
+APPLICANT_ROLE = "applicant"
 
 
 class FormDefinition(models.Model):

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.http import Http404
 
+from yiwang.identity.models import CASE_ROLES, WORKBENCH_ROLES, Role
 from yiwang.identity.permissions import has_role, is_row_id
 
 from .models import Case, Task
 
 # Officials who may read a case of their department (or one under it).
-CASE_READER_ROLES = ("clerk", "reviewer", "approver", "leader", "admin", "auditor")
-QUEUE_ROLES = ("clerk", "reviewer", "approver")
+CASE_READER_ROLES = (*WORKBENCH_ROLES, Role.AUDITOR)
+QUEUE_ROLES = CASE_ROLES
 
 
 def can_read_case_as_official(user, case: Case) -> bool:

@@ -373,7 +373,7 @@ def gov_sources(*, user, enterprise=None) -> dict[str, str]:
     Anything self-declared is left out, so it is never shown as "provided by the government";
     a forged enterprise id cannot pre-fill someone else's registration. Missing or empty values
     are left out."""
-    from yiwang.identity.selectors import enterprises_of, person_of
+    from yiwang.identity.selectors import age_of, enterprises_of, person_of
 
     values: dict[str, Any] = {}
     person = person_of(user)
@@ -382,7 +382,7 @@ def gov_sources(*, user, enterprise=None) -> dict[str, str]:
     # The phone is what the person typed at registration (no register confirms it): not here.
     for attr in ("name", "id_number_masked"):
         values[f"person.{attr}"] = getattr(person, attr, "")
-    values["person.age"] = _age(person)
+    values["person.age"] = age_of(person)
     if (
         enterprise is not None
         and enterprise.from_register
@@ -395,22 +395,6 @@ def gov_sources(*, user, enterprise=None) -> dict[str, str]:
         for key, value in values.items()
         if value or (key in SOURCE_TYPES and value is not None)
     }
-
-
-def _age(person) -> int | None:
-    """Whole years since the birth date in the identity number. The number is the applicant's
-    own and is decrypted only to compute this; it is neither shown nor stored."""
-    from django.utils import timezone
-
-    from yiwang.identity.pii import id_number_of
-    from yiwang.lib.idnumbers import birth_date_of
-
-    try:
-        born = birth_date_of(id_number_of(person))
-    except (ValueError, TypeError):
-        return None
-    today = timezone.localdate()
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def bound_fields(schema: dict) -> set[str]:

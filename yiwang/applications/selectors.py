@@ -9,15 +9,16 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from yiwang.identity.models import Person
+from yiwang.identity.models import Role
 from yiwang.identity.permissions import departments_for
+from yiwang.identity.selectors import id_last4_matches
 from yiwang.lib.workdays import workdays_between
 
 from .models import DECISION_LABELS, Case, CaseEvent, Notice, Rectification, Task
 from .permissions import QUEUE_ROLES
 
 QUEUES = ("accept", "review", "approve", "overdue", "due_soon", "mine")
-QUEUE_ROLE = {"accept": "clerk", "review": "reviewer", "approve": "approver"}
+QUEUE_ROLE = {"accept": Role.CLERK, "review": Role.REVIEWER, "approve": Role.APPROVER}
 PAGE_SIZE = 50
 
 
@@ -230,10 +231,7 @@ def track(number: str, id_last4: str) -> Case | None:
     case = Case.objects.select_related("item", "department").filter(number=number).first()
     if case is None:
         return None
-    masked = (
-        Person.objects.filter(user_id=case.applicant_id).values_list("id_number_masked", flat=True).first()
-    )
-    if not masked or masked[-4:].upper() != id_last4:
+    if not id_last4_matches(case.applicant_id, id_last4):
         return None
     return case
 

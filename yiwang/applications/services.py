@@ -27,20 +27,23 @@ from django.utils.translation import gettext as _
 from yiwang.audit import services as audit
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
 from yiwang.core import throttle
-from yiwang.identity.models import RealNameLevel
+from yiwang.identity.models import CASE_ROLES, RealNameLevel, Role
 from yiwang.identity.permissions import has_role, may_apply_for
 from yiwang.identity.selectors import realname_level_of
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
-from . import duties, engine, schemaforms
+from . import duties, engine, schemaforms, workflow
 from .models import (
+    APPLICANT_ROLE,
+    REASONED_DECISIONS,
     Attachment,
     Blob,
     BundleCase,
     Case,
     CaseEvent,
     CaseSequence,
+    Decision,
     FormDefinition,
     Notice,
     Process,
@@ -51,12 +54,11 @@ from .models import (
 
 DEFAULT_LIMIT_DAYS = 20  # statutory default for licensing (行政许可法 art. 42) when an item names none
 RECTIFY_DAYS = 5
-OFFICIAL_ROLES = ("clerk", "reviewer", "approver")
-APPLICANT_ROLE = "applicant"
+OFFICIAL_ROLES = CASE_ROLES
 # The task a case gets when its process stops before deciding (engine.RunHalted): a clerk of the
 # department restarts it on the item's current process or does not accept it, by hand.
 HALT_TASK = "yiwang_halted"
-HALT_DECISIONS = ["restart", "reject"]
+HALT_DECISIONS = [Decision.RESTART, Decision.REJECT]
 
 
 class ApplicationError(Exception):
@@ -289,6 +291,21 @@ def _ensure_draft_quota(actor) -> None:
         )
 
 
+def _ensure_move(before: str, after: str) -> None:
+    """WrongState unless a case may go from ``before`` to ``after`` (staying put is no move)."""
+    if before != after:
+        try:
+            workflow.ensure_transition(before, after)
+        except workflow.TransitionRefused as exc:
+            raise WrongState(str(exc)) from exc
+
+
+def _move(case: Case, status: str) -> None:
+    """Set the case's status along the lifecycle table (workflow.py); the caller saves it."""
+    _ensure_move(case.status, status)
+    case.status = status
+
+
 def _lock(case: Case) -> Case:
     return (
         Case.objects.select_for_update(of=("self",))
@@ -303,7 +320,7 @@ def case_save(*, actor, case: Case, data: Mapping) -> Case:
     government provided are kept, never taken from the user."""
     case = _lock(case)
     _ensure_applicant(actor, case)
-    if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
+    if case.status not in workflow.APPLICANT_EDITS:
         raise WrongState(_("This application can no longer be changed."))
     merged = _merge(case, data)
     errors = schemaforms.validate(form_schema(case.item), merged, partial=True)
@@ -346,7 +363,7 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
     size and its type by content."""
     case = _lock(case)
     _ensure_applicant(actor, case)
-    if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
+    if case.status not in workflow.APPLICANT_EDITS:
         raise WrongState(_("Materials can no longer be changed for this application."))
     max_files = settings.APPLICATIONS_MAX_FILES_PER_CASE
     if case.attachments.count() >= max_files:
@@ -499,7 +516,7 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
     case.submitted_at = now
     limit = item.promised_limit_days or item.statutory_limit_days or DEFAULT_LIMIT_DAYS
     case.due_date = add_workdays(today, min(limit, MAX_WORKDAYS))
-    case.status = Case.Status.SUBMITTED
+    _move(case, Case.Status.SUBMITTED)
     CaseEvent.objects.create(
         case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, actor=actor, at=now
     )
@@ -607,6 +624,11 @@ def _apply_run(case: Case, run: engine.Run, *, now, fresh: bool = False) -> None
     """Bring the case, its clock and its task rows in line with the workflow after a step."""
     today = timezone.localdate(now)
     new_status = run.status
+    if new_status != case.status and not workflow.may_transition(case.status, new_status):
+        # The diagram took a step the case lifecycle does not allow: nothing of it is kept.
+        refused = workflow.TransitionRefused(case.status, new_status)
+        _halt(case, engine.RunHalted([str(refused)], reason="transition"), now=now)
+        return
     if new_status == Case.Status.SUPPLEMENT and case.status != Case.Status.SUPPLEMENT:
         case.paused_on = today  # the clock stops while the applicant supplements
     elif case.status == Case.Status.SUPPLEMENT and new_status != Case.Status.SUPPLEMENT and case.paused_on:
@@ -647,7 +669,7 @@ def _apply_run(case: Case, run: engine.Run, *, now, fresh: bool = False) -> None
             comment="; ".join(h.description for h in run.rule_hits if h.description),
             at=now,
         )
-    case.status = new_status
+    _move(case, new_status)
     case.workflow = run.serialize()
     if run.finished:
         case.ended_at = now
@@ -666,7 +688,7 @@ def _halt(case: Case, exc: engine.RunHalted, *, now) -> None:
         spiff_id=f"halt-{uuid.uuid4().hex[:31]}",  # 36 characters, like a Spiff task id
         name=HALT_TASK,
         title=title[:200],
-        role="clerk",
+        role=Role.CLERK,
         department_id=case.department_id,
         case_status=case.status,
         decisions=list(HALT_DECISIONS),
@@ -708,10 +730,12 @@ def _halt_resolve(*, actor, case: Case, task: Task, decision: str, comment: str,
     task.state, task.closed_at, task.closed_by = Task.State.DONE, now, actor
     task.decision, task.comment = decision, comment
     task.save(update_fields=["state", "closed_at", "closed_by", "decision", "comment"])
-    if decision == "reject":
-        case.status, case.ended_at, case.paused_on = Case.Status.REJECTED, now, None
+    if decision == Decision.REJECT:
+        _move(case, Case.Status.REJECTED)
+        case.ended_at, case.paused_on = now, None
         case.save(update_fields=["status", "ended_at", "paused_on", "updated_at"])
     else:
+        _ensure_move(case.status, Case.Status.SUBMITTED)  # the process runs again from the start
         case.process = Process.objects.filter(item=case.item, is_active=True).first()
         try:
             run = engine.Run.start(_spec_for(case), _workflow_data(case))
@@ -837,7 +861,7 @@ def task_complete(
     comment = (comment or "").strip()
     if len(comment) > 2000:
         raise InvalidInput(_("The comment is too long."), {"comment": _("Use at most 2000 characters.")})
-    if decision in {"reject", "not_approve", "supplement"} and not comment:
+    if decision in REASONED_DECISIONS and not comment:
         raise InvalidInput(_("Give a reason."), {"comment": _("Say why, so the applicant knows what to do.")})
     if task.role == APPLICANT_ROLE:
         if data:  # the applicant's corrections, on top of what the form already holds
@@ -908,13 +932,18 @@ def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
     """The applicant withdraws a case that has not been decided yet."""
     case = _lock(case)
     _ensure_applicant(actor, case)
-    if case.status not in (Case.Status.SUBMITTED, Case.Status.IN_REVIEW, Case.Status.SUPPLEMENT):
+    if not workflow.may_transition(case.status, Case.Status.WITHDRAWN):
         raise WrongState(_("This application can no longer be withdrawn."))
     now = timezone.now()
     Task.objects.filter(case=case, state=Task.State.OPEN).update(state=Task.State.CANCELLED, closed_at=now)
+    if case.workflow:  # the process ends too: no step of it can open again
+        run = _restore(case)
+        run.cancel()
+        case.workflow = run.serialize()
     before = case.status
-    case.status, case.ended_at, case.paused_on = Case.Status.WITHDRAWN, now, None
-    case.save(update_fields=["status", "ended_at", "paused_on", "updated_at"])
+    _move(case, Case.Status.WITHDRAWN)
+    case.ended_at, case.paused_on = now, None
+    case.save(update_fields=["status", "workflow", "ended_at", "paused_on", "updated_at"])
     CaseEvent.objects.create(
         case=case,
         kind=CaseEvent.Kind.WITHDRAWN,
@@ -1009,7 +1038,7 @@ def case_rate(*, actor, case: Case, level: int, comment: str = "") -> Rating:
     """Rate a finished case once. 不满意/非常不满意 opens a rectification for the department."""
     case = _lock(case)
     _ensure_applicant(actor, case)
-    if case.status not in (Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.NOT_APPROVED):
+    if case.status not in workflow.RATEABLE:
         raise WrongState(_("You can rate an application once it has been decided."))
     if Rating.objects.filter(case=case).exists():
         raise AlreadyHandled(_("You have already rated this application."))

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yiwang.catalog.models import LifeEvent, ServiceItem
 from yiwang.catalog.selectors import get_item
 from yiwang.core import context
+from yiwang.identity.models import CASE_ROLES, WORKBENCH_ROLES
 from yiwang.identity.permissions import (
     acting_enterprise,
     departments_for,
@@ -30,7 +31,7 @@ from yiwang.identity.permissions import (
 )
 from yiwang.lib import filetypes
 
-from . import duties, schemaforms, selectors, services
+from . import duties, schemaforms, selectors, services, workflow
 from .forms import (
     ActionForm,
     ProcessForm,
@@ -134,7 +135,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
 def edit(request: HttpRequest, number: str) -> HttpResponse:
     """Fill in the form, upload materials, see the pre-review, save or submit (drafts and 补正)."""
     case = get_case_for_user(request.user, number, for_write=True)
-    if case.status not in (Case.Status.DRAFT, Case.Status.SUPPLEMENT):
+    if case.status not in workflow.APPLICANT_EDITS:
         return redirect("applications:case", number=case_ref(case))
     schema = services.form_schema(case.item)
     errors: dict[str, str] = {}
@@ -292,8 +293,8 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         "rating_form": RatingForm(),
         "withdraw_form": WithdrawForm(),
         "decision_labels": DECISION_LABELS,
-        "can_withdraw": case.status in (Case.Status.SUBMITTED, Case.Status.IN_REVIEW, Case.Status.SUPPLEMENT),
-        "can_rate": case.status in (Case.Status.COMPLETED, Case.Status.REJECTED, Case.Status.NOT_APPROVED),
+        "can_withdraw": workflow.may_transition(case.status, Case.Status.WITHDRAWN),
+        "can_rate": case.status in workflow.RATEABLE,
     }
     rating = context["rating"]
     context["rectification"] = (
@@ -413,7 +414,7 @@ QUEUE_LABELS = {
 }
 
 
-@require_role("clerk", "reviewer", "approver", "leader", "admin")  # the header links every one of them here
+@require_role(*WORKBENCH_ROLES)  # the header links every one of them here
 @require_GET
 def workbench(request: HttpRequest) -> HttpResponse:
     available = selectors.queues_for(request.user)
@@ -450,7 +451,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_role("clerk", "reviewer", "approver")
+@require_role(*CASE_ROLES)
 @require_http_methods(["GET", "POST"])
 def task_page(request: HttpRequest, pk: int) -> HttpResponse:
     task = get_task_for_user(request.user, pk)

@@ -18,13 +18,16 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
 from yiwang.catalog import search
 from yiwang.catalog.models import BundleItem, LifeEvent, Material, ServiceItem, Theme
 from yiwang.catalog.services import ELEMENT_FIELDS, bundle_search_text
+from yiwang.core.validation import INTEGER_RANGES
 
 MAX_FILE_BYTES = 32 * 1024 * 1024  # a full export of a province (~16 MB) must re-import
 MAX_JSON_DEPTH = 32  # an export nests 4 deep (file → items → item → materials); json recurses
@@ -65,16 +68,16 @@ BUNDLE_FIELDS = [
     "themes",
     "items",
 ]
+# The item's own columns, checked by the model (ServiceItem.clean_fields and clean).
+ITEM_SCALARS = [
+    "code",
+    *ELEMENT_FIELDS,
+    "level",
+    "status",
+    "version",
+    "popularity",
+]
 JSON_COLUMNS = {"process_steps", "channels", "themes", "materials", "items"}
-INT_FIELDS = {"statutory_limit_days", "promised_limit_days", "visits_needed", "popularity", "version"}
-TEXT_LIMITS = {
-    "code": 64,
-    "name": 200,
-    "consult_phone": 64,
-    "complaint_phone": 64,
-    "address": 255,
-    "hours": 255,
-}
 TRUE = {"true", "1", "yes", "y", "是", "t"}
 FALSE = {"false", "0", "no", "n", "否", "f", ""}
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -363,14 +366,35 @@ def _parse_csv(text: str) -> tuple[list[tuple[int, Any]], list[tuple[int, Any]],
 class _Row:
     def __init__(self, line: int, errors: list[RowError], prefix: str = ""):
         self.line, self.errors, self.failed, self.prefix = line, errors, False, prefix
+        self.reported: set[str] = set()
 
     def error(self, message: str, field_name: str = "") -> None:
         name = f"{self.prefix}.{field_name}" if self.prefix and field_name else (self.prefix or field_name)
-        self.errors.append(RowError(self.line, message, name))
+        self.errors.append(RowError(self.line, str(message), name))
+        self.reported.add(field_name)
         self.failed = True
 
+    def check(self, instance, *, exclude: list[str], field_of_rules: str = "") -> None:
+        """The model's own checks on the row (its fields' lengths, ranges and choices, on every
+        database the same, then its ``clean`` rules): the same rules as the admin and the
+        services. Fields this row already reported are not reported twice."""
+        try:
+            instance.clean_fields(exclude=[*exclude, *self.reported])
+        except ValidationError as exc:
+            for name, messages in exc.message_dict.items():
+                for message in messages:
+                    self.error(message, name)
+        if self.failed:
+            return
+        try:
+            instance.clean()
+        except ValidationError as exc:
+            for name, messages in exc.update_error_dict({}).items():
+                for message in ValidationError(messages).messages:
+                    self.error(message, field_of_rules if name == NON_FIELD_ERRORS else name)
 
-def _as_int(row: _Row, record: dict, key: str, default: int, *, low: int = 0, high: int | None = None) -> int:
+
+def _as_int(row: _Row, record: dict, key: str, default: int) -> int:
     value = record.get(key, default)
     if value in ("", None):
         return default
@@ -382,13 +406,6 @@ def _as_int(row: _Row, record: dict, key: str, default: int, *, low: int = 0, hi
     except ValueError:
         row.error(_("Enter a whole number."), key)
         return default
-    if number < low or (high is not None and number > high):
-        row.error(
-            _("Enter a number from %(low)s to %(high)s.") % {"low": low, "high": high}
-            if high is not None
-            else _("Enter a number that is not negative."),
-            key,
-        )
     return number
 
 
@@ -417,19 +434,12 @@ def _as_text(row: _Row, record: dict, key: str, *, required: bool = False) -> st
     value = str(value).strip()
     if required and not value:
         row.error(_("This field is required."), key)
-    limit = TEXT_LIMITS.get(key)
-    if limit and len(value) > limit:
-        row.error(_("Use at most %(limit)s characters.") % {"limit": limit}, key)
     return value
 
 
-def _as_choice(row: _Row, record: dict, key: str, choices, default: str | None = None) -> str:
-    value = _as_text(row, record, key, required=default is None) or (default or "")
-    if value and value not in choices:
-        row.error(
-            _("“%(value)s” is not one of: %(choices)s") % {"value": value, "choices": ", ".join(choices)}, key
-        )
-    return value
+def _as_choice(row: _Row, record: dict, key: str, default: str | None = None) -> str:
+    """The value of a choice column (checked against the model's choices by ``_Row.check``)."""
+    return _as_text(row, record, key, required=default is None) or (default or "")
 
 
 def _as_list(row: _Row, record: dict, key: str) -> list:
@@ -462,8 +472,8 @@ def _materials(row: _Row, record: dict) -> list[dict]:
         sub = _Row(row.line, row.errors, prefix=where)
         material = {
             "name": _as_text(sub, raw, "name", required=True),
-            "source": _as_choice(sub, raw, "source", Material.Source.values, Material.Source.APPLICANT),
-            "form": _as_choice(sub, raw, "form", Material.Form.values, Material.Form.ORIGINAL),
+            "source": _as_choice(sub, raw, "source", Material.Source.APPLICANT),
+            "form": _as_choice(sub, raw, "form", Material.Form.ORIGINAL),
             "copies": _as_int(sub, raw, "copies", 1),
             "required": _as_bool(sub, raw, "required", True),
             "licence_replaceable": _as_bool(sub, raw, "licence_replaceable", False),
@@ -471,19 +481,19 @@ def _materials(row: _Row, record: dict) -> list[dict]:
             "notes": _as_text(sub, raw, "notes"),
             "order": n,
         }
-        if len(material["name"]) > 200:
-            sub.error(_("Use at most %(limit)s characters.") % {"limit": 200}, "name")
+        sub.check(Material(**material), exclude=["item"])
         row.failed = row.failed or sub.failed
         materials.append(material)
     return materials
 
 
 def _validate_items(rows, result: ImportResult, refs: dict) -> list[tuple[int, dict]]:
-    departments, regions, themes, existing = (
+    departments, regions, themes, existing, statuses = (
         refs["departments"],
         refs["regions"],
         refs["themes"],
         refs["items"],
+        refs["statuses"],
     )
     file_codes: dict[str, int] = {}
     basic_codes = {r.get("code") for _l, r in rows if isinstance(r, dict) and not r.get("basic_item")}
@@ -526,15 +536,14 @@ def _validate_items(rows, result: ImportResult, refs: dict) -> list[tuple[int, d
         data = {
             "code": code,
             "name": _as_text(row, record, "name", required=True),
-            "item_type": _as_choice(row, record, "item_type", ServiceItem.ItemType.values),
+            "item_type": _as_choice(row, record, "item_type"),
             "department_id": department.pk if department else None,
             "region_id": region_id,
-            "level": _as_choice(row, record, "level", ServiceItem.Level.values, ServiceItem.Level.PROVINCE),
+            "level": _as_choice(row, record, "level", ServiceItem.Level.PROVINCE),
             "basic_code": basic or None,
-            "status": _as_choice(
-                row, record, "status", ServiceItem.Status.values, ServiceItem.Status.PUBLISHED
-            ),
-            "version": _as_int(row, record, "version", 1, low=1),
+            # Without a status column an existing item keeps its status; a new one is a draft.
+            "status": _as_choice(row, record, "status", statuses.get(code, ServiceItem.Status.DRAFT)),
+            "version": _as_int(row, record, "version", 1),
             "legal_basis": _as_text(row, record, "legal_basis"),
             "conditions": _as_text(row, record, "conditions"),
             "process_steps": _steps(row, record),
@@ -543,19 +552,13 @@ def _validate_items(rows, result: ImportResult, refs: dict) -> list[tuple[int, d
             "fee_description": _as_text(row, record, "fee_description"),
             "is_free": _as_bool(row, record, "is_free", True),
             "visits_needed": _as_int(row, record, "visits_needed", 0),
-            "online_depth": _as_int(row, record, "online_depth", 1, low=1, high=4),
+            "online_depth": _as_int(row, record, "online_depth", 1),
             "channels": [str(c) for c in _as_list(row, record, "channels")],
             "consult_phone": _as_text(row, record, "consult_phone"),
             "complaint_phone": _as_text(row, record, "complaint_phone"),
-            "service_object": _as_choice(
-                row,
-                record,
-                "service_object",
-                ServiceItem.ServiceObject.values,
-                ServiceItem.ServiceObject.PERSONAL,
-            ),
+            "service_object": _as_choice(row, record, "service_object", ServiceItem.ServiceObject.PERSONAL),
             # Files written before items declared a level lack the column: the default (L2) applies.
-            "realname_level": _as_int(row, record, "realname_level", 2, low=1, high=3),
+            "realname_level": _as_int(row, record, "realname_level", 2),
             "address": _as_text(row, record, "address"),
             "hours": _as_text(row, record, "hours"),
             "aliases": _as_text(row, record, "aliases"),
@@ -564,14 +567,15 @@ def _validate_items(rows, result: ImportResult, refs: dict) -> list[tuple[int, d
             "themes": theme_codes,
             "materials": _materials(row, record),
         }
-        if (
-            data["promised_limit_days"]
-            and data["statutory_limit_days"]
-            and data["promised_limit_days"] > data["statutory_limit_days"]
-        ):
-            row.error(
-                _("The promised time limit cannot be longer than the statutory one."), "promised_limit_days"
-            )
+        if data["version"] < 1:
+            top = INTEGER_RANGES["PositiveIntegerField"][1]
+            row.error(_("Enter a number from %(low)s to %(high)s.") % {"low": 1, "high": top}, "version")
+        scalars = {f: data[f] for f in ITEM_SCALARS}
+        row.check(
+            ServiceItem(**scalars),
+            exclude=["department", "region", "basic_item", "themes"],
+            field_of_rules="status",
+        )
         if not row.failed:
             valid.append((line, data))
     return valid
@@ -587,8 +591,6 @@ def _validate_bundles(rows, result: ImportResult, refs: dict, item_codes: set[st
             row.error(_("Each bundle must be an object."))
             continue
         code = _as_text(row, record, "code", required=True)
-        if code and not re.match(r"^[-a-zA-Z0-9_]{1,40}$", code):
-            row.error(_("Use at most 40 letters, digits, dashes or underscores."), "code")
         if code in seen:
             row.error(_("Duplicate code: already on line %(line)s.") % {"line": seen[code]}, "code")
         elif code:
@@ -606,12 +608,16 @@ def _validate_bundles(rows, result: ImportResult, refs: dict, item_codes: set[st
             "name": _as_text(row, record, "name", required=True),
             "summary": _as_text(row, record, "summary"),
             "description": _as_text(row, record, "description"),
-            "audience": _as_choice(row, record, "audience", ["personal", "enterprise"], "personal"),
+            "audience": _as_choice(row, record, "audience", LifeEvent.Audience.PERSONAL),
             "keywords": _as_text(row, record, "keywords"),
             "popularity": _as_int(row, record, "popularity", 0),
             "themes": theme_codes,
             "items": items,
         }
+        row.check(
+            LifeEvent(**{k: v for k, v in data.items() if k not in ("themes", "items")}),
+            exclude=["themes", "items"],
+        )
         if not row.failed:
             valid.append(data)
     return valid
@@ -661,6 +667,7 @@ def import_catalog(*, data: bytes, filename: str, actor, dry_run: bool = False) 
         "regions": dict(Region.objects.values_list("code", "pk")),
         "themes": {t.code: t for t in Theme.objects.all()},
         "items": dict(ServiceItem.objects.values_list("code", "pk")),
+        "statuses": dict(ServiceItem.objects.values_list("code", "status")),
     }
     items = _validate_items(item_rows, result, refs)
     item_codes = set(refs["items"]) | {d["code"] for _l, d in items}
@@ -668,21 +675,67 @@ def import_catalog(*, data: bytes, filename: str, actor, dry_run: bool = False) 
     result.errors.sort(key=lambda e: e.line)
     if result.errors or dry_run:
         return result
-    with transaction.atomic():
-        _save(items, bundles, refs, result)
-        audit.record(
-            actor=actor,
-            event="catalog:import:apply",
-            target=None,
-            data={
-                "file": filename[:200],
-                "items_created": result.items_created,
-                "items_updated": result.items_updated,
-                "bundles": result.bundles_saved,
-            },
-        )
+    try:
+        with transaction.atomic():
+            _save(items, bundles, refs, result)
+            _audit_import(actor, filename, result)
+    except MaterialsInUse as exc:
+        result.errors.append(RowError(0, str(exc), "materials"))
+        result.items_created = result.items_updated = result.bundles_saved = 0
+        return result
     search.clear_caches()
     return result
+
+
+def _audit_import(actor, filename: str, result: ImportResult) -> None:
+    audit.record(
+        actor=actor,
+        event="catalog:import:apply",
+        target=None,
+        data={
+            "file": filename[:200],
+            "items_created": result.items_created,
+            "items_updated": result.items_updated,
+            "bundles": result.bundles_saved,
+        },
+    )
+
+
+class MaterialsInUse(Exception):  # noqa: N818 - named for what happened
+    """The file leaves out materials that applications have used (their uploads point at them)."""
+
+
+def _save_materials(to_create: list, to_update: list) -> None:
+    """The items' materials as the file lists them. An updated item keeps the material of the
+    same name (its id, and the uploads of applications that point at it, stay) and changes it
+    in place; the file's other materials are added and the ones it leaves out removed."""
+    current: dict[int, dict[str, Material]] = {}
+    for material in Material.objects.filter(item__in=[i for i, _d in to_update]).order_by("pk"):
+        current.setdefault(material.item_id, {}).setdefault(material.name, material)
+    changed, new, kept = [], [], set()
+    for item, d in [*to_create, *to_update]:
+        mine = current.get(item.pk, {})
+        for values in d["materials"]:
+            material = mine.get(values["name"])
+            if material is None or material.pk in kept:
+                new.append(Material(item=item, **values))
+                continue
+            kept.add(material.pk)
+            for key, value in values.items():
+                setattr(material, key, value)
+            changed.append(material)
+    Material.objects.bulk_update(changed, MATERIAL_FIELDS + ["order"], batch_size=2000)
+    left_out = Material.objects.filter(item__in=[i for i, _d in to_update]).exclude(pk__in=kept)
+    try:
+        with transaction.atomic():
+            left_out.delete()
+    except ProtectedError as exc:
+        names = sorted({f"{m.item.code}: {m.name}" for m in left_out.select_related("item")})
+        raise MaterialsInUse(
+            _("Applications have used these materials, so the file must keep them: %(names)s")
+            % {"names": "; ".join(names[:20])}
+        ) from exc
+    Material.objects.bulk_create(new, batch_size=2000)
 
 
 def _save(items: list[tuple[int, dict]], bundles: list[dict], refs: dict, result: ImportResult) -> None:
@@ -722,10 +775,7 @@ def _save(items: list[tuple[int, dict]], bundles: list[dict], refs: dict, result
         [i for i, _d in to_update], [*scalar, "department_id", "region_id", "basic_item_id"], batch_size=500
     )
     all_items = [*to_create, *to_update]
-    Material.objects.filter(item__in=[i for i, _d in to_update]).delete()
-    Material.objects.bulk_create(
-        [Material(item=item, **m) for item, d in all_items for m in d["materials"]], batch_size=2000
-    )
+    _save_materials(to_create, to_update)
     through = ServiceItem.themes.through
     through.objects.filter(serviceitem__in=[i for i, _d in to_update]).delete()
     through.objects.bulk_create(

@@ -6,10 +6,12 @@ carries a code derived from the basic code. ``search_title`` and ``search_body``
 jieba-segmented text that the database full-text index covers (see yiwang/catalog/search.py).
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yiwang.core.validation import PortableModel
 from yiwang.identity.models import RealNameLevel
 
 
@@ -37,7 +39,7 @@ class Theme(models.Model):
         return self.name
 
 
-class ServiceItem(models.Model):
+class ServiceItem(PortableModel):
     """A government service item (政务服务事项) with every standard element."""
 
     class ItemType(models.TextChoices):
@@ -148,8 +150,34 @@ class ServiceItem(models.Model):
             ),
         ]
 
+    # What an item must state before citizens see it (item_publish, the admin, the import).
+    PUBLISH_REQUIRED = ("legal_basis", "conditions", "consult_phone", "process_steps")
+
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"
+
+    def clean(self) -> None:
+        """The item's own rules, wherever it is written (services, admin, import): the promise
+        is never longer than the law allows, and a published item states its core elements."""
+        if (
+            self.promised_limit_days
+            and self.statutory_limit_days
+            and self.promised_limit_days > self.statutory_limit_days
+        ):
+            raise ValidationError(
+                {"promised_limit_days": _("The promised time limit cannot be longer than the statutory one.")}
+            )
+        if self.status == self.Status.PUBLISHED:
+            missing = self.missing_for_publishing()
+            if missing:
+                raise ValidationError(
+                    _("Fill in these elements before publishing: %(fields)s")
+                    % {"fields": ", ".join(str(self._meta.get_field(f).verbose_name) for f in missing)},
+                    code="unpublishable",
+                )
+
+    def missing_for_publishing(self) -> list[str]:
+        return [f for f in self.PUBLISH_REQUIRED if not getattr(self, f)]
 
     def get_absolute_url(self) -> str:
         return reverse("catalog:item", kwargs={"code": self.code})
@@ -159,7 +187,7 @@ class ServiceItem(models.Model):
         return [a.strip() for a in self.aliases.replace("，", ",").split(",") if a.strip()]
 
 
-class Material(models.Model):
+class Material(PortableModel):
     """A document the applicant provides (申请材料)."""
 
     class Source(models.TextChoices):

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
@@ -47,6 +48,7 @@ MATERIAL_FIELDS = [
     "order",
 ]
 EDITABLE_FIELDS = [*ELEMENT_FIELDS, "level", "popularity"]
+PLACEMENT_FIELDS = ["department", "region", "basic_item"]
 
 
 def _reindex(item: ServiceItem) -> None:
@@ -54,25 +56,48 @@ def _reindex(item: ServiceItem) -> None:
     search.index_items([item])
 
 
-def _check_limits(item: ServiceItem) -> None:
-    if (
-        item.promised_limit_days
-        and item.statutory_limit_days
-        and item.promised_limit_days > item.statutory_limit_days
-    ):
-        raise ValidationError(
-            {"promised_limit_days": _("The promised time limit cannot be longer than the statutory one.")}
-        )
-
-
-def _set_materials(item: ServiceItem, materials: list[dict[str, Any]]) -> None:
-    item.materials.all().delete()
-    Material.objects.bulk_create(
-        [
-            Material(item=item, **{"order": n, **{k: v for k, v in m.items() if k in MATERIAL_FIELDS}})
-            for n, m in enumerate(materials, start=1)
-        ]
-    )
+def _set_materials(item: ServiceItem, materials: list[dict[str, Any]]) -> bool:
+    """Make the item's materials these, in this order; return whether anything changed. A
+    material is kept (its id, and the applications' uploads of it, stay) when an entry names its
+    ``id`` or, failing that, its name; the others are created, and the ones left out removed."""
+    current = {m.pk: m for m in item.materials.all()}
+    by_name = {m.name: m for m in current.values()}
+    kept: set[int] = set()
+    changed = False
+    to_create = []
+    for n, raw in enumerate(materials, start=1):
+        values = {"order": n, **{k: v for k, v in raw.items() if k in MATERIAL_FIELDS}}
+        material = current.get(raw.get("id")) or by_name.get(values.get("name", ""))
+        if material is None or material.pk in kept:
+            material = Material(item=item, **values)
+            material.full_clean(exclude=["item"])
+            to_create.append(material)
+            continue
+        kept.add(material.pk)
+        differs = [k for k, v in values.items() if getattr(material, k) != v]
+        if differs:
+            for key in differs:
+                setattr(material, key, values[key])
+            material.full_clean(exclude=["item"])
+            material.save(update_fields=differs)
+            changed = True
+    gone = [pk for pk in current if pk not in kept]
+    if gone:
+        try:
+            with transaction.atomic():
+                Material.objects.filter(pk__in=gone).delete()
+        except ProtectedError as exc:
+            names = ", ".join(current[pk].name for pk in gone)
+            raise ValidationError(
+                {
+                    "materials": _(
+                        "Applications have used some of these materials, so they cannot be removed: %(names)s"
+                    )
+                    % {"names": names}
+                }
+            ) from exc
+    Material.objects.bulk_create(to_create)
+    return changed or bool(gone) or bool(to_create)
 
 
 @transaction.atomic
@@ -97,7 +122,6 @@ def item_create(
     item = ServiceItem(
         code=code, department=department, region=region, level=level, basic_item=basic_item, **elements
     )
-    _check_limits(item)
     item.full_clean(exclude=["basic_item"])
     item.save()
     _set_materials(item, materials or [])
@@ -112,25 +136,36 @@ def item_create(
 
 @transaction.atomic
 def item_update(
-    *, item: ServiceItem, actor, materials: list[dict[str, Any]] | None = None, **changes: Any
+    *,
+    item: ServiceItem,
+    actor,
+    materials: list[dict[str, Any]] | None = None,
+    themes: list | None = None,
+    **changes: Any,
 ) -> ServiceItem:
-    """Change elements (and optionally replace the materials); bumps the version; audited."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    """Change elements, placement (department, region, basic item), the materials (in place, see
+    ``_set_materials``) or the themes; bumps the version; audited. A published item stays
+    publishable (ServiceItem.clean)."""
+    unknown = set(changes) - set(EDITABLE_FIELDS) - set(PLACEMENT_FIELDS)
     if unknown:
         raise TypeError(f"Unknown item elements: {sorted(unknown)}")
     item = ServiceItem.objects.select_for_update().get(pk=item.pk)
     changed = sorted(k for k, v in changes.items() if getattr(item, k) != v)
     for key, value in changes.items():
         setattr(item, key, value)
-    _check_limits(item)
     item.full_clean(exclude=["basic_item"])
-    if materials is not None:
-        _set_materials(item, materials)
+    if item.basic_item_id == item.pk:
+        raise ValidationError({"basic_item": _("An item cannot implement itself.")})
+    if materials is not None and _set_materials(item, materials):
         changed.append("materials")
+    if themes is not None and {t.pk for t in item.themes.all()} != {t.pk for t in themes}:
+        item.themes.set(themes)
+        changed.append("themes")
     if not changed:
         return item
     item.version += 1
-    item.save(update_fields=[*[c for c in changed if c != "materials"], "version", "updated_at"])
+    columns = [c for c in changed if c not in ("materials", "themes")]
+    item.save(update_fields=[*columns, "version", "updated_at"])
     _reindex(item)
     audit.record(
         actor=actor,
@@ -147,15 +182,9 @@ def item_publish(*, item: ServiceItem, actor) -> ServiceItem:
     item = ServiceItem.objects.select_for_update().get(pk=item.pk)
     if item.status == ServiceItem.Status.PUBLISHED:
         return item
-    missing = [f for f in ("legal_basis", "conditions", "consult_phone") if not getattr(item, f)]
-    if not item.process_steps:
-        missing.append("process_steps")
-    if missing:
-        raise ValidationError(
-            _("Fill in these elements before publishing: %(fields)s") % {"fields": ", ".join(missing)}
-        )
     previous = item.status
     item.status = ServiceItem.Status.PUBLISHED
+    item.full_clean(exclude=["basic_item"])  # the item's own rules, the publishing ones included
     item.save(update_fields=["status", "updated_at"])
     audit.record(actor=actor, event="catalog:item:publish", target=item, data={"from": previous})
     return item
@@ -174,6 +203,17 @@ def item_retire(*, item: ServiceItem, actor, reason: str = "") -> ServiceItem:
         actor=actor, event="catalog:item:retire", target=item, data={"from": previous, "reason": reason}
     )
     return item
+
+
+@transaction.atomic
+def item_delete(*, item: ServiceItem, actor) -> None:
+    """Delete an item (an item with cases or implementations is protected: retire it instead);
+    it leaves search; audited with its code."""
+    item = ServiceItem.objects.select_for_update().get(pk=item.pk)
+    pk = item.pk
+    audit.record(actor=actor, event="catalog:item:delete", target=item, data={"code": item.code})
+    item.delete()
+    search.unindex_items([pk])
 
 
 def derived_code(basic: ServiceItem, region) -> str:

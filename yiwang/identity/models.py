@@ -379,6 +379,12 @@ class Role(models.TextChoices):
     LEADER = "leader", _("Leader")
 
 
+# The roles that handle cases, one per duty: acceptance, review, approval (受理、审核、审批).
+CASE_ROLES = (Role.CLERK, Role.REVIEWER, Role.APPROVER)
+# Officials whose work is on the applications workbench: case handlers, their leaders, admins.
+WORKBENCH_ROLES = (*CASE_ROLES, Role.LEADER, Role.ADMIN)
+
+
 class RoleGrant(models.Model):
     """One role held by one official, scoped to the official's department."""
 

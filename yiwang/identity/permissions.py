@@ -22,11 +22,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.core import context
-from yiwang.identity.models import Department, Enterprise, EnterpriseAgent, Official, RealNameLevel, Role
+from yiwang.identity.models import (
+    CASE_ROLES,
+    Department,
+    Enterprise,
+    EnterpriseAgent,
+    Official,
+    RealNameLevel,
+    Role,
+)
 
 ACTING_ENTERPRISE_SESSION_KEY = "identity_acting_enterprise"
 # Roles whose work needs the full identity number (accepting and deciding cases).
-FULL_ID_NUMBER_ROLES = frozenset({Role.CLERK, Role.REVIEWER, Role.APPROVER})
+FULL_ID_NUMBER_ROLES = frozenset(CASE_ROLES)
 # Set on request.user by signin.SecondFactorMiddleware: whether this session passed the second factor.
 SECOND_FACTOR_ATTR = "_identity_second_factor"
 _MAX_DEPTH = 16  # department trees are shallow (province → city → county); guards against cycles

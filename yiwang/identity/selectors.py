@@ -1,6 +1,7 @@
 """Reads of the identity app, for its pages and for other apps."""
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.identity import pii
@@ -16,7 +17,7 @@ from yiwang.identity.models import (
     User,
 )
 from yiwang.identity.permissions import active_agencies, department_subtree_ids
-from yiwang.lib.idnumbers import validate_id_number
+from yiwang.lib.idnumbers import birth_date_of, validate_id_number
 
 # What each role lets an official do, shown on the account page.
 ROLE_ABILITIES = {
@@ -48,6 +49,25 @@ def realname_level_of(user) -> int:
     (officials, superusers, anonymous visitors)."""
     person = person_of(user)
     return int(person.realname_level) if person else 0
+
+
+def age_of(person: Person) -> int | None:
+    """Whole years since the birth date in the person's identity number (None if it has none).
+    The number is decrypted here, inside identity, only to compute this; it leaves neither as
+    text nor in a log."""
+    try:
+        born = birth_date_of(pii.id_number_of(person))
+    except (ValueError, TypeError):
+        return None
+    today = timezone.localdate()
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def id_last4_matches(user_id: int, last4: str) -> bool:
+    """Whether ``last4`` is the end of the identity number of the person of ``user_id`` (the
+    no-sign-in progress query); compared with the masked form, never decrypting."""
+    masked = Person.objects.filter(user_id=user_id).values_list("id_number_masked", flat=True).first()
+    return bool(masked) and masked[-4:].upper() == str(last4).upper()
 
 
 def person_lookup_by_id_number(id_number: str) -> Person | None:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yiwang.core import throttle
 from yiwang.core.middleware import client_ip
 from yiwang.identity import forms, permissions, selectors, services, signin
-from yiwang.identity.models import Official, Role, User
+from yiwang.identity.models import WORKBENCH_ROLES, Official, Role, User
 from yiwang.lib.masking import mask_phone
 
 PENDING_2FA_KEY = signin.PENDING_2FA_KEY
@@ -56,8 +56,8 @@ def _complete_login(
 
 # Where each role's work is, by URL name (identity does not import the apps that serve them).
 _LANDINGS = (
-    (("clerk", "reviewer", "approver", "leader", "admin"), "applications:workbench"),
-    (("auditor",), "audit:records"),
+    (WORKBENCH_ROLES, "applications:workbench"),
+    ((Role.AUDITOR,), "audit:records"),
 )
 
 
