@@ -454,8 +454,46 @@ API: list[Row] = [
     Row("GET /api/applications/notices", "/api/applications/notices", api(OK)),
 ]
 
-# The admin site (one door: its login sends to /login). Staff with two-factor sign-in reach it;
-# what each may change there is the admin's own permission system, tested in the apps.
+# The admin site (one door: its login sends to /login, so the walk counts it as LOGIN). Staff
+# with two-factor sign-in reach it; the department administrator manages only X's officials, and
+# records nobody may add by hand (audit entries, persons from registration …) have no add page.
+STAFF_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
+READ_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
+READ_ONLY_ADD = expect(LOGIN, denied=("deptadmin", "admin"))
+ADMIN_MODELS = {
+    # model path: (changelist, add page)
+    "auth/group": (STAFF_ONLY, STAFF_ONLY),
+    "audit/auditentry": (READ_ONLY, READ_ONLY_ADD),
+    "audit/signedtreehead": (READ_ONLY, READ_ONLY_ADD),
+    "identity/region": (STAFF_ONLY, STAFF_ONLY),
+    "identity/department": (STAFF_ONLY, STAFF_ONLY),
+    "identity/user": (STAFF_ONLY, STAFF_ONLY),
+    "identity/person": (READ_ONLY, READ_ONLY_ADD),
+    "identity/enterprise": (READ_ONLY, READ_ONLY_ADD),
+    "identity/enterpriseagent": (READ_ONLY, READ_ONLY_ADD),
+    "identity/official": (expect(LOGIN, ok=("deptadmin", "admin")), STAFF_ONLY),
+    "catalog/theme": (STAFF_ONLY, STAFF_ONLY),
+    "catalog/serviceitem": (STAFF_ONLY, STAFF_ONLY),
+    "catalog/lifeevent": (STAFF_ONLY, STAFF_ONLY),
+    "catalog/synonym": (STAFF_ONLY, STAFF_ONLY),
+    "django_tasks_database/dbtaskresult": (READ_ONLY, READ_ONLY_ADD),
+}
 ADMIN_SITE: list[Row] = [
-    Row("admin:index", "/admin/", expect(LOGIN, anonymous=LOGIN, ok=("deptadmin", "admin"))),
+    Row("admin:index", "/admin/", expect(LOGIN, ok=("deptadmin", "admin"))),
+    Row(
+        "admin:identity_official_change",
+        "/admin/identity/official/{official}/change/",
+        expect(LOGIN, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "admin:identity_official_change",
+        "/admin/identity/official/{official_elsewhere}/change/",
+        expect(LOGIN, ok="admin", moved="deptadmin"),
+    ),
 ]
+for _model, (_changelist, _add) in ADMIN_MODELS.items():
+    _name = _model.replace("/", "_")
+    ADMIN_SITE += [
+        Row(f"admin:{_name}_changelist", f"/admin/{_model}/", _changelist),
+        Row(f"admin:{_name}_add", f"/admin/{_model}/add/", _add),
+    ]

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 import pyotp
 import pytest
+from django.contrib import admin
 from django.db import transaction
 from django.test import Client
 from django.test.utils import override_settings
@@ -40,13 +41,19 @@ ACCOUNTS = {"citizen2": "citizen2", "anonymous": None}
 # --- the demo, built once ------------------------------------------------------------------
 
 
+def _one(queryset, what: str):
+    found = queryset.first()
+    assert found is not None, f"the walk's demo has no {what}"
+    return found
+
+
 def _build_demo() -> dict:
     from yiwang.applications import demo as applications_demo
     from yiwang.applications.models import Attachment, BundleCase, Case, Process, Rectification, Task
     from yiwang.audit import demo as audit_demo
     from yiwang.catalog import demo as catalog_demo
     from yiwang.catalog import search
-    from yiwang.catalog.models import LifeEvent, ServiceItem
+    from yiwang.catalog.models import ServiceItem
     from yiwang.identity import demo as identity_demo
     from yiwang.identity import services as identity_services
     from yiwang.identity.models import Department, EnterpriseAgent, Official, User
@@ -75,11 +82,8 @@ def _build_demo() -> dict:
     elsewhere = Department.objects.get(code="610000-SCJG")
     mine = Case.objects.filter(applicant__username="citizen")
 
-    def case_number(status: str) -> str:
-        return mine.filter(status=status, department=x).order_by("pk").first().number
-
-    draft = mine.filter(status=Case.Status.DRAFT).order_by("pk").first()
-    in_review = mine.filter(status=Case.Status.IN_REVIEW, department=x).order_by("pk").first()
+    draft = _one(mine.filter(status=Case.Status.DRAFT).order_by("pk"), "draft of 张三")
+    in_review = _one(mine.filter(status=Case.Status.IN_REVIEW, department=x).order_by("pk"), "case in review")
     open_tasks = Task.objects.filter(state=Task.State.OPEN, claimed_by=None)
     processed = Process.objects.filter(is_active=True, item__department=x).values("item")
     if not Attachment.objects.filter(case=draft).exists():
@@ -94,31 +98,40 @@ def _build_demo() -> dict:
             material_id=material.pk,
             upload=SimpleUploadedFile("申请书.pdf", PDF, content_type="application/pdf"),
         )
+    items = ServiceItem.objects.filter(status="published")
     return {
-        "item": ServiceItem.objects.filter(pk__in=processed).order_by("code").first().code,
-        "item_elsewhere": ServiceItem.objects.filter(department=elsewhere, status="published").first().code,
-        "bundle": LifeEvent.objects.get(code=applications_demo.BUNDLE_CODE).code,
-        "bundle_case": BundleCase.objects.get(applicant=agent).pk,
+        "item": _one(items.filter(pk__in=processed).order_by("code"), "item of X with a process").code,
+        "item_elsewhere": _one(items.filter(department=elsewhere), "item outside X").code,
+        "bundle": applications_demo.BUNDLE_CODE,
+        "bundle_case": _one(BundleCase.objects.filter(applicant=agent), "bundle case").pk,
         "department": x.code,
         "case": in_review.number,
-        "attachment": Attachment.objects.filter(case=in_review).first().pk,
+        "attachment": _one(Attachment.objects.filter(case=in_review), "file of the case").pk,
         "draft": f"draft-{draft.pk}",
-        "draft_attachment": Attachment.objects.filter(case=draft).first().pk,
-        "material": draft.item.materials.filter(source="applicant").first().pk,
-        "supplement_case": case_number(Case.Status.SUPPLEMENT),
-        "done_case": mine.filter(status=Case.Status.COMPLETED, rating__isnull=True).first().number,
-        "case_elsewhere": Case.objects.filter(department=elsewhere, status=Case.Status.IN_REVIEW)
-        .first()
-        .number,
-        "task_accept": open_tasks.filter(department=x, role="clerk").order_by("pk").first().pk,
-        "task_review": open_tasks.filter(department=x, role="reviewer").order_by("pk").first().pk,
-        "task_approve": open_tasks.filter(department=x, role="approver").order_by("pk").first().pk,
-        "task_elsewhere": open_tasks.filter(department=elsewhere).exclude(role="applicant").first().pk,
+        "draft_attachment": _one(Attachment.objects.filter(case=draft), "file of the draft").pk,
+        "material": _one(draft.item.materials.filter(source="applicant"), "material").pk,
+        "supplement_case": _one(mine.filter(status=Case.Status.SUPPLEMENT, department=x), "补正 case").number,
+        "done_case": _one(mine.filter(status=Case.Status.COMPLETED).order_by("pk"), "completed case").number,
+        "case_elsewhere": _one(
+            Case.objects.filter(department=elsewhere, status=Case.Status.IN_REVIEW), "case outside X"
+        ).number,
+        "task_accept": _one(open_tasks.filter(department=x, role="clerk").order_by("pk"), "clerk task").pk,
+        "task_review": _one(
+            open_tasks.filter(department=x, role="reviewer").order_by("pk"), "review task"
+        ).pk,
+        "task_approve": _one(
+            open_tasks.filter(department=x, role="approver").order_by("pk"), "approve task"
+        ).pk,
+        "task_elsewhere": _one(
+            open_tasks.filter(department=elsewhere).exclude(role="applicant"), "task outside X"
+        ).pk,
         "enterprise": enterprise.pk,
         "delegation": delegation.pk,
         "official": Official.objects.get(user__username="clerk").pk,
-        "official_elsewhere": Official.objects.filter(department=elsewhere).first().pk,
-        "rectification": Rectification.objects.filter(department=x, state="open").first().pk,
+        "official_elsewhere": _one(Official.objects.filter(department=elsewhere), "official outside X").pk,
+        "rectification": _one(
+            Rectification.objects.filter(department=x).order_by("state"), "rectification"
+        ).pk,
     }
 
 
@@ -260,22 +273,40 @@ LINKS_PER_ROUTE = 3  # links checked per route name and persona (a queue lists m
 
 
 class _Links(HTMLParser):
-    def __init__(self):
+    """The page's internal links (``a href``) and the targets of its POST forms (buttons)."""
+
+    def __init__(self, path: str):
         super().__init__()
+        self.path = path
         self.found: list[str] = []
+        self.posts: list[str] = []
 
     def handle_starttag(self, tag, attrs):
-        href = dict(attrs).get("href") or ""
+        attrs = dict(attrs)
+        href = attrs.get("href") or ""
         if tag == "a" and href.startswith("/") and not href.startswith("//"):
             self.found.append(href.split("#")[0])
+        if tag == "form" and (attrs.get("method") or "").lower() == "post":
+            self.posts.append(urlsplit(attrs.get("action") or self.path).path)
 
 
-def links_of(response) -> list[str]:
+def links_of(response, path: str) -> tuple[list[str], list[str]]:
     if not response.get("Content-Type", "").startswith("text/html"):
-        return []
-    parser = _Links()
+        return [], []
+    parser = _Links(path)
     parser.feed(response.content.decode())
-    return parser.found
+    return parser.found, parser.posts
+
+
+def check_buttons(persona: str, posts: set[str], ids: dict) -> list[tuple]:
+    """A form a page shows its viewer must post somewhere the table lets them post."""
+    rows = {_fill(r.path, ids): r for r in table.PAGES}
+    refused = {table.LOGIN, table.DENIED, table.HIDDEN}
+    return [
+        ("button", path, rows[path].outcomes[persona])
+        for path in sorted(posts)
+        if path in rows and rows[path].outcomes[persona] in refused
+    ]
 
 
 def check_links(client: Client, persona: str, links: set[str], walked: set[str]) -> list[tuple]:
@@ -306,7 +337,7 @@ def check_links(client: Client, persona: str, links: set[str], walked: set[str])
 @pytest.mark.parametrize("persona", table.PERSONAS)
 def test_every_row_answers_each_persona_as_the_table_says(demo, persona):
     client, landing = sign_in(persona, demo)
-    wrong, links, walked = [], set(), set()
+    wrong, links, posts, walked = [], set(), set(), set()
     if landing:  # sign-in lands where the persona's work is, on a page they may open
         response = client.get(landing)
         if response.status_code != 200:
@@ -333,7 +364,9 @@ def test_every_row_answers_each_persona_as_the_table_says(demo, persona):
         got = outcome(response)
         walked.add(_fill(row.path, demo) + (f"?{row.query}" if row.query else ""))
         if got == table.OK:
-            links.update(links_of(response))
+            found, forms = links_of(response, _fill(row.path, demo))
+            links.update(found)
+            posts.update(forms)
         if got != expected:
             wrong.append(("GET", _fill(row.path, demo), expected, got))
         if row.post and expected not in (table.OK, table.MOVED):
@@ -344,6 +377,7 @@ def test_every_row_answers_each_persona_as_the_table_says(demo, persona):
                     ("POST", _fill(row.path, demo), expected, got, "changed" if got == expected else "")
                 )
     wrong += check_links(client, persona, links, walked)
+    wrong += check_buttons(persona, posts, demo)
     assert not wrong, f"{persona}:\n" + "\n".join(" ".join(map(str, w)) for w in wrong)
 
 
@@ -369,5 +403,7 @@ def test_the_table_has_a_row_for_every_named_page_and_every_api_operation():
                 for method in operation.methods:
                     operations.add(f"{method} /api/{prefix.strip('/')}{path}".replace("/api//", "/api/"))
     assert {r.name for r in table.API} == operations
+    registered = {f"{m._meta.app_label}/{m._meta.model_name}" for m in admin.site._registry}
+    assert set(table.ADMIN_MODELS) == registered
     for row in ROWS:
         assert set(row.outcomes) == set(table.PERSONAS), row.name
