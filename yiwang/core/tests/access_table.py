@@ -23,6 +23,8 @@ leader          leader of X (陈局长)
 admin           platform superuser (two-factor sign-in)
 ==============  ==============================================================================
 
+Print it as a grid: ``python -m yiwang.core.tests.access_table``.
+
 Outcomes: ``OK`` 200; ``MOVED`` a redirect that is not to the sign-in page (the page sends the
 viewer where the thing is, e.g. a draft's case page); ``LOGIN`` a redirect to sign in; ``DENIED``
 403 (the viewer may not do this kind of thing at all); ``HIDDEN`` 404 (not theirs: the same answer
@@ -497,3 +499,20 @@ for _model, (_changelist, _add) in ADMIN_MODELS.items():
         Row(f"admin:{_name}_changelist", f"/admin/{_model}/", _changelist),
         Row(f"admin:{_name}_add", f"/admin/{_model}/add/", _add),
     ]
+
+
+def as_markdown(rows: list[Row] | None = None) -> str:
+    """The table as a grid, one line per row (``python -m yiwang.core.tests.access_table``)."""
+    marks = {OK: "ok", MOVED: "→", LOGIN: "login", None: "(ok)"}
+    lines = [
+        "| route | path | " + " | ".join(PERSONAS) + " |",
+        "|---|---|" + "---|" * len(PERSONAS),
+    ]
+    for row in rows if rows is not None else PAGES + API + ADMIN_SITE:
+        cells = [marks.get(row.outcomes[p], row.outcomes[p]) for p in PERSONAS]
+        lines.append(f"| {row.name} | {row.method} {row.path} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(as_markdown())

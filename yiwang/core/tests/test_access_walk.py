@@ -417,3 +417,4 @@ def test_the_table_has_a_row_for_every_named_page_and_every_api_operation():
     assert set(table.ADMIN_MODELS) == registered
     for row in ROWS:
         assert set(row.outcomes) == set(table.PERSONAS), row.name
+    assert len(table.as_markdown().splitlines()) == len(ROWS) + 2
