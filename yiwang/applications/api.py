@@ -512,6 +512,8 @@ def track(request, payload: TrackIn):
 
 @router.get("/tasks", response=TaskPageOut, auth=django_auth, summary="A workbench queue")
 def task_queue(request, queue: str = "accept", page: int = 1):
+    if not selectors.queues_for(request.user):  # as the workbench page: no case duty, no queues
+        raise ApiError(403, _("Only officials who handle or supervise cases have a workbench."))
     if queue not in selectors.QUEUES:
         raise field_error("queue", _("Choose one of: %(queues)s.") % {"queues": ", ".join(selectors.QUEUES)})
     if page < 1 or page > 10_000:

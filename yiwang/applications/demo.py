@@ -298,6 +298,7 @@ class _Builder:
         self.clock, self.rng, self.people, self.officials = clock, rng, people, officials
         self.real_start = started
         self.stand_ins: dict[tuple[int, str], User] = {}
+        self.citizen_scenarios: set[str] = set()
 
     def _stamp_notices(self, case: Case) -> None:
         """Notices take the real time from their model default; give them the replayed one."""
@@ -409,9 +410,13 @@ class _Builder:
             )
         if item.service_object == ServiceItem.ServiceObject.ENTERPRISE:
             return self.people["agent"]
-        return self.rng.choice(
+        chosen = self.rng.choice(
             [self.people["citizen"], self.people["citizen"], self.people["citizen2"], self.people["agent"]]
         )
+        if scenario not in self.citizen_scenarios:  # 张三 has a case in every state of the plan
+            self.citizen_scenarios.add(scenario)
+            return self.people["citizen"]
+        return chosen
 
 
 def _plans(rng: random.Random, supplement, others, instant, now) -> list[tuple]:

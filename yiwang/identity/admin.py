@@ -217,10 +217,28 @@ class OfficialAdmin(admin.ModelAdmin):
         scope = departments_for(request.user, Role.ADMIN)
         return queryset if scope is None else queryset.filter(department_id__in=scope)
 
+    # Department administrators change roles, title and status only; they see the account and
+    # the department as text (a read-only foreign key would link to admin pages they may not open).
+    _AS_TEXT = {"user": "account", "department": "department_name"}
+
+    @admin.display(description=Official._meta.get_field("user").verbose_name)
+    def account(self, obj):
+        return str(obj.user) if obj else ""
+
+    @admin.display(description=Official._meta.get_field("department").verbose_name)
+    def department_name(self, obj):
+        return str(obj.department) if obj else ""
+
     def get_readonly_fields(self, request, obj=None):
         if super().has_change_permission(request, obj):
             return []
-        return ["user", "department"]  # department administrators change roles, title and status only
+        return list(self._AS_TEXT.values())
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        if super().has_change_permission(request, obj):
+            return fields
+        return list(dict.fromkeys(self._AS_TEXT.get(f, f) for f in fields))
 
     def save_formset(self, request, form, formset, change):
         """Role changes made in the inline go through role_grant / role_revoke (checked, audited);

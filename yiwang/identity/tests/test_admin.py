@@ -97,3 +97,35 @@ def test_the_reset_two_factor_action_is_for_superusers(login, superuser, citizen
     assert response.status_code == 302
     citizen.refresh_from_db()
     assert not citizen.totp_enabled
+
+
+def test_department_admins_see_account_and_department_as_text_and_still_change_roles(
+    login, dept_admin, inspector
+):
+    official = inspector.official
+    grant = official.roles.get()
+    client = login(dept_admin)
+    url = reverse("admin:identity_official_change", args=[official.pk])
+    page = client.get(url).content.decode()
+    assert official.department.name in page and "inspector" in page
+    for target in ("admin:identity_user_change", "admin:identity_department_change"):
+        pk = inspector.pk if "user" in target else official.department_id
+        assert reverse(target, args=[pk]) not in page  # pages they may not open are not linked
+    data = {
+        "title": "科员",
+        "is_active": "on",
+        "roles-TOTAL_FORMS": "2",
+        "roles-INITIAL_FORMS": "1",
+        "roles-MIN_NUM_FORMS": "0",
+        "roles-MAX_NUM_FORMS": "1000",
+        "roles-0-id": grant.pk,
+        "roles-0-official": official.pk,
+        "roles-0-role": Role.INSPECTOR,
+        "roles-1-official": official.pk,
+        "roles-1-role": Role.REVIEWER,
+    }
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    official.refresh_from_db()
+    assert official.title == "科员" and official.user_id == inspector.pk
+    assert set(official.roles.values_list("role", flat=True)) == {Role.INSPECTOR, Role.REVIEWER}

@@ -1,0 +1,518 @@
+"""The access table: who may open what. One row per named URL (and per API operation), one
+column per demo persona, read against the demo data (``yiwang demo``; the walk builds a smaller
+demo with the same builders). ``test_access_walk.py`` signs in as every persona and walks every
+row with the real ids of demo objects; a route with an id proves its check, since the refused
+personas are refused with the id of an object that exists.
+
+Personas (the demo accounts of the README, "Demo accounts"):
+
+==============  ==============================================================================
+anonymous       not signed in
+citizen         张三, a citizen; owns the cases the rows name (``case``, ``draft`` …)
+citizen2        李四, another citizen: must never reach 张三's cases
+agent           王五, acting for the demo enterprise (chosen on "My account"); owns the bundle
+elder           赵大爷, an older citizen (秒批 allowances)
+clerk           受理 of 西安市市场监督管理局 (department X)
+reviewer        审核 of X
+approver        审批 of X
+steward         data steward of 陕西省数据和政务服务局
+inspector       inspector of X
+auditor         auditor of 陕西省数据和政务服务局
+deptadmin       department administrator of X (two-factor sign-in)
+leader          leader of X (陈局长)
+admin           platform superuser (two-factor sign-in)
+==============  ==============================================================================
+
+Print it as a grid: ``python -m yiwang.core.tests.access_table``.
+
+Outcomes: ``OK`` 200; ``MOVED`` a redirect that is not to the sign-in page (the page sends the
+viewer where the thing is, e.g. a draft's case page); ``LOGIN`` a redirect to sign in; ``DENIED``
+403 (the viewer may not do this kind of thing at all); ``HIDDEN`` 404 (not theirs: the same answer
+as for an object that does not exist); API: ``UNAUTHORIZED`` 401. ``None`` in a POST row: allowed,
+not exercised by the walk (it would change the demo). No request may answer 500.
+
+Object names in paths (``{case}`` …) are resolved from the demo data by the walk:
+
+==================  ============================================================================
+item                a published item of X with a process (食品经营许可（新办）)
+item_elsewhere      a published item of 陕西省市场监督管理局 (not under X)
+bundle              the 开办药店 bundle; ``bundle_case`` the agent's application of it
+department          X's code
+case                张三's case in review at X; ``attachment`` one of its files
+draft               张三's draft (``draft-<id>``); ``draft_attachment`` one of its files
+supplement_case     张三's case waiting for his 补正
+done_case           张三's completed case (may be rated)
+case_elsewhere      the agent's bundle case in review at 陕西省市场监督管理局 (not under X)
+task_accept         an open acceptance task of X (clerk); ``task_review``, ``task_approve`` likewise
+task_elsewhere      an open task of 陕西省市场监督管理局
+enterprise          the agent's enterprise; ``delegation`` a delegation the agent granted
+official            the clerk's official record (X); ``official_elsewhere`` one outside X
+rectification       an open rectification of X
+==================  ============================================================================
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+PERSONAS = (
+    "anonymous",
+    "citizen",
+    "citizen2",
+    "agent",
+    "elder",
+    "clerk",
+    "reviewer",
+    "approver",
+    "steward",
+    "inspector",
+    "auditor",
+    "deptadmin",
+    "leader",
+    "admin",
+)
+SIGNED_IN = PERSONAS[1:]
+PEOPLE = ("citizen", "citizen2", "agent", "elder")
+OFFICIALS = ("clerk", "reviewer", "approver", "steward", "inspector", "auditor", "deptadmin", "leader")
+HANDLERS = ("clerk", "reviewer", "approver")  # who processes X's cases (and sees their files)
+READERS = (*HANDLERS, "leader", "deptadmin")  # X's officials who read X's cases (status, waits)
+
+OK, MOVED, LOGIN, DENIED, HIDDEN, UNAUTHORIZED = "ok", "moved", "login", "403", "404", "401"
+
+
+def expect(default: str | None, anonymous: str | None = LOGIN, **groups) -> dict[str, str | None]:
+    """Outcomes by persona: ``default`` for everyone signed in, ``anonymous`` for the visitor,
+    then ``groups``: ``ok=("clerk", "admin")`` gives those personas OK, and so on."""
+    names = {"ok": OK, "moved": MOVED, "login": LOGIN, "denied": DENIED, "hidden": HIDDEN, "allowed": None}
+    table = {p: default for p in SIGNED_IN} | {"anonymous": anonymous}
+    for group, personas in groups.items():
+        for persona in (personas,) if isinstance(personas, str) else personas:
+            if persona not in table:
+                raise ValueError(f"unknown persona {persona!r}")
+            table[persona] = names[group]
+    return table
+
+
+PUBLIC = expect(OK, anonymous=OK)
+
+
+@dataclass(frozen=True)
+class Row:
+    """``name``: the URL name (or ``METHOD /api/path`` of an API operation); ``path`` with
+    ``{object}`` placeholders; ``method``: what the walk sends; ``post``: also POST (with the CSRF
+    token) as every persona the row refuses, and check that nothing changed."""
+
+    name: str
+    path: str
+    outcomes: dict[str, str | None]
+    method: str = "GET"
+    post: bool = False
+    data: dict = field(default_factory=dict)
+    query: str = ""
+
+
+PAGES: list[Row] = [
+    # --- core ---
+    Row("core:home", "/", PUBLIC),
+    Row("core:healthz", "/healthz", PUBLIC),
+    Row("core:accessibility", "/accessibility", PUBLIC),
+    Row("core:care_mode", "/preferences/care-mode", expect(MOVED, anonymous=MOVED), method="POST"),
+    Row(
+        "set_language",
+        "/i18n/setlang/",
+        expect(MOVED, anonymous=MOVED),
+        method="POST",
+        data={"language": "en"},
+    ),
+    # --- identity ---
+    Row("identity:login", "/login", PUBLIC),
+    Row("identity:login_totp", "/login/code", expect(LOGIN)),  # no sign-in started: back to /login
+    Row("identity:logout", "/logout", expect(None, anonymous=MOVED), method="POST"),
+    Row("identity:register", "/register", PUBLIC),
+    Row("identity:account", "/account", expect(OK)),
+    Row(
+        "identity:act_as",
+        "/account/act-as",
+        expect(HIDDEN, allowed="agent"),
+        method="POST",
+        data={"enterprise": "{enterprise}"},
+    ),
+    Row("identity:password_change", "/account/password", expect(OK), post=True),
+    Row("identity:two_factor", "/account/two-factor", expect(OK)),
+    Row("identity:verify", "/account/verify", expect(DENIED, moved=PEOPLE), post=True),  # verified: back
+    Row("identity:enterprise_register", "/account/enterprises/new", expect(DENIED, ok=PEOPLE), post=True),
+    Row(
+        "identity:delegation_new",
+        "/account/enterprises/{enterprise}/delegate",
+        expect(HIDDEN, ok="agent"),
+        post=True,
+    ),
+    Row(
+        "identity:delegation_revoke",
+        "/account/delegations/{delegation}/revoke",
+        expect(HIDDEN, allowed="agent"),
+        method="POST",
+    ),
+    Row(
+        "identity:verify_in_person",
+        "/officials/verify-identity",
+        expect(DENIED, ok=("clerk", "admin")),
+        post=True,
+    ),
+    Row("identity:officials", "/officials", expect(DENIED, ok="deptadmin", moved="admin")),
+    Row(
+        "identity:official_roles",
+        "/officials/{official}/grant",
+        expect(DENIED, ok=("deptadmin", "admin")),
+        post=True,
+        data={"role": "reviewer", "password": "x"},
+    ),
+    Row(
+        "identity:official_roles",
+        "/officials/{official_elsewhere}/grant",
+        expect(DENIED, hidden="deptadmin", ok="admin"),
+        post=True,
+        data={"role": "reviewer", "password": "x"},
+    ),
+    # --- catalog (public) ---
+    Row("catalog:search", "/services/", PUBLIC, query="q=食品"),
+    Row("catalog:guide", "/services/guide/", PUBLIC, query="q=开饭店"),
+    Row("catalog:themes", "/services/themes/", PUBLIC),
+    Row("catalog:item", "/services/items/{item}/", PUBLIC),
+    Row("catalog:bundles", "/services/bundles/", PUBLIC),
+    Row("catalog:bundle", "/services/bundles/{bundle}/", PUBLIC),
+    Row("catalog:departments", "/services/departments/", PUBLIC),
+    Row("catalog:department", "/services/departments/{department}/", PUBLIC),
+    # --- applications: applicants ---
+    Row("applications:apply", "/apply/{item}/", expect(OK)),
+    Row("applications:apply_bundle", "/apply-bundle/{bundle}/", expect(None), method="POST"),
+    Row("applications:bundle_case", "/bundle-cases/{bundle_case}/", expect(HIDDEN, ok="agent"), post=True),
+    Row("applications:my_cases", "/cases/", expect(OK)),
+    Row("applications:case", "/cases/{case}/", expect(HIDDEN, ok=("citizen", *READERS, "admin"))),
+    Row("applications:case", "/cases/{case_elsewhere}/", expect(HIDDEN, ok=("agent", "admin"))),
+    Row("applications:case", "/cases/{draft}/", expect(HIDDEN, moved="citizen")),  # a draft opens its form
+    Row("applications:edit", "/cases/{draft}/edit/", expect(HIDDEN, ok="citizen"), post=True),
+    Row("applications:edit", "/cases/{case}/edit/", expect(HIDDEN, moved="citizen"), post=True),
+    Row("applications:upload", "/cases/{draft}/materials/", expect(HIDDEN, allowed="citizen"), method="POST"),
+    Row(
+        "applications:remove_attachment",
+        "/cases/{draft}/materials/{draft_attachment}/remove/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row(
+        "applications:file",
+        "/cases/{case}/files/{attachment}/",
+        expect(HIDDEN, ok=("citizen", *HANDLERS, "admin")),
+    ),
+    Row(
+        "applications:supplement",
+        "/cases/{supplement_case}/supplement/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+        data={"comment": "已补正"},
+    ),
+    Row(
+        "applications:withdraw",
+        "/cases/{case}/withdraw/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+        data={"reason": "不办了"},
+    ),
+    Row(
+        "applications:rate",
+        "/cases/{done_case}/rate/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+        data={"level": "1", "comment": "差"},
+    ),
+    Row("applications:track", "/track/", PUBLIC),
+    Row("applications:notices", "/notices/", expect(OK)),
+    # --- applications: officials ---
+    Row(
+        "applications:workbench",
+        "/workbench/",
+        expect(DENIED, ok=(*HANDLERS, "leader", "deptadmin", "admin")),
+    ),
+    Row(
+        "applications:task",
+        "/workbench/tasks/{task_accept}/",
+        expect(DENIED, ok=("clerk", "admin"), hidden=("reviewer", "approver")),
+        post=True,
+        data={"op": "claim"},
+    ),
+    Row(
+        "applications:task",
+        "/workbench/tasks/{task_review}/",
+        expect(DENIED, ok=("reviewer", "admin"), hidden=("clerk", "approver")),
+        post=True,
+        data={"op": "claim"},
+    ),
+    Row(
+        "applications:task",
+        "/workbench/tasks/{task_approve}/",
+        expect(DENIED, ok=("approver", "admin"), hidden=("clerk", "reviewer")),
+        post=True,
+        data={"op": "claim"},
+    ),
+    Row(
+        "applications:task",
+        "/workbench/tasks/{task_elsewhere}/",
+        expect(DENIED, ok="admin", hidden=HANDLERS),
+        post=True,
+        data={"op": "claim"},
+    ),
+    Row("applications:official_case", "/workbench/cases/{case}/", expect(HIDDEN, ok=(*READERS, "admin"))),
+    Row("applications:official_case", "/workbench/cases/{case_elsewhere}/", expect(HIDDEN, ok="admin")),
+    Row(
+        "applications:waits",
+        "/workbench/waits/",
+        expect(DENIED, ok=("approver", "leader", "deptadmin", "admin")),
+    ),
+    Row("applications:processes", "/workbench/processes/", expect(DENIED, ok=("deptadmin", "admin"))),
+    Row(
+        "applications:process_item",
+        "/workbench/processes/{item}/",
+        expect(DENIED, ok=("deptadmin", "admin")),
+        post=True,
+        data={"op": "form", "s-schema": "{}"},
+    ),
+    Row(
+        "applications:process_item",
+        "/workbench/processes/{item_elsewhere}/",
+        expect(DENIED, ok="admin"),
+        post=True,
+        data={"op": "form", "s-schema": "{}"},
+    ),
+    Row(
+        "applications:rectifications",
+        "/workbench/rectifications/",
+        expect(DENIED, ok=("leader", "deptadmin", "admin")),
+        post=True,
+        data={"id": "{rectification}", "reply": "已整改"},
+    ),
+    # --- audit ---
+    Row("audit:transparency", "/transparency/", PUBLIC),
+    Row(
+        "audit:records",
+        "/transparency/records/",
+        expect(DENIED, ok=("auditor", "admin")),
+        query="event=applications:case:submit",
+    ),
+    Row("audit:my_records", "/account/records/", expect(OK)),
+]
+
+# --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---
+
+API_PUBLIC = expect(OK, anonymous=OK)
+
+
+def api(default, **groups):
+    return expect(default, anonymous=UNAUTHORIZED, **groups)
+
+
+API: list[Row] = [
+    Row("GET /api/identity/me", "/api/identity/me", api(OK)),
+    Row("GET /api/catalog/items", "/api/catalog/items", API_PUBLIC, query="q=食品"),
+    Row("GET /api/catalog/items/{code}", "/api/catalog/items/{item}", API_PUBLIC),
+    Row("GET /api/catalog/bundles", "/api/catalog/bundles", API_PUBLIC),
+    Row("GET /api/catalog/bundles/{code}", "/api/catalog/bundles/{bundle}", API_PUBLIC),
+    Row("GET /api/catalog/guide", "/api/catalog/guide", API_PUBLIC, query="q=开饭店"),
+    Row("GET /api/audit/sth", "/api/audit/sth", API_PUBLIC),
+    Row("GET /api/audit/entries", "/api/audit/entries", API_PUBLIC, query="start=0&end=5"),
+    Row(
+        "GET /api/audit/proof/inclusion",
+        "/api/audit/proof/inclusion",
+        API_PUBLIC,
+        query="leaf_index=0&tree_size=2",
+    ),
+    Row(
+        "GET /api/audit/proof/consistency",
+        "/api/audit/proof/consistency",
+        API_PUBLIC,
+        query="first=1&second=2",
+    ),
+    Row("GET /api/audit/public-key", "/api/audit/public-key", API_PUBLIC),
+    Row(
+        "GET /api/audit/records",
+        "/api/audit/records",
+        api(DENIED, ok=("auditor", "admin")),
+        query="event=applications:case:submit",
+    ),
+    Row("GET /api/audit/my-records", "/api/audit/my-records", api(OK)),
+    Row("GET /api/applications/items/{code}/form", "/api/applications/items/{item}/form", api(OK)),
+    Row("POST /api/applications/drafts", "/api/applications/drafts", api(None), method="POST"),
+    Row(
+        "GET /api/applications/drafts/{draft_id}",
+        "/api/applications/drafts/{draft}",
+        api(HIDDEN, ok="citizen"),
+    ),
+    Row(
+        "PUT /api/applications/drafts/{draft_id}",
+        "/api/applications/drafts/{draft}",
+        api(HIDDEN, allowed="citizen"),
+        method="PUT",
+        data={"data": {"phone": "13912345678"}},
+    ),
+    Row(
+        "DELETE /api/applications/drafts/{draft_id}",
+        "/api/applications/drafts/{draft}",
+        api(HIDDEN, allowed="citizen"),
+        method="DELETE",
+    ),
+    Row(
+        "POST /api/applications/drafts/{draft_id}/materials",
+        "/api/applications/drafts/{draft}/materials",
+        api(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row(
+        "GET /api/applications/drafts/{draft_id}/prereview",
+        "/api/applications/drafts/{draft}/prereview",
+        api(HIDDEN, ok="citizen"),
+    ),
+    Row(
+        "POST /api/applications/drafts/{draft_id}/submit",
+        "/api/applications/drafts/{draft}/submit",
+        api(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row("POST /api/applications/cases", "/api/applications/cases", api(None), method="POST"),
+    Row("GET /api/applications/cases", "/api/applications/cases", api(OK)),
+    Row(
+        "GET /api/applications/cases/{number}",
+        "/api/applications/cases/{case}",
+        api(HIDDEN, ok=("citizen", *READERS, "admin")),
+    ),
+    Row(
+        "GET /api/applications/cases/{number}",
+        "/api/applications/cases/{case_elsewhere}",
+        api(HIDDEN, ok=("agent", "admin")),
+    ),
+    Row(
+        "POST /api/applications/cases/{number}/withdraw",
+        "/api/applications/cases/{case}/withdraw",
+        api(HIDDEN, allowed="citizen"),
+        method="POST",
+        data={"reason": "不办了"},
+    ),
+    Row(
+        "POST /api/applications/cases/{number}/materials",
+        "/api/applications/cases/{supplement_case}/materials",
+        api(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row(
+        "POST /api/applications/cases/{number}/supplement",
+        "/api/applications/cases/{supplement_case}/supplement",
+        api(HIDDEN, allowed="citizen"),
+        method="POST",
+        data={"comment": "已补正"},
+    ),
+    Row(
+        "POST /api/applications/cases/{number}/rating",
+        "/api/applications/cases/{done_case}/rating",
+        api(HIDDEN, allowed="citizen"),
+        method="POST",
+        data={"level": 1, "comment": "差"},
+    ),
+    Row(
+        "POST /api/applications/track", "/api/applications/track", expect(None, anonymous=None), method="POST"
+    ),
+    Row(
+        "GET /api/applications/tasks",
+        "/api/applications/tasks",
+        api(DENIED, ok=(*HANDLERS, "leader", "deptadmin", "admin")),
+    ),
+    Row(
+        "GET /api/applications/tasks/{task_id}",
+        "/api/applications/tasks/{task_accept}",
+        api(HIDDEN, ok=("clerk", "admin")),
+    ),
+    Row(
+        "GET /api/applications/tasks/{task_id}",
+        "/api/applications/tasks/{task_elsewhere}",
+        api(HIDDEN, ok="admin"),
+    ),
+    Row(
+        "POST /api/applications/tasks/{task_id}/claim",
+        "/api/applications/tasks/{task_accept}/claim",
+        api(HIDDEN, allowed=("clerk", "admin")),
+        method="POST",
+    ),
+    Row(
+        "POST /api/applications/tasks/{task_id}/release",
+        "/api/applications/tasks/{task_accept}/release",
+        api(HIDDEN, allowed=("clerk", "admin")),
+        method="POST",
+    ),
+    Row(
+        "POST /api/applications/tasks/{task_id}/action",
+        "/api/applications/tasks/{task_accept}/action",
+        api(HIDDEN, allowed=("clerk", "admin")),
+        method="POST",
+        data={"decision": "accept", "comment": ""},
+    ),
+    Row("GET /api/applications/notices", "/api/applications/notices", api(OK)),
+]
+
+# The admin site (one door: its login sends to /login, so the walk counts it as LOGIN). Staff
+# with two-factor sign-in reach it; the department administrator manages only X's officials, and
+# records nobody may add by hand (audit entries, persons from registration …) have no add page.
+STAFF_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
+READ_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
+READ_ONLY_ADD = expect(LOGIN, denied=("deptadmin", "admin"))
+ADMIN_MODELS = {
+    # model path: (changelist, add page)
+    "auth/group": (STAFF_ONLY, STAFF_ONLY),
+    "audit/auditentry": (READ_ONLY, READ_ONLY_ADD),
+    "audit/signedtreehead": (READ_ONLY, READ_ONLY_ADD),
+    "identity/region": (STAFF_ONLY, STAFF_ONLY),
+    "identity/department": (STAFF_ONLY, STAFF_ONLY),
+    "identity/user": (STAFF_ONLY, STAFF_ONLY),
+    "identity/person": (READ_ONLY, READ_ONLY_ADD),
+    "identity/enterprise": (READ_ONLY, READ_ONLY_ADD),
+    "identity/enterpriseagent": (READ_ONLY, READ_ONLY_ADD),
+    "identity/official": (expect(LOGIN, ok=("deptadmin", "admin")), STAFF_ONLY),
+    "catalog/theme": (STAFF_ONLY, STAFF_ONLY),
+    "catalog/serviceitem": (STAFF_ONLY, STAFF_ONLY),
+    "catalog/lifeevent": (STAFF_ONLY, STAFF_ONLY),
+    "catalog/synonym": (STAFF_ONLY, STAFF_ONLY),
+    "django_tasks_database/dbtaskresult": (READ_ONLY, READ_ONLY_ADD),
+}
+ADMIN_SITE: list[Row] = [
+    Row("admin:index", "/admin/", expect(LOGIN, ok=("deptadmin", "admin"))),
+    Row(
+        "admin:identity_official_change",
+        "/admin/identity/official/{official}/change/",
+        expect(LOGIN, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "admin:identity_official_change",
+        "/admin/identity/official/{official_elsewhere}/change/",
+        expect(LOGIN, ok="admin", moved="deptadmin"),
+    ),
+]
+for _model, (_changelist, _add) in ADMIN_MODELS.items():
+    _name = _model.replace("/", "_")
+    ADMIN_SITE += [
+        Row(f"admin:{_name}_changelist", f"/admin/{_model}/", _changelist),
+        Row(f"admin:{_name}_add", f"/admin/{_model}/add/", _add),
+    ]
+
+
+def as_markdown(rows: list[Row] | None = None) -> str:
+    """The table as a grid, one line per row (``python -m yiwang.core.tests.access_table``)."""
+    marks = {OK: "ok", MOVED: "→", LOGIN: "login", None: "(ok)"}
+    lines = [
+        "| route | path | " + " | ".join(PERSONAS) + " |",
+        "|---|---|" + "---|" * len(PERSONAS),
+    ]
+    for row in rows if rows is not None else PAGES + API + ADMIN_SITE:
+        cells = [marks.get(row.outcomes[p], row.outcomes[p]) for p in PERSONAS]
+        lines.append(f"| {row.name} | {row.method} {row.path} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(as_markdown())
