@@ -137,7 +137,7 @@ def new_decision_table() -> str:
     """The decision table a new DMN starts from: one input, one output, one catch-all rule
     (cells are the engine's expressions, see docs/applications.md)."""
     names = {
-        "decision": quoteattr(_("Decision")),
+        "decision": quoteattr(_("Instant approval rules")),
         "input": quoteattr(_("Input")),
         "output": quoteattr(_("Result")),
     }
