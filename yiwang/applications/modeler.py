@@ -187,6 +187,7 @@ def _modeler_text() -> dict:
         "decisions": _("Decisions the official may take"),
         "outcome": _("Outcome of the case at this end"),
         "condition": _('Condition (for example decision == "approve")'),
+        "names": _("Names a condition can use: %(names)s"),
         "decision_ref": _("Decision table (DMN decision id)"),
         "relax": _("Relax separation of duties (one official may do several duties on a case)"),
         "choose": _("Choose…"),
@@ -246,6 +247,8 @@ def process_modeler(request: HttpRequest, code: str) -> HttpResponse:
                 "vocabulary": vocabulary(),
                 "text": _modeler_text(),
                 "new_dmn": new_decision_table(),
+                # What a condition may name: the decision just taken and the item's form fields.
+                "names": ["decision", *schemaforms.field_names(services.form_schema(item))],
             },
         },
         status=status,

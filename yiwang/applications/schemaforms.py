@@ -430,6 +430,11 @@ def _age(person) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def field_names(schema: dict) -> list[str]:
+    """The form's field names, in order (what conditions and rules can refer to)."""
+    return list(_properties(schema))
+
+
 def bound_fields(schema: dict) -> set[str]:
     """Properties filled from government data (``x-source``): read-only for the applicant."""
     return {name for name, prop in _properties(schema).items() if "x-source" in prop}

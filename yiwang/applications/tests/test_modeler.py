@@ -82,6 +82,8 @@ def test_the_panel_offers_the_engines_vocabularies(login, item, dept_admin):
     assert [d["value"] for d in data["decisions"]] == list(engine.DECISIONS)
     assert [o["value"] for o in data["outcomes"]] == list(engine.OUTCOMES)
     assert 'id="modeler-data"' in text(response)  # json_script: no inline script
+    names = response.context["modeler_data"]["names"]
+    assert names == ["decision", *schemaforms.DEFAULT_SCHEMA["properties"]]
 
 
 def test_the_modeler_page_allows_inline_styles_and_nothing_else_more(client, login, item, dept_admin):

@@ -77,6 +77,11 @@ def test_an_admin_draws_a_process_in_the_browser_and_a_case_runs_through_it(
     panel.locator("select[name=role]").select_option("approver")
     panel.locator("select[name=status]").select_option("in_review")
     panel.locator("input[name=decisions][value=approve]").check()
+    # A sequence flow offers its condition, with the names a condition can use.
+    admin.locator("#panel-element").select_option("Flow_1")
+    condition = panel.locator("input[name=condition]")
+    hint = admin.locator("#" + condition.get_attribute("aria-describedby"))
+    assert "decision" in hint.inner_text() and "phone" in hint.inner_text()
     # The first step, chosen by clicking it in the diagram: the panel shows the template's role.
     admin.locator('#bpmn-canvas [data-element-id="Task_accept"]').click()
     assert admin.locator("#panel-body select[name=role]").input_value() == "clerk"

@@ -194,7 +194,12 @@
           conditionExpression: value ? moddle.create("bpmn:FormalExpression", { body: value }) : undefined
         });
       });
-      panelBody.appendChild(labelled(text.condition, condition));
+      var field = labelled(text.condition, condition);
+      var hint = el("p", { "class": "hint", id: condition.id + "-hint",
+        text: fill(text.names, { names: data.names.join(", ") }) });
+      condition.setAttribute("aria-describedby", hint.id);
+      field.insertBefore(hint, condition);
+      panelBody.appendChild(field);
     } else if (kind === "process") {
       var relax = el("input", { type: "checkbox", name: "relax" });
       relax.checked = props[vocab.relax_property] === vocab.relax_value;
