@@ -430,6 +430,33 @@ def _age(person) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+# --- storing: the order of the fields ------------------------------------------------------------
+
+# PostgreSQL's jsonb keeps an object's keys in its own order (shortest first), not in the order
+# they were written: the stored form carries its fields' order beside them. Storage only: it is
+# added when a form is attached and removed when it is read, never part of what admins write.
+ORDER_KEY = "x-order"
+
+
+def for_storage(schema: dict) -> dict:
+    """The checked schema as stored: with ``ORDER_KEY`` listing its properties in order."""
+    return {**schema, ORDER_KEY: list(_properties(schema))}
+
+
+def from_storage(schema: dict) -> dict:
+    """A stored schema as written: properties back in their order, without ``ORDER_KEY``
+    (a schema stored without it is returned as it is)."""
+    order = schema.get(ORDER_KEY) if isinstance(schema, dict) else None
+    if not isinstance(order, list):
+        return schema
+    properties = _properties(schema)
+    ordered = {name: properties[name] for name in order if isinstance(name, str) and name in properties}
+    ordered.update((name, prop) for name, prop in properties.items() if name not in ordered)
+    result = {key: value for key, value in schema.items() if key != ORDER_KEY}
+    result["properties"] = ordered
+    return result
+
+
 def field_names(schema: dict) -> list[str]:
     """The form's field names, in order (what conditions and rules can refer to)."""
     return list(_properties(schema))

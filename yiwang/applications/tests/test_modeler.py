@@ -13,7 +13,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from yiwang.applications import engine, modeler, schemaforms, services
-from yiwang.applications.models import FormDefinition, Process
+from yiwang.applications.models import Process
 from yiwang.audit.models import AuditEntry as Entry
 from yiwang.catalog.models import ServiceItem
 from yiwang.catalog.tests.factories import make_item
@@ -178,8 +178,18 @@ SCHEMA = {
 def test_saving_the_form_goes_through_form_attach(login, item, dept_admin):
     response = login(dept_admin).post(editor_url(item), {"s-schema": json.dumps(SCHEMA)})
     assert response.status_code == 302
-    assert FormDefinition.objects.get(item=item).schema == SCHEMA
+    assert services.form_schema(ServiceItem.objects.get(pk=item.pk)) == SCHEMA
     assert Entry.objects.filter(event="applications:form:attach").count() == 1
+
+
+def test_the_fields_keep_their_order_on_every_database(item, dept_admin):
+    names = ["zeta", "a", "middle_name", "b"]
+    schema = {"type": "object", "properties": {n: {"type": "string", "title": n} for n in names}}
+    services.form_attach(actor=dept_admin, item=item, schema=schema)
+    stored = ServiceItem.objects.get(pk=item.pk)  # read back from the database (jsonb sorts keys)
+    assert list(services.form_schema(stored)["properties"]) == names
+    assert services.form_schema(stored) == schema  # the order key is storage only
+    assert [f.name for f in schemaforms.fields(services.form_schema(stored), {}, {})] == names
 
 
 def test_a_refused_form_keeps_the_json_and_the_saved_form(login, item, dept_admin):
@@ -189,7 +199,7 @@ def test_a_refused_form_keeps_the_json_and_the_saved_form(login, item, dept_admi
         editor_url(item), {"s-schema": json.dumps(bad)}, HTTP_ACCEPT_LANGUAGE="en"
     )
     assert response.status_code == 422 and "x-title-en" in text(response)
-    assert FormDefinition.objects.get(item=item).schema == SCHEMA
+    assert services.form_schema(ServiceItem.objects.get(pk=item.pk)) == SCHEMA
     response = login(dept_admin).post(editor_url(item), {"s-schema": "{not json"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 422 and "not valid JSON" in text(response)
 

@@ -14,7 +14,9 @@ import re
 import pytest
 from django.test import Client
 
-from yiwang.applications.models import Case, FormDefinition, Process, Task
+from yiwang.applications import services
+from yiwang.applications.models import Case, Process, Task
+from yiwang.catalog.models import ServiceItem
 from yiwang.conftest import force_sign_in
 from yiwang.core.tests import test_browser as core
 from yiwang.core.tests.test_browser import HAVE_CHROMIUM, axe_violations
@@ -183,7 +185,7 @@ def test_an_admin_builds_the_form_field_by_field_and_saves_it(live_server, brows
 
     admin.locator("#editor-form button[type=submit]").click()
     admin.wait_for_url(f"{base}/workbench/processes/{item.code}/form/")
-    schema = FormDefinition.objects.get(item=item).schema
+    schema = services.form_schema(ServiceItem.objects.get(pk=item.pk))
     assert list(schema["properties"])[-2:] == ["age", "shop_kind"]
     assert schema["properties"]["shop_kind"] == {
         "type": "string",
@@ -204,6 +206,6 @@ def test_an_admin_builds_the_form_field_by_field_and_saves_it(live_server, brows
     admin.wait_for_load_state()
     summary = admin.locator(".error-summary")
     assert summary.is_visible() and "Bad Name" in summary.inner_text()
-    assert FormDefinition.objects.get(item=item).schema == schema  # nothing saved is lost
+    assert services.form_schema(ServiceItem.objects.get(pk=item.pk)) == schema  # nothing saved is lost
     context.close()
     assert {where: found for where, found in problems.items() if found} == {}
