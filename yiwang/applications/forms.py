@@ -119,3 +119,21 @@ class SchemaForm(forms.Form):
         if not isinstance(value, dict):
             raise forms.ValidationError(_("The schema must be a JSON object."))
         return value
+
+
+class ModelerForm(forms.Form):
+    """What the in-browser modeler posts: the diagram's XML (the page's script exports it from
+    the canvas before submitting; without the script the XML fields can be edited directly)."""
+
+    name = forms.CharField(label=_("Name of this process version"), max_length=200, required=False)
+    bpmn = forms.CharField(
+        label=_("BPMN 2.0 XML"),
+        widget=forms.Textarea(attrs={"rows": 12, "class": "mono", "spellcheck": "false"}),
+        max_length=BPMN_MAX_BYTES,
+    )
+    dmn = forms.CharField(
+        label=_("DMN 1.3 XML (optional)"),
+        widget=forms.Textarea(attrs={"rows": 8, "class": "mono", "spellcheck": "false"}),
+        max_length=BPMN_MAX_BYTES,
+        required=False,
+    )

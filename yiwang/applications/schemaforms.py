@@ -28,8 +28,8 @@ import jsonschema
 import re2
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import get_language, gettext_lazy, gettext_noop, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, gettext_noop, ngettext
 
 MAX_PROPERTIES = 60
 MAX_TEXT = 10_000  # longest string accepted when a property sets no maxLength
@@ -53,7 +53,13 @@ PROPERTY_KEYS = {
     "default",
     "x-source",
     "x-widget",
+    "x-title-en",
+    "x-description-en",
+    "x-enum-titles-en",
 }
+# English labels beside the department's own (zh-Hans) "title", "description" and
+# "x-enum-titles": shown when the reader's language is English.
+ENGLISH_KEYS = {"title": "x-title-en", "description": "x-description-en", "x-enum-titles": "x-enum-titles-en"}
 STRING_ONLY = ("format", "minLength", "maxLength", "pattern", "x-widget")
 NUMBER_ONLY = ("minimum", "maximum")
 NON_FORM = "__all__"  # the errors key for problems with the data as a whole
@@ -194,6 +200,14 @@ def _property_problems(name: Any, prop: Any) -> list[str]:
         problems.append(_('Field “%(name)s” needs a "title" (its label), up to 200 characters.') % ctx)
     if "description" in prop and not isinstance(prop["description"], str):
         problems.append(_('Field “%(name)s”: "description" must be text.') % ctx)
+    english_title = prop.get("x-title-en")
+    if "x-title-en" in prop and (not isinstance(english_title, str) or len(english_title) > 200):
+        problems.append(
+            _('Field “%(name)s”: "x-title-en" (the English label) must be text of up to 200 characters.')
+            % ctx
+        )
+    if "x-description-en" in prop and not isinstance(prop["x-description-en"], str):
+        problems.append(_('Field “%(name)s”: "x-description-en" must be text.') % ctx)
     problems.extend(
         _("Field “%(name)s”: “%(key)s” is only for text fields.") % {**ctx, "key": key}
         for key in STRING_ONLY
@@ -274,7 +288,7 @@ def _is_limit(value: Any, *, whole: bool) -> bool:
 
 def _enum_problems(ctx: dict, prop: dict, kind: str) -> list[str]:
     if "enum" not in prop:
-        if "x-enum-titles" in prop:
+        if "x-enum-titles" in prop or "x-enum-titles-en" in prop:
             return [_('Field “%(name)s”: "x-enum-titles" needs an "enum".') % ctx]
         return []
     enum = prop["enum"]
@@ -290,13 +304,16 @@ def _enum_problems(ctx: dict, prop: dict, kind: str) -> list[str]:
             _('Field “%(name)s”: "enum" must be a non-empty list of different values of the field\'s type.')
             % ctx
         ]
-    titles = prop.get("x-enum-titles")
-    if titles is not None and (
-        not isinstance(titles, list)
-        or len(titles) != len(enum)
-        or not all(isinstance(t, str) for t in titles)
-    ):
-        return [_('Field “%(name)s”: "x-enum-titles" must list one text per "enum" value.') % ctx]
+    for key in ("x-enum-titles", "x-enum-titles-en"):
+        titles = prop.get(key)
+        if titles is not None and (
+            not isinstance(titles, list)
+            or len(titles) != len(enum)
+            or not all(isinstance(t, str) for t in titles)
+        ):
+            return [
+                _('Field “%(name)s”: "%(key)s" must list one text per "enum" value.') % {**ctx, "key": key}
+            ]
     return []
 
 
@@ -395,6 +412,38 @@ def gov_sources(*, user, enterprise=None) -> dict[str, str]:
         for key, value in values.items()
         if value or (key in SOURCE_TYPES and value is not None)
     }
+
+
+# --- storing: the order of the fields ------------------------------------------------------------
+
+# PostgreSQL's jsonb keeps an object's keys in its own order (shortest first), not in the order
+# they were written: the stored form carries its fields' order beside them. Storage only: it is
+# added when a form is attached and removed when it is read, never part of what admins write.
+ORDER_KEY = "x-order"
+
+
+def for_storage(schema: dict) -> dict:
+    """The checked schema as stored: with ``ORDER_KEY`` listing its properties in order."""
+    return {**schema, ORDER_KEY: list(_properties(schema))}
+
+
+def from_storage(schema: dict) -> dict:
+    """A stored schema as written: properties back in their order, without ``ORDER_KEY``
+    (a schema stored without it is returned as it is)."""
+    order = schema.get(ORDER_KEY) if isinstance(schema, dict) else None
+    if not isinstance(order, list):
+        return schema
+    properties = _properties(schema)
+    ordered = {name: properties[name] for name in order if isinstance(name, str) and name in properties}
+    ordered.update((name, prop) for name, prop in properties.items() if name not in ordered)
+    result = {key: value for key, value in schema.items() if key != ORDER_KEY}
+    result["properties"] = ordered
+    return result
+
+
+def field_names(schema: dict) -> list[str]:
+    """The form's field names, in order (what conditions and rules can refer to)."""
+    return list(_properties(schema))
 
 
 def bound_fields(schema: dict) -> set[str]:
@@ -542,8 +591,19 @@ def _format_error(prop: dict, value: Any) -> str | None:
     return None
 
 
+def _localized(prop: dict, key: str) -> Any:
+    """The property's ``key`` in the reader's language: its English twin (``ENGLISH_KEYS``) when
+    the reader reads English and the form gives one, else the department's own text."""
+    english = ENGLISH_KEYS.get(key)
+    language = get_language() or ""
+    if english and language.startswith("en") and prop.get(english):
+        return prop[english]
+    return prop.get(key)
+
+
 def _title(prop: dict) -> str:
-    return _(prop["title"]) if isinstance(prop.get("title"), str) and prop["title"] else _("this field")
+    title = _localized(prop, "title")
+    return _(title) if isinstance(title, str) and title else _("this field")
 
 
 def _required_message(prop: dict) -> str:
@@ -654,7 +714,7 @@ def _field(name: str, prop: dict, value: Any, required: bool, error: str) -> Fie
         name=name,
         id=f"f-{name}",
         label=_title(prop),
-        hint=_(prop["description"]) if prop.get("description") else "",
+        hint=_(_localized(prop, "description")) if _localized(prop, "description") else "",
         required=required,
         error=error,
         provided="x-source" in prop,
@@ -662,7 +722,7 @@ def _field(name: str, prop: dict, value: Any, required: bool, error: str) -> Fie
         maxlength=prop.get("maxLength"),
     )
     if "enum" in prop:
-        titles = prop.get("x-enum-titles") or [str(v) for v in prop["enum"]]
+        titles = _localized(prop, "x-enum-titles") or [str(v) for v in prop["enum"]]
         f.widget = "select"
         f.choices = [(str(v), _(t) if t else str(v)) for v, t in zip(prop["enum"], titles, strict=False)]
     elif kind == "boolean":

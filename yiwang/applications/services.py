@@ -136,7 +136,7 @@ def form_schema(item: ServiceItem) -> dict:
     """The item's form, or the default one. Free when the item was loaded with
     ``select_related("form_definition")`` (as ``_lock`` does)."""
     try:
-        return item.form_definition.schema
+        return schemaforms.from_storage(item.form_definition.schema)
     except FormDefinition.DoesNotExist:
         return schemaforms.DEFAULT_SCHEMA
 
@@ -149,7 +149,9 @@ def form_attach(*, actor, item: ServiceItem, schema: dict) -> FormDefinition:
         schemaforms.check_schema(schema)
     except schemaforms.SchemaError as exc:
         raise InvalidInput(_("The form schema is not valid."), {"schema": "; ".join(exc.messages)}) from exc
-    definition, _created = FormDefinition.objects.update_or_create(item=item, defaults={"schema": schema})
+    definition, _created = FormDefinition.objects.update_or_create(
+        item=item, defaults={"schema": schemaforms.for_storage(schema)}
+    )
     audit.record(
         actor=actor,
         event="applications:form:attach",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yiwang.applications import views
+from yiwang.applications import modeler, views
 
 app_name = "applications"
 urlpatterns = [
@@ -25,4 +25,6 @@ urlpatterns = [
     path("workbench/processes/", views.processes, name="processes"),
     path("workbench/processes/<str:code>/", views.process_item, name="process_item"),
     path("workbench/rectifications/", views.rectifications, name="rectifications"),
+    path("workbench/processes/<str:code>/modeler/", modeler.process_modeler, name="process_modeler"),
+    path("workbench/processes/<str:code>/form/", modeler.form_editor, name="form_editor"),
 ]

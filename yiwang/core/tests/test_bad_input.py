@@ -478,6 +478,8 @@ PAGE_SLOTS = {
     "processes?q": ("dept_admin", "/workbench/processes/?q={v}"),
     "processes?page": ("dept_admin", "/workbench/processes/?page={v}"),
     "process_item/code": ("dept_admin", "/workbench/processes/{v}/"),
+    "process_modeler/code": ("dept_admin", "/workbench/processes/{v}/modeler/"),
+    "form_editor/code": ("dept_admin", "/workbench/processes/{v}/form/"),
     "rectifications?page": ("dept_admin", "/workbench/rectifications/?page={v}"),
 }
 # Pages whose odd input is POSTed rather than put in the URL: (name, persona, URL, field).
@@ -588,6 +590,17 @@ POST_SLOTS = {
         {"op": "process", "p-name": "{v}"},
     ),
     "process_item:op": ("dept_admin", "/workbench/processes/{item}/", {"op": "{v}"}),
+    "process_modeler:bpmn": (
+        "dept_admin",
+        "/workbench/processes/{item}/modeler/",
+        {"bpmn": "{v}", "dmn": "{v}"},
+    ),
+    "process_modeler:name": (
+        "dept_admin",
+        "/workbench/processes/{item}/modeler/",
+        {"name": "{v}", "bpmn": "<a/>"},
+    ),
+    "form_editor:schema": ("dept_admin", "/workbench/processes/{item}/form/", {"s-schema": "{v}"}),
     "rectifications:id": ("dept_admin", "/workbench/rectifications/", {"id": "{v}", "reply": "已整改"}),
     "rectifications:reply": (
         "dept_admin",
