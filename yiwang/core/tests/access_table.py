@@ -285,6 +285,24 @@ PAGES: list[Row] = [
         data={"op": "form", "s-schema": "{}"},
     ),
     Row(
+        "applications:process_modeler",
+        "/workbench/processes/{item}/modeler/",
+        expect(DENIED, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "applications:process_modeler",
+        "/workbench/processes/{item_elsewhere}/modeler/",
+        expect(DENIED, ok="admin"),
+    ),
+    Row(
+        "applications:form_editor",
+        "/workbench/processes/{item}/form/",
+        expect(DENIED, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "applications:form_editor", "/workbench/processes/{item_elsewhere}/form/", expect(DENIED, ok="admin")
+    ),
+    Row(
         "applications:rectifications",
         "/workbench/rectifications/",
         expect(DENIED, ok=("leader", "deptadmin", "admin")),
