@@ -298,6 +298,8 @@ class _Builder:
         self.clock, self.rng, self.people, self.officials = clock, rng, people, officials
         self.real_start = started
         self.stand_ins: dict[tuple[int, str], User] = {}
+        # Nobody signs in as a stand-in: one secret nobody knows serves them all (hashed once).
+        self.stand_in_password = secrets.token_urlsafe(24)
 
     def _stamp_notices(self, case: Case) -> None:
         """Notices take the real time from their model default; give them the replayed one."""
@@ -357,7 +359,7 @@ class _Builder:
                     name=f"{department.short_name or department.name}·{ROLE_TITLES.get(role, role)}",
                     department=department,
                     roles=[role],
-                    password=secrets.token_urlsafe(24),
+                    password=self.stand_in_password,
                     actor=self.officials["admin"],
                 )
                 existing = official.user
