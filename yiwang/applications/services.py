@@ -308,7 +308,7 @@ def _new_draft(
 
 def _lock_person(actor) -> None:
     """Serialise one person's quota checks (their drafts and uploads) across requests."""
-    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
 
 
 def _ensure_draft_quota(actor) -> None:
