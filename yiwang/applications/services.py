@@ -324,11 +324,12 @@ def _ensure_draft_quota(actor) -> None:
         )
 
 
-def _lock(case: Case) -> Case:
+def _lock(case: Case | int) -> Case:
+    """The case (or the case of this id) read again and locked, with its item's details."""
     return (
         Case.objects.select_for_update(of=("self",))
         .select_related("item", "item__region", "item__form_definition", "department")
-        .get(pk=case.pk)
+        .get(pk=case if isinstance(case, int) else case.pk)
     )
 
 
@@ -412,7 +413,8 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
     for chunk in upload.chunks():
         digest.update(chunk)
     sha = digest.hexdigest()
-    if not Attachment.objects.filter(case=case, material=material, blob_id=sha).exists():
+    attachment = Attachment.objects.filter(case=case, material=material, blob_id=sha).first()
+    if attachment is None:
         _ensure_daily_bytes(actor, upload.size)
     blob = Blob.objects.filter(sha256=sha).first()
     if blob is None:
@@ -427,9 +429,11 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
             blob = Blob.objects.get(sha256=sha)
     # Shown to officials and used for the download: named after what the content is.
     filename = filetypes.safe_name(getattr(upload, "name", "") or "upload", kind)
-    attachment, created = Attachment.objects.get_or_create(
-        case=case, material=material, blob=blob, defaults={"filename": filename}
-    )
+    # The case is locked, so no other upload to it can add the same file in between: no
+    # get_or_create (and its savepoint) needed.
+    created = attachment is None
+    if created:
+        attachment = Attachment.objects.create(case=case, material=material, blob=blob, filename=filename)
     if created and case.submitted_at is not None:  # added during 补正: part of the record
         audit.record(
             actor=actor,
@@ -850,7 +854,7 @@ def _ensure_may_act(actor, task: Task) -> None:
 def _lock_open_task(actor, task: Task) -> tuple[Case, Task]:
     """Lock the case, then the task (always in this order), and check that the actor may act on
     it and that it is still open; the loser of a race gets AlreadyHandled here."""
-    case = _lock(task.case)
+    case = _lock(task.case_id)  # by id: loading ``task.case`` first would read the case twice
     task = Task.objects.select_for_update().get(pk=task.pk)
     task.case = case
     _ensure_may_act(actor, task)
