@@ -14,10 +14,9 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 ## Start the platform with demo data on SQLite at http://127.0.0.1:8000
+## (migrate, then the demo unless the database holds it already, then serve: see README)
 run: $(STAMP)
-	YIWANG_DEV=1 $(BIN)/yiwang migrate
-	YIWANG_DEV=1 $(BIN)/yiwang demo
-	YIWANG_DEV=1 $(BIN)/yiwang serve $(ADDR)
+	YIWANG_DEV=1 $(BIN)/yiwang serve --demo $(ADDR)
 
 ## Run the whole test suite (SQLite by default; set DATABASE_URL for PostgreSQL)
 test: $(STAMP)

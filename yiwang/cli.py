@@ -1,6 +1,7 @@
 """The `yiwang` operator command.
 
 yiwang serve [ADDR:PORT]   run the platform with gunicorn (production-grade WSGI server)
+yiwang serve --demo [ADDR:PORT]  development: migrate, load the demo unless it is up to date, serve
 yiwang migrate             create or upgrade the database
 yiwang demo [--scale large] load demo data (refuses in production)
 yiwang verify-log          recompute the audit log's Merkle tree and report the first bad entry
@@ -30,7 +31,18 @@ def _serve(args: list[str]) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
+    demo = "--demo" in args
+    args = [a for a in args if a != "--demo"]
     address = args[0] if args else os.environ.get("YIWANG_BIND", "127.0.0.1:8000")
+    if demo and not settings.DEV:
+        print("yiwang: --demo is for development only (set YIWANG_DEV=1).", file=sys.stderr)  # noqa: T201
+        return 2
+    if demo:  # `make run`: one process prepares the database, then becomes the server
+        from django.db import connections
+
+        call_command("migrate", interactive=False)
+        call_command("demo")
+        connections.close_all()
     if not settings.DEV:
         call_command("collectstatic", interactive=False, verbosity=0)
     workers = os.environ.get("WEB_CONCURRENCY") or str(min(8, 2 * multiprocessing.cpu_count() + 1))

@@ -203,23 +203,25 @@ def case_id(case: Case) -> str:
 
 
 def _published_item(code: str) -> ServiceItem:
-    item = (
-        ServiceItem.objects.select_related("region", "department", "form_definition")
-        .filter(code=str(code)[:64], status=ServiceItem.Status.PUBLISHED)
-        .first()
-    )
-    if item is None:
-        raise field_error("item", _("There is no service item with this code."), status=404)
-    return item
+    try:  # get(): the code is unique, and no ORDER BY to build
+        return ServiceItem.objects.select_related("region", "department", "form_definition").get(
+            code=str(code)[:64], status=ServiceItem.Status.PUBLISHED
+        )
+    except ServiceItem.DoesNotExist:
+        raise field_error("item", _("There is no service item with this code."), status=404) from None
 
 
 def case_out(case: Case, *, official: bool = False, fresh: bool = False, redact: bool = False) -> dict:
     """The case as the API shows it; ``fresh``: created in this request (no files, no rating);
     ``redact``: without the applicant's form data and files."""
     attachments = [] if fresh or redact else case.attachments.select_related("blob").order_by("pk")
-    open_tasks = case.tasks.filter(state=Task.State.OPEN)
-    if not official:
-        open_tasks = open_tasks.filter(role="applicant")
+    if fresh:  # the submit keeps the tasks it created in memory
+        open_tasks = [t for t in case.tasks.all() if t.state == Task.State.OPEN]
+        open_tasks = [t for t in open_tasks if official or t.role == "applicant"]
+    else:
+        open_tasks = case.tasks.filter(state=Task.State.OPEN)
+        if not official:
+            open_tasks = open_tasks.filter(role="applicant")
     rating = None if fresh else Rating.objects.filter(case=case).first()
     return {
         "id": case_id(case),

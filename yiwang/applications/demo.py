@@ -299,6 +299,8 @@ class _Builder:
         self.real_start = started
         self.stand_ins: dict[tuple[int, str], User] = {}
         self.citizen_scenarios: set[str] = set()
+        # Nobody signs in as a stand-in: one secret nobody knows serves them all (hashed once).
+        self.stand_in_password = secrets.token_urlsafe(24)
 
     def _stamp_notices(self, case: Case) -> None:
         """Notices take the real time from their model default; give them the replayed one."""
@@ -358,7 +360,7 @@ class _Builder:
                     name=f"{department.short_name or department.name}·{ROLE_TITLES.get(role, role)}",
                     department=department,
                     roles=[role],
-                    password=secrets.token_urlsafe(24),
+                    password=self.stand_in_password,
                     actor=self.officials["admin"],
                 )
                 existing = official.user

@@ -382,18 +382,22 @@ def _plain(prop: dict) -> dict:
 # --- once-only: data the government holds --------------------------------------------------------
 
 
-def gov_sources(*, user, enterprise=None) -> dict[str, str]:
+_UNREAD = object()
+
+
+def gov_sources(*, user, enterprise=None, person=_UNREAD) -> dict[str, str]:
     """Values for ``SOURCES`` from data the government holds: the user's identity only when a
     register or an official confirmed it (real-name level L2+), and the enterprise only when
     its details come from the legal-entity register and the user's person acts for it now.
 
     Anything self-declared is left out, so it is never shown as "provided by the government";
     a forged enterprise id cannot pre-fill someone else's registration. Missing or empty values
-    are left out."""
+    are left out. ``person``: the user's Person (or None) when the caller has just read it."""
     from yiwang.identity.selectors import age_of, enterprises_of, person_of
 
     values: dict[str, Any] = {}
-    person = person_of(user)
+    if person is _UNREAD:
+        person = person_of(user)
     if person is None or not person.is_verified:
         return {}
     # The phone is what the person typed at registration (no register confirms it): not here.

@@ -169,7 +169,7 @@ def my_cases(user) -> QuerySet[Case]:
 
 def timeline(case: Case) -> list[CaseEvent]:
     """The case's events in order; each gets a ``label`` to show (step and decision)."""
-    events = list(case.events.order_by("at", "pk"))
+    events = sorted(case.events.all(), key=lambda e: (e.at, e.pk))  # prefetched ones need no query
     for e in events:
         if e.kind == CaseEvent.Kind.DECIDED:
             e.label = f"{e.step}: {DECISION_LABELS.get(e.decision, e.decision)}"

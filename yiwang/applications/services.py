@@ -29,7 +29,7 @@ from yiwang.catalog.models import LifeEvent, Material, ServiceItem
 from yiwang.core import throttle
 from yiwang.identity.models import CASE_ROLES, RealNameLevel, Role
 from yiwang.identity.permissions import has_role, may_apply_for
-from yiwang.identity.selectors import realname_level_of
+from yiwang.identity.selectors import person_of, realname_level_of
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
@@ -129,6 +129,9 @@ class ProcessFailed(ApplicationError):  # noqa: N818 — named for what happened
         )
 
 
+_UNREAD = object()  # "not read yet" for optional arguments that may be None
+
+
 # --- forms and processes -----------------------------------------------------------------
 
 
@@ -213,12 +216,16 @@ def _ensure_online(item: ServiceItem) -> None:
         raise WrongState(_("This service cannot be applied for online."))
 
 
-def ensure_may_apply(actor, item: ServiceItem, enterprise=None) -> None:
+def ensure_may_apply(actor, item: ServiceItem, enterprise=None, *, person=_UNREAD) -> None:
     """Refuse unless the actor's real-name level reaches the item's and, when applying for an
     enterprise, their agency lets them apply (a delegate scoped to following cases may not).
-    The message says how to raise the level; the API answers 403 with it."""
+    The message says how to raise the level; the API answers 403 with it. ``person``: the
+    actor's Person (or None) when the caller has just read it."""
     needed = RealNameLevel(item.realname_level)
-    level = realname_level_of(actor)
+    if person is _UNREAD:
+        level = realname_level_of(actor)
+    else:
+        level = int(person.realname_level) if person is not None else 0
     if level < needed:
         if needed == RealNameLevel.REGISTER:
             how = _("Verify your identity with the population register on My account (/account/verify).")
@@ -248,11 +255,36 @@ def case_start(
     """A new draft, pre-filled with what the government already holds (once-only); ``data``
     (the applicant's values) never overrides a field bound to government data. Refused
     (``RealNameLevelTooLow``) below the item's real-name level."""
+    case = _new_draft(
+        actor=actor,
+        item=item,
+        enterprise=enterprise,
+        bundle_case=bundle_case,
+        data=data,
+        idempotency_key=idempotency_key,
+        request_digest=request_digest,
+    )
+    case.save(force_insert=True)
+    return case
+
+
+def _new_draft(
+    *,
+    actor,
+    item: ServiceItem,
+    enterprise=None,
+    bundle_case: BundleCase | None = None,
+    data: Mapping | None = None,
+    idempotency_key: str = "",
+    request_digest: str = "",
+) -> Case:
+    """``case_start``'s checks and its draft, not saved yet (the caller is in a transaction)."""
     _ensure_online(item)
-    ensure_may_apply(actor, item, enterprise)
+    person = person_of(actor)  # read once for the level check and the pre-fill
+    ensure_may_apply(actor, item, enterprise, person=person)
     _ensure_draft_quota(actor)
     schema = form_schema(item)
-    sources = schemaforms.gov_sources(user=actor, enterprise=enterprise)
+    sources = schemaforms.gov_sources(user=actor, enterprise=enterprise, person=person)
     provided = schemaforms.prefill(schema, sources)
     locked = set(provided) | schemaforms.bound_fields(schema)
     values = {k: v for k, v in dict(data or {}).items() if k not in locked} | provided
@@ -261,7 +293,7 @@ def case_start(
     errors = schemaforms.validate(schema, values, partial=True)
     if errors:
         raise InvalidInput(_("Some fields need correcting."), errors)
-    return Case.objects.create(
+    case = Case(
         item=item,
         department_id=item.department_id,
         applicant=actor,
@@ -273,11 +305,14 @@ def case_start(
         idempotency_key=idempotency_key,
         request_digest=request_digest,
     )
+    if ServiceItem.department.is_cached(item):  # loaded with the item: no query to show it
+        case.department = item.department
+    return case
 
 
 def _lock_person(actor) -> None:
     """Serialise one person's quota checks (their drafts and uploads) across requests."""
-    get_user_model().objects.select_for_update().filter(pk=actor.pk).first()
+    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
 
 
 def _ensure_draft_quota(actor) -> None:
@@ -308,11 +343,12 @@ def _move(case: Case, status: str) -> None:
     case.status = status
 
 
-def _lock(case: Case) -> Case:
+def _lock(case: Case | int) -> Case:
+    """The case (or the case of this id) read again and locked, with its item's details."""
     return (
         Case.objects.select_for_update(of=("self",))
         .select_related("item", "item__region", "item__form_definition", "department")
-        .get(pk=case.pk)
+        .get(pk=case if isinstance(case, int) else case.pk)
     )
 
 
@@ -396,7 +432,8 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
     for chunk in upload.chunks():
         digest.update(chunk)
     sha = digest.hexdigest()
-    if not Attachment.objects.filter(case=case, material=material, blob_id=sha).exists():
+    attachment = Attachment.objects.filter(case=case, material=material, blob_id=sha).first()
+    if attachment is None:
         _ensure_daily_bytes(actor, upload.size)
     blob = Blob.objects.filter(sha256=sha).first()
     if blob is None:
@@ -411,9 +448,11 @@ def attachment_add(*, actor, case: Case, material_id: int, upload) -> Attachment
             blob = Blob.objects.get(sha256=sha)
     # Shown to officials and used for the download: named after what the content is.
     filename = filetypes.safe_name(getattr(upload, "name", "") or "upload", kind)
-    attachment, created = Attachment.objects.get_or_create(
-        case=case, material=material, blob=blob, defaults={"filename": filename}
-    )
+    # The case is locked, so no other upload to it can add the same file in between: no
+    # get_or_create (and its savepoint) needed.
+    created = attachment is None
+    if created:
+        attachment = Attachment.objects.create(case=case, material=material, blob=blob, filename=filename)
     if created and case.submitted_at is not None:  # added during 补正: part of the record
         audit.record(
             actor=actor,
@@ -459,10 +498,12 @@ def attachment_remove(*, actor, attachment: Attachment) -> None:
 # --- pre-review and submission -----------------------------------------------------------
 
 
-def prereview(case: Case) -> dict[str, str]:
-    """预审: everything missing or wrong, by field (form fields, ``material-<id>``)."""
+def prereview(case: Case, *, uploaded: set[int] | None = None) -> dict[str, str]:
+    """预审: everything missing or wrong, by field (form fields, ``material-<id>``);
+    ``uploaded``: the materials uploaded, when the caller knows (none for a case not saved)."""
     errors = dict(schemaforms.validate(form_schema(case.item), case.data))
-    uploaded = set(case.attachments.values_list("material_id", flat=True))
+    if uploaded is None:
+        uploaded = set(case.attachments.values_list("material_id", flat=True))
     for material in required_materials(case):
         if material.required and material.pk not in uploaded:
             errors[f"material-{material.pk}"] = _("Upload “%(name)s”.") % {"name": material.name}
@@ -511,6 +552,13 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
     errors = prereview(case)
     if errors:
         raise InvalidInput(_("The application is not complete yet."), errors)
+    return _submit(actor=actor, case=case)
+
+
+def _submit(*, actor, case: Case) -> Case:
+    """Number a checked draft, start its process and record the submission (inside the caller's
+    transaction). A ``case`` not saved yet (the one-step submit) is inserted whole, submitted,
+    and keeps its events and tasks in its prefetch cache, as they are all it has."""
     now = timezone.now()
     today = timezone.localdate(now)
     item = case.item
@@ -519,18 +567,28 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
     limit = item.promised_limit_days or item.statutory_limit_days or DEFAULT_LIMIT_DAYS
     case.due_date = add_workdays(today, min(limit, MAX_WORKDAYS))
     _move(case, Case.Status.SUBMITTED)
-    CaseEvent.objects.create(
-        case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, actor=actor, at=now
-    )
+    events = [CaseEvent(case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, actor=actor, at=now)]
+    tasks: list[Task] = []
+    halted = None
     try:
         run = engine.Run.start(_spec_for(case), _workflow_data(case))
     except engine.RunHalted as exc:
-        _halt(case, exc, now=now)  # submitted, but nothing decided: a clerk takes it by hand
+        halted = exc  # submitted, but nothing decided: a clerk takes it by hand (below)
     except engine.ProcessError as exc:
         raise ProcessFailed(exc) from exc
     else:
-        _apply_run(case, run, now=now, fresh=True)
-    case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at"])
+        halted = _apply_run(case, run, now=now, fresh=True, pending=(events, tasks))
+    fresh = case.pk is None
+    if fresh:
+        case.save(force_insert=True)
+    else:
+        case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at"])
+    CaseEvent.objects.bulk_create(events)
+    Task.objects.bulk_create(tasks)
+    if halted is not None:
+        _halt(case, halted, now=now)
+    elif fresh:  # all the rows it has: what the response shows needs no query
+        _keep_loaded(case, events=events, tasks=tasks)
     audit.record(
         actor=actor,
         event="applications:case:submit",
@@ -554,6 +612,16 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
             "; ".join(h["description"] for h in case.rule_hits if h.get("description")),
         )
     return case
+
+
+def _keep_loaded(case: Case, **related: list) -> None:
+    """Mark ``case``'s related rows as loaded, as ``prefetch_related`` does (``case.tasks.all()``
+    then reads them from memory)."""
+    cache = case.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name, rows in related.items():
+        queryset = getattr(case, name).get_queryset()
+        queryset._result_cache, queryset._prefetch_done = list(rows), True
+        cache[name] = queryset
 
 
 def _workflow_data(case: Case) -> dict:
@@ -586,7 +654,10 @@ def case_submit_once(
         return _replay(existing, digest), False
     try:
         with transaction.atomic():
-            case = case_start(
+            # case_start's checks, then case_submit's on the draft in memory: the case is
+            # inserted once, already submitted (its number and its Idempotency-Key's unique
+            # index are checked by that INSERT), and nobody else can see it before the commit.
+            case = _new_draft(
                 actor=actor,
                 item=item,
                 enterprise=enterprise,
@@ -594,7 +665,10 @@ def case_submit_once(
                 idempotency_key=idempotency_key,
                 request_digest=digest,
             )
-            return case_submit(actor=actor, case=case), True
+            errors = prereview(case, uploaded=set())
+            if errors:
+                raise InvalidInput(_("The application is not complete yet."), errors)
+            return _submit(actor=actor, case=case), True
     except IntegrityError:
         existing = case_by_idempotency_key(actor, idempotency_key).first()
         if existing is None:
@@ -622,15 +696,23 @@ def _replay(case: Case, digest: str) -> Case:
 RUN_FIELDS = ["status", "workflow", "rule_hits", "ended_at", "paused_on", "due_date", "updated_at"]
 
 
-def _apply_run(case: Case, run: engine.Run, *, now, fresh: bool = False) -> None:
-    """Bring the case, its clock and its task rows in line with the workflow after a step."""
+def _apply_run(
+    case: Case, run: engine.Run, *, now, fresh: bool = False, pending: tuple[list, list] | None = None
+) -> engine.RunHalted | None:
+    """Bring the case, its clock and its task rows in line with the workflow after a step.
+    ``pending`` (events, tasks): lists to add the new rows to, for the caller to insert after
+    the case (a fresh case not saved yet); otherwise they are inserted here. With ``pending``,
+    a step the lifecycle refuses is returned for the caller to halt the case once saved."""
     today = timezone.localdate(now)
     new_status = run.status
     if new_status != case.status and not workflow.may_transition(case.status, new_status):
         # The diagram took a step the case lifecycle does not allow: nothing of it is kept.
         refused = workflow.TransitionRefused(case.status, new_status)
-        _halt(case, engine.RunHalted([str(refused)], reason="transition"), now=now)
-        return
+        halted = engine.RunHalted([str(refused)], reason="transition")
+        if pending is not None:
+            return halted  # the case may not be saved yet: the caller halts it once it is
+        _halt(case, halted, now=now)
+        return None
     if new_status == Case.Status.SUPPLEMENT and case.status != Case.Status.SUPPLEMENT:
         case.paused_on = today  # the clock stops while the applicant supplements
     elif case.status == Case.Status.SUPPLEMENT and new_status != Case.Status.SUPPLEMENT and case.paused_on:
@@ -661,16 +743,24 @@ def _apply_run(case: Case, run: engine.Run, *, now, fresh: bool = False) -> None
                 opened_at=now,
             )
         )
-    Task.objects.bulk_create(new_rows)
+    new_events = []
     if run.rule_hits and not case.rule_hits:
         case.rule_hits = [asdict(h) for h in run.rule_hits]
-        CaseEvent.objects.create(
-            case=case,
-            kind=CaseEvent.Kind.INSTANT,
-            status=new_status,
-            comment="; ".join(h.description for h in run.rule_hits if h.description),
-            at=now,
+        new_events.append(
+            CaseEvent(
+                case=case,
+                kind=CaseEvent.Kind.INSTANT,
+                status=new_status,
+                comment="; ".join(h.description for h in run.rule_hits if h.description),
+                at=now,
+            )
         )
+    if pending is not None:
+        pending[0].extend(new_events)
+        pending[1].extend(new_rows)
+    else:
+        Task.objects.bulk_create(new_rows)
+        CaseEvent.objects.bulk_create(new_events)
     _move(case, new_status)
     case.workflow = run.serialize()
     if run.finished:
@@ -794,7 +884,7 @@ def _ensure_may_act(actor, task: Task) -> None:
 def _lock_open_task(actor, task: Task) -> tuple[Case, Task]:
     """Lock the case, then the task (always in this order), and check that the actor may act on
     it and that it is still open; the loser of a race gets AlreadyHandled here."""
-    case = _lock(task.case)
+    case = _lock(task.case_id)  # by id: loading ``task.case`` first would read the case twice
     task = Task.objects.select_for_update().get(pk=task.pk)
     task.case = case
     _ensure_may_act(actor, task)

@@ -264,7 +264,9 @@ def record(
         request_id=ctx.request_id,
         client_ip=ctx.client_ip,
     )
-    with transaction.atomic():
+    # In the caller's transaction, without a savepoint of its own (two statements less per
+    # entry): an append that fails fails the caller's whole transaction, as it must.
+    with transaction.atomic(savepoint=False):
         size = _claim_next_index()
         entry.leaf_index, entry.created_at = size, timezone.now()
         entry.leaf_input = _leaf_input(entry, commitment)

@@ -20,6 +20,7 @@ from yiwang.audit import services as audit
 from yiwang.catalog import search
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem, Synonym, Theme
 from yiwang.catalog.services import bundle_save
+from yiwang.core.bulk import insert_rows
 from yiwang.identity import demo_data
 from yiwang.identity.models import Department, Region
 
@@ -61,6 +62,7 @@ ACTION_CONDITIONS = {
     "注销登记": "解散、被依法撤销或者被宣告破产的，应当依法清算并申请注销登记。",
 }
 SHORT_STEPS_TYPES = {"public_service", "payment"}
+MATERIAL_FIELDS = [f for f in Material._meta.concrete_fields if not f.primary_key]
 
 
 @dataclass
@@ -220,8 +222,8 @@ def _implementing_regions(cities: int | None) -> list[tuple[Region, str]]:
 def _create_items(
     plans: list[tuple[BasicSpec, Department, str, str, ServiceItem | None, int]], themes, data, workers=None
 ):
-    """Bulk-create items with materials and themes, then segment them for search."""
-    items = []
+    """Bulk-create items with their segmented search columns, materials and themes."""
+    items, materials_of = [], []
     for spec, department, level, code, basic, popularity in plans:
         items.append(
             ServiceItem(
@@ -235,28 +237,33 @@ def _create_items(
                 **_elements(spec, department, data),
             )
         )
+        materials_of.append([Material(order=n, **m) for n, m in enumerate(spec.materials, start=1)])
+    search.segment_items(items, materials_of, workers=workers)
     created = ServiceItem.objects.bulk_create(items, batch_size=500)
     if not created or created[0].pk is None:  # backends that return no ids: fetch them
         by_code = ServiceItem.objects.in_bulk([i.code for i in items], field_name="code")
-        created = [by_code[i.code] for i in items]
+        for item in items:
+            item.pk = by_code[item.code].pk
+        created = items
     materials, links = [], []
     through = ServiceItem.themes.through
-    for item, (spec, *_rest) in zip(created, plans, strict=True):
-        materials += [Material(item=item, order=n, **m) for n, m in enumerate(spec.materials, start=1)]
+    for item, item_materials, (spec, *_rest) in zip(created, materials_of, plans, strict=True):
+        for material in item_materials:
+            material.item_id = item.pk
+        materials += item_materials
         links += [
             through(serviceitem_id=item.pk, theme_id=themes[code].pk)
             for code in spec.group.get("th", [])
             if code in themes
         ]
-    Material.objects.bulk_create(materials, batch_size=2000)
-    through.objects.bulk_create(links, batch_size=2000)
-    # Materials were just built in memory; give index_items what it reads without queries.
-    by_item: dict[int, list[Material]] = {}
-    for m in materials:
-        by_item.setdefault(m.item_id, []).append(m)
-    for item in created:
-        item._prefetched_objects_cache = {"materials": by_item.get(item.pk, [])}
-    search.index_items(created, workers=workers)
+    # Plain rows (no save(), no signals: none are defined), a few times faster than bulk_create.
+    insert_rows(
+        Material,
+        [f.name for f in MATERIAL_FIELDS],
+        [[getattr(m, f.attname) for f in MATERIAL_FIELDS] for m in materials],
+    )
+    insert_rows(through, ["serviceitem", "theme"], [[link.serviceitem_id, link.theme_id] for link in links])
+    search.write_fts(created)
     return created
 
 

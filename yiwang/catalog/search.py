@@ -184,17 +184,36 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.sub(" ", text).lower().split())
 
 
-def segment(text: str) -> str:
-    """Segmented text for the index: jieba search-mode words separated by spaces."""
+def segment(text: str, memo: dict[str, str] | None = None) -> str:
+    """Segmented text for the index: jieba search-mode words separated by spaces.
+
+    ``normalize`` leaves words separated by single spaces, and jieba cuts each run of word
+    characters on its own, so the text is segmented word run by word run; ``memo`` keeps the
+    runs already segmented (items of one batch repeat their departments, conditions and
+    materials), which gives the same result as segmenting the whole text."""
     jieba = ensure_jieba()
     clean = normalize(text)
     if not clean:
         return ""
-    return " ".join(w for w in jieba.cut_for_search(clean) if w.strip())
+    if memo is None:
+        return " ".join(w for w in jieba.cut_for_search(clean) if w.strip())
+    parts = []
+    for run in clean.split(" "):
+        words = memo.get(run)
+        if words is None:
+            words = memo[run] = " ".join(w for w in jieba.cut_for_search(run) if w.strip())
+        if words:
+            parts.append(words)
+    return " ".join(parts)
 
 
-def segment_pair(pair: tuple[str, str]) -> tuple[str, str]:
-    return segment(pair[0]), segment(pair[1])
+def segment_pair(pair: tuple[str, str], memo: dict[str, str] | None = None) -> tuple[str, str]:
+    return segment(pair[0], memo), segment(pair[1], memo)
+
+
+def _segment_chunk(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    memo: dict[str, str] = {}  # one batch only: the dictionary may gain words between batches
+    return [segment_pair(p, memo) for p in pairs]
 
 
 # --- parsed query ------------------------------------------------------------------------
@@ -272,30 +291,45 @@ def parse(raw: str) -> ParsedQuery:
 
 
 # --- index -------------------------------------------------------------------------------
-def item_texts(item) -> tuple[str, str]:
-    """(title, body) raw text of an item; materials and department should be prefetched."""
+def item_texts(item, materials: Sequence | None = None) -> tuple[str, str]:
+    """(title, body) raw text of an item; materials and department should be prefetched
+    (or ``materials`` given, for an item not saved yet)."""
     title = " ".join([item.name, item.aliases.replace(",", " ").replace("，", " ")])
     body = " ".join(
         [
             item.description,
             item.conditions,
-            " ".join(m.name for m in item.materials.all()),
+            " ".join(m.name for m in (item.materials.all() if materials is None else materials)),
             item.department.name if item.department_id else "",
         ]
     )
     return title, body
 
 
+def segment_items(items: Sequence, materials: Sequence[Sequence], *, workers: int | None = None) -> None:
+    """Set the segmented columns of items not saved yet (bulk creation), ``materials[n]`` being
+    the materials of ``items[n]``; write their FTS rows with ``write_fts`` once they have ids."""
+    pairs = [item_texts(i, m) for i, m in zip(items, materials, strict=True)]
+    segmented = _segment_many(pairs, workers=workers)
+    for item, (title, body) in zip(items, segmented, strict=True):
+        item.search_title, item.search_body = title, body
+
+
+def write_fts(items: Sequence) -> None:
+    """(SQLite) Write the FTS rows of saved items whose segmented columns are set."""
+    if connection.vendor == "sqlite":
+        _sqlite_write([(i.pk, i.search_title, i.search_body) for i in items])
+
+
 def _segment_many(pairs: list[tuple[str, str]], *, workers: int | None = None) -> list[tuple[str, str]]:
-    if workers is None:
-        workers = 2 if len(pairs) > 5000 else 1
-    if workers <= 1:
-        return [segment_pair(p) for p in pairs]
+    if workers is None or workers <= 1:  # segmenting runs once per word run: one process is enough
+        return _segment_chunk(pairs)
     import multiprocessing
 
     ensure_jieba()  # initialised before the fork, so workers inherit the dictionary
+    chunks = [pairs[start : start + 2000] for start in range(0, len(pairs), 2000)]
     with multiprocessing.get_context("fork").Pool(workers) as pool:
-        return pool.map(segment_pair, pairs, chunksize=500)
+        return [pair for chunk in pool.map(_segment_chunk, chunks) for pair in chunk]
 
 
 def index_items(items: Sequence, *, workers: int | None = None) -> int:

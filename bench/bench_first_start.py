@@ -1,0 +1,176 @@
+"""How long `make run` takes before the first page answers: first start and second start.
+
+Each run starts `yiwang serve --demo` (what `make run` runs: migrate, the demo unless the database
+holds it already, then gunicorn) in a fresh temporary data folder (SQLite) and times it until
+`GET /` answers 200, stops it, starts it again on the same database and times that. Alternated
+with the runs, in the same run, the references: a bare interpreter with Django set up (every
+start pays it), and a bare `yiwang migrate` on a fresh database. The machine is shared and noisy:
+medians of ``--runs`` rounds are what to read.
+
+python bench/bench_first_start.py [--runs 3] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MARKER, END_MARKER = "<!-- first-start -->", "<!-- /first-start -->"
+SECTION = "## First start (`make run`)"
+SETUP_ONLY = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup()"
+PHASES = {
+    "identity": re.compile(r"identity: demo accounts ready in ([\d.]+) s"),
+    "catalog": re.compile(r"Catalog: .* in ([\d.]+) s\."),
+    "applications": re.compile(r"Applications: .* in ([\d.]+) s\."),
+    "demo": re.compile(r"Demo data ready in ([\d.]+) s\."),
+}
+
+
+def _env(var_dir: str) -> dict:
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}  # SQLite, as `make run`
+    env.update(YIWANG_DEV="1", YIWANG_VAR_DIR=var_dir, WEB_CONCURRENCY="2", PYTHONUNBUFFERED="1")
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _timed(args: list[str], env: dict) -> float:
+    started = time.monotonic()
+    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)  # noqa: S603
+    return time.monotonic() - started
+
+
+def start_until_answer(var_dir: str, timeout: float = 600) -> tuple[float, str]:
+    """Seconds from starting `yiwang serve --demo` until `GET /` answers 200; the output."""
+    port = _free_port()
+    log = Path(var_dir) / f"serve-{port}.log"
+    started = time.monotonic()
+    with log.open("w") as out:
+        server = subprocess.Popen(  # noqa: S603
+            [sys.executable, "-m", "yiwang.cli", "serve", "--demo", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            env=_env(var_dir),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            while True:
+                if server.poll() is not None:
+                    raise RuntimeError(f"the server stopped:\n{log.read_text()[-3000:]}")
+                if time.monotonic() - started > timeout:
+                    raise RuntimeError("no answer in time")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:  # noqa: S310
+                        if answer.status == 200:
+                            break
+                except OSError:
+                    time.sleep(0.05)
+            elapsed = time.monotonic() - started
+        finally:
+            server.send_signal(signal.SIGTERM)  # gunicorn's master (it replaced our child): stops its workers
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
+    return elapsed, log.read_text()
+
+
+def one_round() -> dict:
+    with tempfile.TemporaryDirectory(prefix="yiwang-bench-start-") as var_dir:
+        env = _env(var_dir)
+        django_setup = _timed([sys.executable, "-c", SETUP_ONLY], env)
+        first, output = start_until_answer(var_dir)
+        second, second_output = start_until_answer(var_dir)
+        assert "up to date" in second_output, second_output[-2000:]
+    with tempfile.TemporaryDirectory(prefix="yiwang-bench-migrate-") as var_dir:
+        migrate = _timed([sys.executable, "-m", "yiwang.cli", "migrate"], _env(var_dir))
+    phases = {}
+    for name, pattern in PHASES.items():
+        found = pattern.search(output)
+        phases[name] = float(found.group(1)) if found else float("nan")
+    return {"first": first, "second": second, "django_setup": django_setup, "migrate": migrate, **phases}
+
+
+def render(rounds: list[dict]) -> str:
+    def med(key: str) -> float:
+        return statistics.median(r[key] for r in rounds)
+
+    def each(key: str) -> str:
+        return ", ".join(f"{r[key]:.1f}" for r in rounds)
+
+    today, python = time.strftime("%Y-%m-%d"), platform.python_version()
+    rows = [
+        ("first `make run` (empty database) until `GET /` answers", "first", "< 30 s", True),
+        ("of which the demo build (`Demo data ready in`)", "demo", "", False),
+        ("· identity", "identity", "", False),
+        ("· catalog", "catalog", "", False),
+        ("· applications", "applications", "", False),
+        ("second `make run` (demo up to date) until `GET /` answers", "second", "a few seconds", True),
+        ("reference: bare `yiwang migrate` on an empty database", "migrate", "same run", False),
+        ("reference: interpreter + `django.setup()`", "django_setup", "same run", False),
+    ]
+    lines = [
+        MARKER,
+        f"### SQLite, {len(rounds)} rounds ({today}, CPython {python}, {platform.machine()}, "
+        f"{os.cpu_count()} cores)",
+        "",
+        "| measure | median | each round | limit / compared with |",
+        "|---|---|---|---|",
+    ]
+    for label, key, limit, bold in rows:
+        median = f"**{med(key):.1f} s**" if bold else f"{med(key):.1f} s"
+        lines.append(f"| {label} | {median} | {each(key)} s | {limit} |")
+    lines += [
+        END_MARKER,
+    ]
+    return "\n".join(lines)
+
+
+def write_docs(block: str) -> Path:
+    path = ROOT / "docs" / "benchmarks.md"
+    text = path.read_text(encoding="utf-8")
+    if MARKER in text:
+        start, end = text.index(MARKER), text.index(END_MARKER) + len(END_MARKER)
+        text = text[:start] + block + text[end:]
+    else:
+        intro = "`bench/bench_first_start.py` (see its docstring)."
+        text = text.rstrip() + f"\n\n{SECTION}\n\n{intro}\n\n{block}\n"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
+    parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/benchmarks.md alone.")
+    args = parser.parse_args()
+    rounds = []
+    for n in range(args.runs):
+        rounds.append(one_round())
+        print(f"round {n + 1}: " + ", ".join(f"{k} {v:.1f} s" for k, v in rounds[-1].items()), flush=True)  # noqa: T201
+    block = render(rounds)
+    print(block)  # noqa: T201
+    if not args.no_write:
+        print(f"written to {write_docs(block)}")  # noqa: T201
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
