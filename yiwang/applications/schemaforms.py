@@ -52,6 +52,7 @@ PROPERTY_KEYS = {
     "maximum",
     "default",
     "x-source",
+    "x-prefill",
     "x-widget",
 }
 STRING_ONLY = ("format", "minLength", "maxLength", "pattern", "x-widget")
@@ -69,6 +70,12 @@ SOURCES: dict[str, str] = {
 }
 
 SOURCE_TYPES = {"person.age": "integer"}  # the others are text
+
+# What the applicant gave their account themself (``x-prefill``): a first value they can change,
+# shown as "from your account", never as provided by the government (nobody confirmed it).
+ACCOUNT_SOURCES: dict[str, str] = {
+    "account.phone": gettext_lazy("Mobile phone given for your account"),
+}
 
 DEFAULT_SCHEMA: dict = {
     "type": "object",
@@ -89,6 +96,7 @@ DEFAULT_SCHEMA: dict = {
             "description": gettext_noop("A mainland mobile number of 11 digits, for example 13800000000."),
             "pattern": r"^1[3-9][0-9]{9}$",
             "maxLength": 11,
+            "x-prefill": "account.phone",
         },
         "address": {
             "type": "string",
@@ -238,6 +246,13 @@ def _property_problems(name: Any, prop: Any) -> list[str]:
             _('Field “%(name)s”: "x-source" %(source)s gives a value of type %(type)s.')
             % {**ctx, "source": prop["x-source"], "type": SOURCE_TYPES.get(prop["x-source"], "string")}
         )
+    if "x-prefill" in prop and (prop["x-prefill"] not in ACCOUNT_SOURCES or "x-source" in prop):
+        problems.append(
+            _('Field “%(name)s”: "x-prefill" must be one of %(sources)s, and not beside "x-source".')
+            % {**ctx, "sources": ", ".join(ACCOUNT_SOURCES)}
+        )
+    elif "x-prefill" in prop and prop.get("type") != "string":
+        problems.append(_('Field “%(name)s”: "x-prefill" is only for text fields.') % ctx)
     if "x-widget" in prop and prop["x-widget"] != "textarea":
         problems.append(_('Field “%(name)s”: "x-widget" can only be "textarea".') % ctx)
     if "default" in prop and not problems:
@@ -411,6 +426,27 @@ def _age(person) -> int | None:
         return None
     today = timezone.localdate()
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def account_values(*, user) -> dict[str, str]:
+    """Values for ``ACCOUNT_SOURCES``: what the applicant gave their account (their person's
+    phone, else the account's). Self-declared: a suggestion to check, not government data."""
+    from yiwang.identity.selectors import person_of
+
+    person = person_of(user)
+    phone = (getattr(person, "phone", "") if person else "") or getattr(user, "phone", "") or ""
+    return {"account.phone": phone} if phone else {}
+
+
+def account_prefill(schema: dict, values: dict[str, str]) -> dict:
+    """{property: value} for every ``x-prefill`` property whose account value fits the field
+    (a value the field's own rules refuse is not offered)."""
+    out = {}
+    for name, prop in _properties(schema).items():
+        value = values.get(prop.get("x-prefill", ""))
+        if value and not list(FormValidator(_plain(prop)).iter_errors(value)):
+            out[name] = value
+    return out
 
 
 def bound_fields(schema: dict) -> set[str]:
@@ -625,6 +661,7 @@ class Field:
     required: bool = False
     error: str = ""
     provided: bool = False
+    from_account: bool = False  # x-prefill: a first value from the applicant's own account
     choices: list[tuple[str, str]] = field(default_factory=list)
     maxlength: int | None = None
     min: int | float | None = None
@@ -644,7 +681,9 @@ class Field:
     @property
     def describedby(self) -> str:
         """The ids for aria-describedby: hint and error, when present."""
-        return " ".join(i for i, on in ((self.hint_id, self.hint), (self.error_id, self.error)) if on)
+        return " ".join(
+            i for i, on in ((self.hint_id, self.hint or self.from_account), (self.error_id, self.error)) if on
+        )
 
     @property
     def display(self) -> str:
@@ -674,6 +713,7 @@ def _field(name: str, prop: dict, value: Any, required: bool, error: str) -> Fie
         required=required,
         error=error,
         provided="x-source" in prop,
+        from_account="x-prefill" in prop and value not in (None, ""),
         value=_as_text(value),
         maxlength=prop.get("maxLength"),
     )

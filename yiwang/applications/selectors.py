@@ -166,6 +166,24 @@ def my_cases(user) -> QuerySet[Case]:
     )
 
 
+def open_draft(user, item, enterprise=None) -> Case | None:
+    """The applicant's latest draft of this item for the same enterprise (or for themself),
+    outside any life-event bundle, or None: "apply" re-opens it instead of starting another."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Case.objects.filter(
+            applicant=user,
+            item=item,
+            enterprise=enterprise,
+            status=Case.Status.DRAFT,
+            bundle_case__isnull=True,
+        )
+        .order_by("-updated_at", "-pk")
+        .first()
+    )
+
+
 def timeline(case: Case) -> list[CaseEvent]:
     """The case's events in order; each gets a ``label`` to show (step and decision)."""
     events = list(case.events.order_by("at", "pk"))

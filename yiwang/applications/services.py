@@ -251,7 +251,9 @@ def case_start(
     sources = schemaforms.gov_sources(user=actor, enterprise=enterprise)
     provided = schemaforms.prefill(schema, sources)
     locked = set(provided) | schemaforms.bound_fields(schema)
-    values = {k: v for k, v in dict(data or {}).items() if k not in locked} | provided
+    # What the applicant gave their account (their phone) is a first value they may change.
+    suggested = schemaforms.account_prefill(schema, schemaforms.account_values(user=actor))
+    values = suggested | {k: v for k, v in dict(data or {}).items() if k not in locked} | provided
     # Checked before anything is stored: NaN, Infinity or a lone surrogate would not survive
     # PostgreSQL's jsonb (a 500), and what is not part of the form has no place in the case.
     errors = schemaforms.validate(schema, values, partial=True)
@@ -932,12 +934,30 @@ def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
 
 @transaction.atomic
 def case_discard(*, actor, case: Case) -> None:
-    """Delete a draft that was never submitted."""
+    """Delete one's own draft that was never submitted (with its attachments; the stored files
+    stay, shared by content). A bundle's drafts go with their bundle (``bundle_discard``).
+    Audited: the entry names the draft and its item, no form data."""
     case = _lock(case)
     _ensure_applicant(actor, case)
-    if not case.is_draft or case.bundle_case_id:
+    if not case.is_draft or case.submitted_at is not None:
         raise WrongState(_("Only a draft can be deleted."))
+    if case.bundle_case_id:
+        raise WrongState(_("This draft is part of a life event: delete the life event's application."))
+    audit.record(actor=actor, event="applications:case:discard", target=case, data={"item": case.item.code})
     case.delete()
+
+
+@transaction.atomic
+def draft_open(*, actor, item: ServiceItem, enterprise=None) -> tuple[Case, bool]:
+    """The applicant's open draft of the item (see ``selectors.open_draft``), else a new one
+    (``case_start``): pressing "apply" twice never makes two drafts. Returns (case, created)."""
+    from .selectors import open_draft
+
+    _lock_person(actor)  # two presses at once: the second sees the first one's draft
+    draft = open_draft(actor, item, enterprise)
+    if draft is not None:
+        return draft, False
+    return case_start(actor=actor, item=item, enterprise=enterprise), True
 
 
 # --- bundles (并联审批) ------------------------------------------------------------------

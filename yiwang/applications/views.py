@@ -67,19 +67,24 @@ def _refusal(request, exc: services.ApplicationError, *, errors_into=None) -> No
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, code: str) -> HttpResponse:
-    """Start an application for an item: a draft pre-filled with what the government holds."""
+    """Apply for an item: re-opens the applicant's draft of it, or starts one pre-filled with
+    what the government holds (and what the applicant gave their account)."""
     item = get_item(code)
-    if request.method == "POST":
-        try:
-            case = services.case_start(actor=request.user, item=item, enterprise=acting_enterprise(request))
-        except services.ApplicationError as exc:
-            _refusal(request, exc)
-            return redirect("catalog:item", code=item.code)
-        return redirect("applications:edit", number=case_ref(case))
-    drafts = list(selectors.my_cases(request.user).filter(item=item, status=Case.Status.DRAFT)[:5])
-    for draft in drafts:
-        draft.ref = case_ref(draft)
-    return render(request, "applications/apply.html", {"item": item, "drafts": drafts})
+    enterprise = acting_enterprise(request)
+    if request.method == "GET":
+        draft = selectors.open_draft(request.user, item, enterprise)
+        if draft is not None:
+            messages.info(
+                request, _("Your draft for this service is opened again; continue where you left off.")
+            )
+            return redirect("applications:edit", number=case_ref(draft))
+        return render(request, "applications/apply.html", {"item": item})
+    try:
+        case, _created = services.draft_open(actor=request.user, item=item, enterprise=enterprise)
+    except services.ApplicationError as exc:
+        _refusal(request, exc)
+        return redirect("catalog:item", code=item.code)
+    return redirect("applications:edit", number=case_ref(case))
 
 
 @login_required
@@ -195,7 +200,19 @@ def _edit_page(
 @login_required
 @require_POST
 def upload(request: HttpRequest, number: str) -> HttpResponse:
+    """Upload a material. Posted from the application form itself, the typed form data is saved
+    with it (nothing typed is lost by uploading before saving)."""
     case = get_case_for_user(request.user, number, for_write=True)
+    errors: dict[str, str] = {}
+    schema = services.form_schema(case.item)
+    data = case.data
+    if request.POST.get("form") == "1":  # the whole application form came along
+        data = schemaforms.parse_post(schema, request.POST)
+        try:
+            case = services.case_save(actor=request.user, case=case, data=data)
+            data = case.data
+        except services.ApplicationError as exc:
+            _refusal(request, exc, errors_into=errors)
     form = UploadForm(request.POST, request.FILES, materials=services.required_materials(case))
     if not form.is_valid():
         for field_errors in form.errors.values():
@@ -212,7 +229,23 @@ def upload(request: HttpRequest, number: str) -> HttpResponse:
             messages.success(request, _("Uploaded."))
         except services.ApplicationError as exc:
             messages.error(request, " ".join([exc.message, *exc.errors.values()]))
+    if errors:  # what was typed is shown again, with what to correct, rather than dropped
+        return _edit_page(request, case, schema, data, errors, status=422)
     return redirect(reverse("applications:edit", kwargs={"number": case_ref(case)}) + "#materials")
+
+
+@login_required
+@require_POST
+def discard(request: HttpRequest, number: str) -> HttpResponse:
+    """Delete one's own draft."""
+    case = get_case_for_user(request.user, number, for_write=True)
+    try:
+        services.case_discard(actor=request.user, case=case)
+    except services.ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:case", number=case_ref(case))
+    messages.success(request, _("The draft was deleted."))
+    return redirect("applications:my_cases")
 
 
 @login_required
