@@ -746,3 +746,98 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else ""
     return str(value)
+
+
+# --- one form for several items (一件事一次办) ------------------------------------------------
+
+
+def _meaning(prop: dict) -> str:
+    """What a property asks, apart from how it is worded: two items' fields of one name and one
+    meaning (type, rules, government source) are one question."""
+    import json
+
+    return json.dumps(
+        {k: v for k, v in prop.items() if k not in ("title", "description", "x-enum-titles")},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def shared_properties(schemas: Mapping[Any, dict]) -> set[str]:
+    """Names asked by two or more of ``schemas`` ({key: schema}) with the same meaning
+    everywhere: the combined form asks them once. A name with different meanings in different
+    items is asked per item."""
+    seen: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for schema in schemas.values():
+        for name, prop in _properties(schema).items():
+            seen.setdefault(name, set()).add(_meaning(prop))
+            counts[name] = counts.get(name, 0) + 1
+    return {name for name, meanings in seen.items() if counts[name] > 1 and len(meanings) == 1}
+
+
+def own_name(key: Any, name: str) -> str:
+    """The posted name of an item-specific field in a combined form."""
+    return f"c{key}__{name}"
+
+
+def combined_fields(
+    schemas: Mapping[Any, dict], data: Mapping[Any, dict], errors: Mapping[str, str]
+) -> tuple[list[Field], dict[Any, list[Field]]]:
+    """The combined form: (shared fields, {key: that item's own fields}), in the items' order.
+    ``errors`` is keyed by posted name (``name`` shared, ``own_name(key, name)`` per item)."""
+    shared = shared_properties(schemas)
+    shared_props: dict[str, dict] = {}
+    shared_required: set[str] = set()
+    shared_values: dict[str, Any] = {}
+    own: dict[Any, list[Field]] = {}
+    for key, schema in schemas.items():
+        values = data.get(key) or {}
+        required = set(schema.get("required", [])) if isinstance(schema, dict) else set()
+        for name, prop in _properties(schema).items():
+            if name in shared:
+                shared_props.setdefault(name, prop)
+                if name in required:
+                    shared_required.add(name)
+                if shared_values.get(name) in (None, "") and name in values:
+                    shared_values[name] = values[name]
+        mine = []
+        for name, prop in _properties(schema).items():
+            if name in shared:
+                continue
+            posted = own_name(key, name)
+            f = _field(
+                name, prop, values.get(name, prop.get("default")), name in required, errors.get(posted, "")
+            )
+            f.name, f.id = posted, f"f-{posted}"
+            mine.append(f)
+        own[key] = mine
+    common = [
+        _field(
+            name,
+            prop,
+            shared_values.get(name, prop.get("default")),
+            name in shared_required,
+            errors.get(name, ""),
+        )
+        for name, prop in shared_props.items()
+    ]
+    return common, own
+
+
+def split_post(schemas: Mapping[Any, dict], post: Mapping) -> dict[Any, dict]:
+    """{key: typed values} from a combined form's POST: shared fields go to every item that asks
+    them, item-specific ones to their item only."""
+    shared = shared_properties(schemas)
+    out = {}
+    for key, schema in schemas.items():
+        view = {
+            name: post.get(name if name in shared else own_name(key, name)) for name in _properties(schema)
+        }
+        out[key] = parse_post(schema, view)
+    return out
+
+
+def combined_name(schemas: Mapping[Any, dict], key: Any, name: str) -> str:
+    """The posted name under which ``key``'s field ``name`` appears in the combined form."""
+    return name if name in shared_properties(schemas) else own_name(key, name)

@@ -963,9 +963,77 @@ def draft_open(*, actor, item: ServiceItem, enterprise=None) -> tuple[Case, bool
 # --- bundles (并联审批) ------------------------------------------------------------------
 
 
+def bundle_drafts(bundle_case: BundleCase) -> list[Case]:
+    """The bundle's draft cases in the items' order, with their items' forms and materials."""
+    return list(
+        bundle_case.cases.filter(status=Case.Status.DRAFT)
+        .select_related("item", "item__form_definition", "department")
+        .prefetch_related("item__materials")
+        .order_by("pk")
+    )
+
+
+def bundle_schemas(drafts: list[Case]) -> dict[int, dict]:
+    """{case pk: the item's form}, the input of the combined form (``schemaforms.combined_fields``)."""
+    return {case.pk: form_schema(case.item) for case in drafts}
+
+
+def material_key(material: Material) -> str:
+    """What makes two items' materials one document for the applicant: the same name."""
+    return " ".join(material.name.split())
+
+
+def bundle_materials(drafts: list[Case]) -> list[dict]:
+    """The bundle's materials, each asked once: [{key, name, required, materials: [(case,
+    material)], attachments: [Attachment]}] where ``attachments`` lists one attachment per file
+    (a file attached to several cases is listed once). ``id`` is the first material's pk."""
+    groups: dict[str, dict] = {}
+    attachments = {case.pk: list(case.attachments.select_related("blob").order_by("pk")) for case in drafts}
+    for case in drafts:
+        for material in required_materials(case):
+            key = material_key(material)
+            group = groups.setdefault(
+                key,
+                {"key": key, "id": material.pk, "name": material.name, "required": False, "materials": []},
+            )
+            group["required"] = group["required"] or material.required
+            group["materials"].append((case, material))
+    for group in groups.values():
+        files: dict[str, Attachment] = {}
+        for case, material in group["materials"]:
+            for a in attachments[case.pk]:
+                if a.material_id == material.pk:
+                    files.setdefault(a.blob_id, a)
+        group["attachments"] = list(files.values())
+    return list(groups.values())
+
+
+def _bundle_lock(actor, bundle_case: BundleCase) -> BundleCase:
+    bundle_case = BundleCase.objects.select_for_update().select_related("bundle").get(pk=bundle_case.pk)
+    if bundle_case.applicant_id != actor.pk:
+        raise PermissionDenied("only the applicant may do this")
+    return bundle_case
+
+
+def _ensure_bundle_draft(bundle_case: BundleCase) -> None:
+    if bundle_case.status != BundleCase.Status.DRAFT:
+        raise WrongState(_("This life event's applications were already submitted."))
+
+
 @transaction.atomic
 def bundle_start(*, actor, bundle: LifeEvent, enterprise=None) -> BundleCase:
-    """Start a bundle: one draft per item that can be applied for online."""
+    """Start a bundle: one draft per item that can be applied for online. An open draft of the
+    same bundle (for the same enterprise) is returned instead: "apply" twice makes one."""
+    _lock_person(actor)
+    existing = (
+        BundleCase.objects.filter(
+            bundle=bundle, applicant=actor, enterprise=enterprise, status=BundleCase.Status.DRAFT
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
     items = [e.item for e in bundle.entries.select_related("item").order_by("order", "pk")]
     online = [
         i
@@ -982,27 +1050,132 @@ def bundle_start(*, actor, bundle: LifeEvent, enterprise=None) -> BundleCase:
 
 
 @transaction.atomic
-def bundle_submit(*, actor, bundle_case: BundleCase) -> BundleCase:
-    """Submit every draft of the bundle together; each runs in its own department in parallel.
-    All or nothing: if one is incomplete, none is submitted."""
-    bundle_case = BundleCase.objects.select_for_update().get(pk=bundle_case.pk)
-    if bundle_case.applicant_id != actor.pk:
-        raise PermissionDenied("only the applicant may do this")
-    if bundle_case.status != BundleCase.Status.DRAFT:
-        return bundle_case
-    errors = {}
-    drafts = list(bundle_case.cases.filter(status=Case.Status.DRAFT).select_related("item"))
+def bundle_save(*, actor, bundle_case: BundleCase, data: Mapping[int, Mapping]) -> BundleCase:
+    """Save the combined form: ``data`` is {case pk: values} (``schemaforms.split_post``), each
+    saved as ``case_save`` does. All or nothing: errors come back keyed by the combined form's
+    field names and nothing is saved."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    drafts = bundle_drafts(bundle_case)
+    schemas = bundle_schemas(drafts)
+    errors: dict[str, str] = {}
+    for case in drafts:
+        try:
+            case_save(actor=actor, case=case, data=data.get(case.pk, {}))
+        except InvalidInput as exc:
+            for name, message in exc.errors.items():
+                errors.setdefault(schemaforms.combined_name(schemas, case.pk, name), message)
+    if errors:
+        raise InvalidInput(_("Some fields need correcting."), errors)
+    return bundle_case
+
+
+@transaction.atomic
+def bundle_attachment_add(*, actor, bundle_case: BundleCase, material_id: int, upload) -> list[Attachment]:
+    """Upload a material once for the whole bundle: it is attached to every draft whose item asks
+    for the same material (``material_key``). The file is stored once (by content)."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    group = next(
+        (
+            g
+            for g in bundle_materials(bundle_drafts(bundle_case))
+            if any(m.pk == material_id for _c, m in g["materials"])
+        ),
+        None,
+    )
+    if group is None:
+        raise InvalidInput(
+            _("Choose one of the materials this service asks for."), {"material": _("Unknown material.")}
+        )
+    attached = []
+    for case, material in group["materials"]:
+        upload.seek(0)
+        attached.append(attachment_add(actor=actor, case=case, material_id=material.pk, upload=upload))
+    return attached
+
+
+@transaction.atomic
+def bundle_attachment_remove(*, actor, bundle_case: BundleCase, attachment_id: int) -> None:
+    """Remove a file from the bundle's material: from every draft it was attached to."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    drafts = bundle_drafts(bundle_case)
+    for group in bundle_materials(drafts):
+        for a in group["attachments"]:
+            if a.pk == attachment_id:
+                ids = [m.pk for _c, m in group["materials"]]
+                for attachment in Attachment.objects.filter(
+                    case__in=drafts, material_id__in=ids, blob_id=a.blob_id
+                ).select_related("case"):
+                    attachment_remove(actor=actor, attachment=attachment)
+                return
+    raise InvalidInput(_("This file is not part of the application."), {"file": _("Unknown file.")})
+
+
+def bundle_prereview(bundle_case: BundleCase, drafts: list[Case] | None = None) -> dict[str, str]:
+    """预审 of the whole bundle, keyed like the combined form: a shared field or material missing
+    in several items is named once (``bm-<id>`` for a material)."""
+    drafts = bundle_drafts(bundle_case) if drafts is None else drafts
+    schemas = bundle_schemas(drafts)
+    groups = {m.pk: g for g in bundle_materials(drafts) for _c, m in g["materials"]}
+    errors: dict[str, str] = {}
     for case in drafts:
         for field, message in prereview(case).items():
-            errors[f"{case.pk}:{field}"] = f"{case.item.name}: {message}"
+            if field.startswith("material-"):
+                group = groups.get(int(field.removeprefix("material-")))
+                key = f"bm-{group['id']}" if group else field
+                errors.setdefault(key, message)
+            else:
+                name = schemaforms.combined_name(schemas, case.pk, field)
+                shared = name == field
+                errors.setdefault(name, message if shared else f"{case.item.name}: {message}")
+    return errors
+
+
+@transaction.atomic
+def bundle_submit(*, actor, bundle_case: BundleCase) -> BundleCase:
+    """Submit every draft of the bundle together (one submission); each then runs in its own
+    department in parallel. All or nothing: if one is incomplete or its process refuses it, none
+    is submitted. Submitting a submitted bundle returns it unchanged (a double click)."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    if bundle_case.status != BundleCase.Status.DRAFT:
+        return bundle_case
+    drafts = bundle_drafts(bundle_case)
+    errors = bundle_prereview(bundle_case, drafts)
     if errors:
         raise InvalidInput(_("Some applications in this bundle are not complete yet."), errors)
     for case in drafts:
         case_submit(actor=actor, case=case, within_bundle=True)
     bundle_case.status = BundleCase.Status.IN_PROGRESS
     bundle_case.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        event="applications:bundle:submit",
+        target=bundle_case,
+        data={"bundle": bundle_case.bundle.code, "cases": [c.pk for c in drafts]},
+    )
     _bundle_refresh(bundle_case.pk, timezone.now())
     return bundle_case
+
+
+@transaction.atomic
+def bundle_discard(*, actor, bundle_case: BundleCase) -> None:
+    """Delete one's own bundle application that was never submitted, with its drafts. Audited."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    cases = list(bundle_case.cases.select_for_update().all())
+    if any(not c.is_draft or c.submitted_at is not None for c in cases):
+        raise WrongState(_("Only a draft can be deleted."))
+    audit.record(
+        actor=actor,
+        event="applications:bundle:discard",
+        target=bundle_case,
+        data={"bundle": bundle_case.bundle.code, "cases": [c.pk for c in cases]},
+    )
+    for case in cases:
+        case.delete()
+    bundle_case.delete()
 
 
 def _bundle_refresh(bundle_case_id: int, now) -> None:

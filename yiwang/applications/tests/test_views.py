@@ -597,31 +597,116 @@ def bundle(item, department_x) -> LifeEvent:
     return event
 
 
-def test_a_bundle_starts_one_draft_per_online_item_and_submits_them_together(
+def _second_item_form(bundle) -> ServiceItem:
+    """The bundle's second item asks the default form plus a seat count, and one more material
+    besides the application form both items ask for."""
+    from yiwang.applications.schemaforms import DEFAULT_SCHEMA
+    from yiwang.catalog.models import Material
+
+    second = ServiceItem.objects.get(code="610100-SCJG-XK-0002")
+    schema = {
+        **DEFAULT_SCHEMA,
+        "properties": {
+            **DEFAULT_SCHEMA["properties"],
+            "seats": {"type": "integer", "title": "餐位数", "minimum": 1},
+        },
+        "required": [*DEFAULT_SCHEMA["required"], "seats"],
+    }
+    from yiwang.applications.models import FormDefinition
+
+    FormDefinition.objects.create(item=second, schema=schema)
+    Material.objects.create(item=second, name="食品经营许可申请书", order=1)
+    Material.objects.create(item=second, name="从业人员健康证明", order=2)
+    return second
+
+
+def test_a_bundle_asks_each_shared_field_and_material_once_and_submits_once(
     login, bundle, citizen, other_citizen, applicant_material
 ):
+    _second_item_form(bundle)
     client = login(citizen)
     response = client.post(f"/apply-bundle/{bundle.code}/")
     bundle_case = BundleCase.objects.get(applicant=citizen)
     assert response.status_code == 302 and response["Location"] == f"/bundle-cases/{bundle_case.pk}/"
-    drafts = list(bundle_case.cases.order_by("pk"))
-    assert [c.item.name for c in drafts] == ["食品经营许可", "食品小作坊登记"]
+    assert client.post(f"/apply-bundle/{bundle.code}/")["Location"] == response["Location"]  # re-opened
+    first, second = list(bundle_case.cases.order_by("pk"))
+    assert [first.item.name, second.item.name] == ["食品经营许可", "食品小作坊登记"]
+    assert edit_url(first) and client.get(edit_url(first))["Location"] == response["Location"]
     page = text(client.get(f"/bundle-cases/{bundle_case.pk}/"))
-    assert all(edit_url(c) in page for c in drafts)
+    assert page.count('name="phone"') == 1 and page.count('name="address"') == 1  # asked once
+    assert page.count(f'name="c{second.pk}__seats"') == 1 and 'name="seats"' not in page
+    assert page.count("<strong>食品经营许可申请书</strong>") == 1  # one material for both items
+    assert "<strong>从业人员健康证明</strong>" in page
+    assert page.index('name="file"') < page.index('value="submit"')
     assert login(other_citizen).get(f"/bundle-cases/{bundle_case.pk}/").status_code == 404
 
-    incomplete = client.post(f"/bundle-cases/{bundle_case.pk}/")
-    assert incomplete.status_code == 200 and 'class="error-summary"' in text(incomplete)
+    incomplete = client.post(f"/bundle-cases/{bundle_case.pk}/", {"op": "submit"})
+    assert incomplete.status_code == 422 and 'class="error-summary"' in text(incomplete)
     assert all(c.is_draft for c in bundle_case.cases.all())
 
-    complete_draft(drafts[0], applicant_material, citizen)
-    services.case_save(actor=citizen, case=drafts[1], data=VALID_DATA)
-    response = client.post(f"/bundle-cases/{bundle_case.pk}/", follow=True)
+    # The upload carries the typed fields: both are kept, the file goes to both cases.
+    form = {**VALID_DATA, f"c{second.pk}__seats": "12"}
+    client.post(
+        f"/bundle-cases/{bundle_case.pk}/",
+        {**form, "op": "upload", "material": applicant_material.pk, "file": pdf_upload()},
+    )
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.data["address"] == second.data["address"] == VALID_DATA["address"]
+    assert second.data["seats"] == 12 and "seats" not in first.data
+    assert first.attachments.count() == 1 and second.attachments.count() == 1
+    assert Blob.objects.count() == 1
+    health = second.item.materials.get(name="从业人员健康证明")
+    still = client.post(f"/bundle-cases/{bundle_case.pk}/", {**form, "op": "submit"})
+    assert still.status_code == 422 and f'href="#bm-{health.pk}"' in text(still)
+    assert not Case.objects.exclude(number=None).exists()  # all or none
+
+    client.post(
+        f"/bundle-cases/{bundle_case.pk}/",
+        {**form, "op": "upload", "material": health.pk, "file": pdf_upload()},
+    )
+    response = client.post(f"/bundle-cases/{bundle_case.pk}/", {**form, "op": "submit"}, follow=True)
     assert shows(response, _("All applications of the bundle were submitted."))
     bundle_case.refresh_from_db()
     assert bundle_case.status == BundleCase.Status.IN_PROGRESS
     numbers = [c.number for c in bundle_case.cases.all()]
     assert all(numbers) and all(n in text(response) for n in numbers)
+    again = client.post(f"/bundle-cases/{bundle_case.pk}/", {**form, "op": "submit"})  # a double click
+    assert again.status_code == 302 and [c.number for c in bundle_case.cases.all()] == numbers
+
+
+def test_a_wrong_shared_value_saves_nothing_in_any_of_the_bundles_cases(login, bundle, citizen):
+    client = login(citizen)
+    client.post(f"/apply-bundle/{bundle.code}/")
+    bundle_case = BundleCase.objects.get(applicant=citizen)
+    response = client.post(
+        f"/bundle-cases/{bundle_case.pk}/", {"op": "save", "phone": "12345", "address": "某路1号"}
+    )
+    assert response.status_code == 422 and 'href="#f-phone"' in text(response)
+    assert "某路1号" in text(response)  # what was typed is shown again
+    assert all("address" not in c.data for c in bundle_case.cases.all())
+
+
+def test_removing_a_shared_file_removes_it_from_every_case_and_a_bundle_draft_can_be_deleted(
+    login, bundle, citizen, applicant_material
+):
+    from yiwang.audit.models import AuditEntry
+
+    _second_item_form(bundle)
+    client = login(citizen)
+    client.post(f"/apply-bundle/{bundle.code}/")
+    bundle_case = BundleCase.objects.get(applicant=citizen)
+    client.post(
+        f"/bundle-cases/{bundle_case.pk}/",
+        {"op": "upload", "material": applicant_material.pk, "file": pdf_upload()},
+    )
+    attachment = Attachment.objects.filter(case__bundle_case=bundle_case).order_by("pk").first()
+    assert Attachment.objects.filter(case__bundle_case=bundle_case).count() == 2
+    client.post(f"/bundle-cases/{bundle_case.pk}/", {"op": f"remove-{attachment.pk}"})
+    assert not Attachment.objects.filter(case__bundle_case=bundle_case).exists()
+    response = client.post(f"/bundle-cases/{bundle_case.pk}/", {"op": "delete"})
+    assert response.status_code == 302 and not BundleCase.objects.exists() and not Case.objects.exists()
+    assert AuditEntry.objects.filter(event="applications:bundle:discard").count() == 1
 
 
 def test_leaders_and_admins_reach_the_workbench_their_header_links_to(login, leader_x, dept_admin):
