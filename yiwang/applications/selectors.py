@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from yiwang.identity.models import Person
 from yiwang.identity.permissions import departments_for
+from yiwang.lib.bilingual import pick
 from yiwang.lib.workdays import workdays_between
 
 from .models import DECISION_LABELS, Case, CaseEvent, Notice, Rectification, Task
@@ -189,7 +190,7 @@ def timeline(case: Case) -> list[CaseEvent]:
     events = list(case.events.order_by("at", "pk"))
     for e in events:
         if e.kind == CaseEvent.Kind.DECIDED:
-            e.label = f"{e.step}: {DECISION_LABELS.get(e.decision, e.decision)}"
+            e.label = f"{pick(e.step)}: {DECISION_LABELS.get(e.decision, e.decision)}"
         else:
             e.label = e.get_kind_display()
     return events
@@ -214,7 +215,7 @@ class Wait:
 def _wait(task: Task, now: dt.datetime) -> Wait:
     end = task.closed_at or now
     return Wait(
-        step=task.title,
+        step=pick(task.title),
         role=task.role,
         opened_at=task.opened_at,
         closed_at=task.closed_at,

@@ -33,7 +33,7 @@ from yiwang.identity.selectors import realname_level_of
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
-from . import duties, engine, schemaforms
+from . import duties, engine, notice_texts, schemaforms
 from .models import (
     Attachment,
     Blob,
@@ -528,14 +528,10 @@ def case_submit(*, actor, case: Case, within_bundle: bool = False) -> Case:
             subject=case.applicant_id,
             data={"status": case.status, "rules": [h["rule_id"] for h in case.rule_hits]},
         )
-    _notify(case, _("Application %(number)s received") % {"number": case.number})
+    _notify(case, notice_texts.RECEIVED, {"number": case.number})
     if case.rule_hits:  # 秒批: decided by rules inside this request
-        _notify(
-            case,
-            _("Application %(number)s: %(status)s")
-            % {"number": case.number, "status": case.get_status_display()},
-            "; ".join(h["description"] for h in case.rule_hits if h.get("description")),
-        )
+        rules = [h["description"] for h in case.rule_hits if h.get("description")]
+        _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status, "rules": rules})
     return case
 
 
@@ -743,11 +739,7 @@ def _halt_resolve(*, actor, case: Case, task: Task, decision: str, comment: str,
         role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
-    subject = _("Application %(number)s: %(status)s") % {
-        "number": case.number,
-        "status": case.get_status_display(),
-    }
-    _notify(case, subject, comment)
+    _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status}, comment)
     if case.has_ended and case.bundle_case_id:
         _bundle_refresh(case.bundle_case_id, now)
     return case
@@ -894,12 +886,7 @@ def task_complete(
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
     if task.role != APPLICANT_ROLE:
-        _notify(
-            case,
-            _("Application %(number)s: %(status)s")
-            % {"number": case.number, "status": case.get_status_display()},
-            comment,
-        )
+        _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status}, comment)
     if case.has_ended and case.bundle_case_id:
         _bundle_refresh(case.bundle_case_id, now)
     return case
@@ -926,7 +913,7 @@ def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
         at=now,
     )
     audit.record(actor=actor, event="applications:case:withdraw", target=case, data={"from": before})
-    _notify(case, _("Application %(number)s withdrawn") % {"number": case.number})
+    _notify(case, notice_texts.WITHDRAWN, {"number": case.number})
     if case.bundle_case_id:
         _bundle_refresh(case.bundle_case_id, now)
     return case
@@ -1250,7 +1237,7 @@ def rectification_reply(*, actor, rectification: Rectification, reply: str) -> R
         subject=case.applicant_id,
         data={"rating": rectification.rating.level},
     )
-    _notify(case, _("The department replied to your rating of %(number)s") % {"number": case.number}, reply)
+    _notify(case, notice_texts.RATING_REPLIED, {"number": case.number}, reply)
     return rectification
 
 
@@ -1302,9 +1289,17 @@ def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case |
 # --- notices -----------------------------------------------------------------------------
 
 
-def _notify(case: Case, subject: str, body: str = "") -> Notice:
-    """An in-site notice now; the email goes out after commit through the task queue."""
-    notice = Notice.objects.create(user_id=case.applicant_id, case=case, subject=subject[:200], body=body)
+def _notify(case: Case, key: str, params: dict, body: str = "") -> Notice:
+    """An in-site notice now, stored as a message key and parameters (``notice_texts``) and
+    rendered in the reader's language; the email goes out after commit through the task queue."""
+    notice = Notice.objects.create(
+        user_id=case.applicant_id,
+        case=case,
+        subject=notice_texts.stored_subject(key, params)[:200],
+        body=body or notice_texts.stored_body(params),
+        message_key=key,
+        params=params,
+    )
 
     def send():
         from .tasks import send_notice_email
