@@ -236,7 +236,8 @@ def case_out(case: Case, *, official: bool = False, fresh: bool = False, redact:
         "due_date": case.due_date,
         "clock_stopped": case.paused_on is not None,
         "rules": [
-            {"rule_id": h.get("rule_id", ""), "description": h.get("description", "")} for h in case.rule_hits
+            {"rule_id": h.get("rule_id", ""), "description": pick(h.get("description", ""))}
+            for h in case.rule_hits
         ],
         "attachments": [
             {

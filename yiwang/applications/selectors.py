@@ -193,6 +193,8 @@ def timeline(case: Case) -> list[CaseEvent]:
             e.label = f"{pick(e.step)}: {DECISION_LABELS.get(e.decision, e.decision)}"
         else:
             e.label = e.get_kind_display()
+        if e.kind == CaseEvent.Kind.INSTANT:  # the rules' own texts, 中文 | English each
+            e.comment = "; ".join(pick(part) for part in e.comment.split("; "))
     return events
 
 
