@@ -364,7 +364,7 @@ WORKFLOW_MAX_VALUE_LENGTH = int(env("WORKFLOW_MAX_VALUE_LENGTH", "100000") or 10
 WORKFLOW_MAX_STATE_BYTES = int(env("WORKFLOW_MAX_STATE_BYTES", "1000000") or 1_000_000)  # stored
 
 # --- Site ------------------------------------------------------------------------------
-SITE_NAME = env("SITE_NAME", "一网 · 政务服务平台")
+SITE_NAME = env("SITE_NAME", "一网 · 政务服务平台 | Yiwang · Government Services")  # 中文 | English
 # Seconds between the signed tree heads the audit log stores for later comparison.
 AUDIT_STH_INTERVAL_SECONDS = int(env("AUDIT_STH_INTERVAL_SECONDS", "60") or 60)
 # Email: notices about cases. The console backend prints them; set EMAIL_BACKEND/EMAIL_HOST to deliver.

@@ -20,6 +20,7 @@ from yiwang.catalog.models import ServiceItem
 from yiwang.core import context
 from yiwang.core.api import ApiError, field_error
 from yiwang.identity.permissions import acting_enterprise
+from yiwang.lib.bilingual import pick
 
 from . import selectors, services
 from .models import Case, Rating, Task
@@ -237,7 +238,8 @@ def case_out(case: Case, *, official: bool = False, fresh: bool = False, redact:
         "due_date": case.due_date,
         "clock_stopped": case.paused_on is not None,
         "rules": [
-            {"rule_id": h.get("rule_id", ""), "description": h.get("description", "")} for h in case.rule_hits
+            {"rule_id": h.get("rule_id", ""), "description": pick(h.get("description", ""))}
+            for h in case.rule_hits
         ],
         "attachments": [
             {
@@ -252,7 +254,13 @@ def case_out(case: Case, *, official: bool = False, fresh: bool = False, redact:
         ],
         "timeline": [_event(e) for e in selectors.timeline(case)],
         "open_tasks": [
-            {"id": t.pk, "step": t.title, "role": t.role, "decisions": t.decisions, "opened_at": t.opened_at}
+            {
+                "id": t.pk,
+                "step": pick(t.title),
+                "role": t.role,
+                "decisions": t.decisions,
+                "opened_at": t.opened_at,
+            }
             for t in open_tasks
         ],
         "rating": rating.level if rating else None,
@@ -263,7 +271,7 @@ def _event(e) -> dict:
     return {
         "kind": e.kind,
         "status": e.status,
-        "step": e.step,
+        "step": pick(e.step),
         "decision": e.decision,
         "comment": e.comment,
         "at": e.at,
@@ -275,7 +283,7 @@ def _task_out(t: Task) -> dict:
         "id": t.pk,
         "case": case_id(t.case),
         "item_name": t.case.item.name,
-        "step": t.title,
+        "step": pick(t.title),
         "role": t.role,
         "state": t.state,
         "decisions": t.decisions,
@@ -562,8 +570,8 @@ def notices(request):
         {
             "id": n.pk,
             "case": case_id(n.case) if n.case_id else None,
-            "subject": n.subject,
-            "body": n.body,
+            "subject": n.subject_text,
+            "body": n.body_text,
             "created_at": n.created_at,
             "read": n.read_at is not None,
         }

@@ -53,7 +53,13 @@ INSTANT_SCHEMA = {
     "properties": {
         "applicant_name": {"type": "string", "title": "申请人姓名", "x-source": "person.name"},
         "id_number": {"type": "string", "title": "公民身份号码", "x-source": "person.id_number_masked"},
-        "phone": {"type": "string", "title": "联系电话", "pattern": r"^1[3-9][0-9]{9}$", "maxLength": 11},
+        "phone": {
+            "type": "string",
+            "title": "联系电话",
+            "pattern": r"^1[3-9][0-9]{9}$",
+            "maxLength": 11,
+            "x-prefill": "account.phone",
+        },
         # The age comes from the identity number's date of birth, never from what is typed.
         "age": {
             "type": "integer",

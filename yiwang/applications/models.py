@@ -410,6 +410,10 @@ class Notice(models.Model):
     case = models.ForeignKey(Case, on_delete=models.CASCADE, null=True, blank=True, related_name="notices")
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # The message as a key and parameters (notice_texts), rendered in the reader's language;
+    # ``subject`` keeps its zh-Hans rendering for email and for rows without a key.
+    message_key = models.CharField(_("message key"), max_length=64, blank=True)
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
@@ -421,3 +425,19 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def subject_text(self) -> str:
+        """The subject in the reader's language."""
+        from . import notice_texts
+
+        return (
+            notice_texts.subject(self.message_key, self.params) if self.message_key else ""
+        ) or self.subject
+
+    @property
+    def body_text(self) -> str:
+        """The text in the reader's language (rule texts), or as a person wrote it."""
+        from . import notice_texts
+
+        return notice_texts.body(self.params, self.body)

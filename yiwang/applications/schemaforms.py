@@ -52,6 +52,7 @@ PROPERTY_KEYS = {
     "maximum",
     "default",
     "x-source",
+    "x-prefill",
     "x-widget",
     "x-title-en",
     "x-description-en",
@@ -76,6 +77,12 @@ SOURCES: dict[str, str] = {
 
 SOURCE_TYPES = {"person.age": "integer"}  # the others are text
 
+# What the applicant gave their account themself (``x-prefill``): a first value they can change,
+# shown as "from your account", never as provided by the government (nobody confirmed it).
+ACCOUNT_SOURCES: dict[str, str] = {
+    "account.phone": gettext_lazy("Mobile phone given for your account"),
+}
+
 DEFAULT_SCHEMA: dict = {
     "type": "object",
     "properties": {
@@ -95,6 +102,7 @@ DEFAULT_SCHEMA: dict = {
             "description": gettext_noop("A mainland mobile number of 11 digits, for example 13800000000."),
             "pattern": r"^1[3-9][0-9]{9}$",
             "maxLength": 11,
+            "x-prefill": "account.phone",
         },
         "address": {
             "type": "string",
@@ -252,6 +260,13 @@ def _property_problems(name: Any, prop: Any) -> list[str]:
             _('Field “%(name)s”: "x-source" %(source)s gives a value of type %(type)s.')
             % {**ctx, "source": prop["x-source"], "type": SOURCE_TYPES.get(prop["x-source"], "string")}
         )
+    if "x-prefill" in prop and (prop["x-prefill"] not in ACCOUNT_SOURCES or "x-source" in prop):
+        problems.append(
+            _('Field “%(name)s”: "x-prefill" must be one of %(sources)s, and not beside "x-source".')
+            % {**ctx, "sources": ", ".join(ACCOUNT_SOURCES)}
+        )
+    elif "x-prefill" in prop and prop.get("type") != "string":
+        problems.append(_('Field “%(name)s”: "x-prefill" is only for text fields.') % ctx)
     if "x-widget" in prop and prop["x-widget"] != "textarea":
         problems.append(_('Field “%(name)s”: "x-widget" can only be "textarea".') % ctx)
     if "default" in prop and not problems:
@@ -448,6 +463,29 @@ def from_storage(schema: dict) -> dict:
 def field_names(schema: dict) -> list[str]:
     """The form's field names, in order (what conditions and rules can refer to)."""
     return list(_properties(schema))
+
+
+def account_values(*, user, person=_UNREAD) -> dict[str, str]:
+    """Values for ``ACCOUNT_SOURCES``: what the applicant gave their account (their person's
+    phone, else the account's). Self-declared: a suggestion to check, not government data.
+    ``person``: the user's Person (or None) when the caller has just read it."""
+    from yiwang.identity.selectors import person_of
+
+    if person is _UNREAD:
+        person = person_of(user)
+    phone = (getattr(person, "phone", "") if person else "") or getattr(user, "phone", "") or ""
+    return {"account.phone": phone} if phone else {}
+
+
+def account_prefill(schema: dict, values: dict[str, str]) -> dict:
+    """{property: value} for every ``x-prefill`` property whose account value fits the field
+    (a value the field's own rules refuse is not offered)."""
+    out = {}
+    for name, prop in _properties(schema).items():
+        value = values.get(prop.get("x-prefill", ""))
+        if value and not list(FormValidator(_plain(prop)).iter_errors(value)):
+            out[name] = value
+    return out
 
 
 def bound_fields(schema: dict) -> set[str]:
@@ -673,6 +711,7 @@ class Field:
     required: bool = False
     error: str = ""
     provided: bool = False
+    from_account: bool = False  # x-prefill: a first value from the applicant's own account
     choices: list[tuple[str, str]] = field(default_factory=list)
     maxlength: int | None = None
     min: int | float | None = None
@@ -692,7 +731,9 @@ class Field:
     @property
     def describedby(self) -> str:
         """The ids for aria-describedby: hint and error, when present."""
-        return " ".join(i for i, on in ((self.hint_id, self.hint), (self.error_id, self.error)) if on)
+        return " ".join(
+            i for i, on in ((self.hint_id, self.hint or self.from_account), (self.error_id, self.error)) if on
+        )
 
     @property
     def display(self) -> str:
@@ -722,6 +763,7 @@ def _field(name: str, prop: dict, value: Any, required: bool, error: str) -> Fie
         required=required,
         error=error,
         provided="x-source" in prop,
+        from_account="x-prefill" in prop and value not in (None, ""),
         value=_as_text(value),
         maxlength=prop.get("maxLength"),
     )
@@ -754,3 +796,98 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "on" if value else ""
     return str(value)
+
+
+# --- one form for several items (一件事一次办) ------------------------------------------------
+
+
+def _meaning(prop: dict) -> str:
+    """What a property asks, apart from how it is worded: two items' fields of one name and one
+    meaning (type, rules, government source) are one question."""
+    import json
+
+    return json.dumps(
+        {k: v for k, v in prop.items() if k not in ("title", "description", "x-enum-titles")},
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def shared_properties(schemas: Mapping[Any, dict]) -> set[str]:
+    """Names asked by two or more of ``schemas`` ({key: schema}) with the same meaning
+    everywhere: the combined form asks them once. A name with different meanings in different
+    items is asked per item."""
+    seen: dict[str, set[str]] = {}
+    counts: dict[str, int] = {}
+    for schema in schemas.values():
+        for name, prop in _properties(schema).items():
+            seen.setdefault(name, set()).add(_meaning(prop))
+            counts[name] = counts.get(name, 0) + 1
+    return {name for name, meanings in seen.items() if counts[name] > 1 and len(meanings) == 1}
+
+
+def own_name(key: Any, name: str) -> str:
+    """The posted name of an item-specific field in a combined form."""
+    return f"c{key}__{name}"
+
+
+def combined_fields(
+    schemas: Mapping[Any, dict], data: Mapping[Any, dict], errors: Mapping[str, str]
+) -> tuple[list[Field], dict[Any, list[Field]]]:
+    """The combined form: (shared fields, {key: that item's own fields}), in the items' order.
+    ``errors`` is keyed by posted name (``name`` shared, ``own_name(key, name)`` per item)."""
+    shared = shared_properties(schemas)
+    shared_props: dict[str, dict] = {}
+    shared_required: set[str] = set()
+    shared_values: dict[str, Any] = {}
+    own: dict[Any, list[Field]] = {}
+    for key, schema in schemas.items():
+        values = data.get(key) or {}
+        required = set(schema.get("required", [])) if isinstance(schema, dict) else set()
+        for name, prop in _properties(schema).items():
+            if name in shared:
+                shared_props.setdefault(name, prop)
+                if name in required:
+                    shared_required.add(name)
+                if shared_values.get(name) in (None, "") and name in values:
+                    shared_values[name] = values[name]
+        mine = []
+        for name, prop in _properties(schema).items():
+            if name in shared:
+                continue
+            posted = own_name(key, name)
+            f = _field(
+                name, prop, values.get(name, prop.get("default")), name in required, errors.get(posted, "")
+            )
+            f.name, f.id = posted, f"f-{posted}"
+            mine.append(f)
+        own[key] = mine
+    common = [
+        _field(
+            name,
+            prop,
+            shared_values.get(name, prop.get("default")),
+            name in shared_required,
+            errors.get(name, ""),
+        )
+        for name, prop in shared_props.items()
+    ]
+    return common, own
+
+
+def split_post(schemas: Mapping[Any, dict], post: Mapping) -> dict[Any, dict]:
+    """{key: typed values} from a combined form's POST: shared fields go to every item that asks
+    them, item-specific ones to their item only."""
+    shared = shared_properties(schemas)
+    out = {}
+    for key, schema in schemas.items():
+        view = {
+            name: post.get(name if name in shared else own_name(key, name)) for name in _properties(schema)
+        }
+        out[key] = parse_post(schema, view)
+    return out
+
+
+def combined_name(schemas: Mapping[Any, dict], key: Any, name: str) -> str:
+    """The posted name under which ``key``'s field ``name`` appears in the combined form."""
+    return name if name in shared_properties(schemas) else own_name(key, name)

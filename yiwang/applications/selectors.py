@@ -12,6 +12,7 @@ from django.utils import timezone
 from yiwang.identity.models import Role
 from yiwang.identity.permissions import departments_for
 from yiwang.identity.selectors import id_last4_matches
+from yiwang.lib.bilingual import pick
 from yiwang.lib.workdays import workdays_between
 
 from .models import DECISION_LABELS, Case, CaseEvent, Notice, Rectification, Task
@@ -167,14 +168,34 @@ def my_cases(user) -> QuerySet[Case]:
     )
 
 
+def open_draft(user, item, enterprise=None) -> Case | None:
+    """The applicant's latest draft of this item for the same enterprise (or for themself),
+    outside any life-event bundle, or None: "apply" re-opens it instead of starting another."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Case.objects.filter(
+            applicant=user,
+            item=item,
+            enterprise=enterprise,
+            status=Case.Status.DRAFT,
+            bundle_case__isnull=True,
+        )
+        .order_by("-updated_at", "-pk")
+        .first()
+    )
+
+
 def timeline(case: Case) -> list[CaseEvent]:
     """The case's events in order; each gets a ``label`` to show (step and decision)."""
     events = sorted(case.events.all(), key=lambda e: (e.at, e.pk))  # prefetched ones need no query
     for e in events:
         if e.kind == CaseEvent.Kind.DECIDED:
-            e.label = f"{e.step}: {DECISION_LABELS.get(e.decision, e.decision)}"
+            e.label = f"{pick(e.step)}: {DECISION_LABELS.get(e.decision, e.decision)}"
         else:
             e.label = e.get_kind_display()
+        if e.kind == CaseEvent.Kind.INSTANT:  # the rules' own texts, 中文 | English each
+            e.comment = "; ".join(pick(part) for part in e.comment.split("; "))
     return events
 
 
@@ -197,7 +218,7 @@ class Wait:
 def _wait(task: Task, now: dt.datetime) -> Wait:
     end = task.closed_at or now
     return Wait(
-        step=task.title,
+        step=pick(task.title),
         role=task.role,
         opened_at=task.opened_at,
         closed_at=task.closed_at,

@@ -33,7 +33,7 @@ from yiwang.identity.selectors import person_of, realname_level_of
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
-from . import duties, engine, schemaforms, workflow
+from . import duties, engine, notice_texts, schemaforms, workflow
 from .models import (
     APPLICANT_ROLE,
     REASONED_DECISIONS,
@@ -287,7 +287,9 @@ def _new_draft(
     sources = schemaforms.gov_sources(user=actor, enterprise=enterprise, person=person)
     provided = schemaforms.prefill(schema, sources)
     locked = set(provided) | schemaforms.bound_fields(schema)
-    values = {k: v for k, v in dict(data or {}).items() if k not in locked} | provided
+    # What the applicant gave their account (their phone) is a first value they may change.
+    suggested = schemaforms.account_prefill(schema, schemaforms.account_values(user=actor, person=person))
+    values = suggested | {k: v for k, v in dict(data or {}).items() if k not in locked} | provided
     # Checked before anything is stored: NaN, Infinity or a lone surrogate would not survive
     # PostgreSQL's jsonb (a 500), and what is not part of the form has no place in the case.
     errors = schemaforms.validate(schema, values, partial=True)
@@ -603,14 +605,10 @@ def _submit(*, actor, case: Case) -> Case:
             subject=case.applicant_id,
             data={"status": case.status, "rules": [h["rule_id"] for h in case.rule_hits]},
         )
-    _notify(case, _("Application %(number)s received") % {"number": case.number})
+    _notify(case, notice_texts.RECEIVED, {"number": case.number})
     if case.rule_hits:  # 秒批: decided by rules inside this request
-        _notify(
-            case,
-            _("Application %(number)s: %(status)s")
-            % {"number": case.number, "status": case.get_status_display()},
-            "; ".join(h["description"] for h in case.rule_hits if h.get("description")),
-        )
+        rules = [h["description"] for h in case.rule_hits if h.get("description")]
+        _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status, "rules": rules})
     return case
 
 
@@ -857,11 +855,7 @@ def _halt_resolve(*, actor, case: Case, task: Task, decision: str, comment: str,
         role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
-    subject = _("Application %(number)s: %(status)s") % {
-        "number": case.number,
-        "status": case.get_status_display(),
-    }
-    _notify(case, subject, comment)
+    _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status}, comment)
     if case.has_ended and case.bundle_case_id:
         _bundle_refresh(case.bundle_case_id, now)
     return case
@@ -1008,12 +1002,7 @@ def task_complete(
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
     if task.role != APPLICANT_ROLE:
-        _notify(
-            case,
-            _("Application %(number)s: %(status)s")
-            % {"number": case.number, "status": case.get_status_display()},
-            comment,
-        )
+        _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status}, comment)
     if case.has_ended and case.bundle_case_id:
         _bundle_refresh(case.bundle_case_id, now)
     return case
@@ -1045,7 +1034,7 @@ def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
         at=now,
     )
     audit.record(actor=actor, event="applications:case:withdraw", target=case, data={"from": before})
-    _notify(case, _("Application %(number)s withdrawn") % {"number": case.number})
+    _notify(case, notice_texts.WITHDRAWN, {"number": case.number})
     if case.bundle_case_id:
         _bundle_refresh(case.bundle_case_id, now)
     return case
@@ -1053,20 +1042,106 @@ def case_withdraw(*, actor, case: Case, reason: str = "") -> Case:
 
 @transaction.atomic
 def case_discard(*, actor, case: Case) -> None:
-    """Delete a draft that was never submitted."""
+    """Delete one's own draft that was never submitted (with its attachments; the stored files
+    stay, shared by content). A bundle's drafts go with their bundle (``bundle_discard``).
+    Audited: the entry names the draft and its item, no form data."""
     case = _lock(case)
     _ensure_applicant(actor, case)
-    if not case.is_draft or case.bundle_case_id:
+    if not case.is_draft or case.submitted_at is not None:
         raise WrongState(_("Only a draft can be deleted."))
+    if case.bundle_case_id:
+        raise WrongState(_("This draft is part of a life event: delete the life event's application."))
+    audit.record(actor=actor, event="applications:case:discard", target=case, data={"item": case.item.code})
     case.delete()
+
+
+@transaction.atomic
+def draft_open(*, actor, item: ServiceItem, enterprise=None) -> tuple[Case, bool]:
+    """The applicant's open draft of the item (see ``selectors.open_draft``), else a new one
+    (``case_start``): pressing "apply" twice never makes two drafts. Returns (case, created)."""
+    from .selectors import open_draft
+
+    _lock_person(actor)  # two presses at once: the second sees the first one's draft
+    draft = open_draft(actor, item, enterprise)
+    if draft is not None:
+        return draft, False
+    return case_start(actor=actor, item=item, enterprise=enterprise), True
 
 
 # --- bundles (并联审批) ------------------------------------------------------------------
 
 
+def bundle_drafts(bundle_case: BundleCase) -> list[Case]:
+    """The bundle's draft cases in the items' order, with their items' forms and materials."""
+    return list(
+        bundle_case.cases.filter(status=Case.Status.DRAFT)
+        .select_related("item", "item__form_definition", "department")
+        .prefetch_related("item__materials")
+        .order_by("pk")
+    )
+
+
+def bundle_schemas(drafts: list[Case]) -> dict[int, dict]:
+    """{case pk: the item's form}, the input of the combined form (``schemaforms.combined_fields``)."""
+    return {case.pk: form_schema(case.item) for case in drafts}
+
+
+def material_key(material: Material) -> str:
+    """What makes two items' materials one document for the applicant: the same name."""
+    return " ".join(material.name.split())
+
+
+def bundle_materials(drafts: list[Case]) -> list[dict]:
+    """The bundle's materials, each asked once: [{key, name, required, materials: [(case,
+    material)], attachments: [Attachment]}] where ``attachments`` lists one attachment per file
+    (a file attached to several cases is listed once). ``id`` is the first material's pk."""
+    groups: dict[str, dict] = {}
+    attachments = {case.pk: list(case.attachments.select_related("blob").order_by("pk")) for case in drafts}
+    for case in drafts:
+        for material in required_materials(case):
+            key = material_key(material)
+            group = groups.setdefault(
+                key,
+                {"key": key, "id": material.pk, "name": material.name, "required": False, "materials": []},
+            )
+            group["required"] = group["required"] or material.required
+            group["materials"].append((case, material))
+    for group in groups.values():
+        files: dict[str, Attachment] = {}
+        for case, material in group["materials"]:
+            for a in attachments[case.pk]:
+                if a.material_id == material.pk:
+                    files.setdefault(a.blob_id, a)
+        group["attachments"] = list(files.values())
+    return list(groups.values())
+
+
+def _bundle_lock(actor, bundle_case: BundleCase) -> BundleCase:
+    bundle_case = BundleCase.objects.select_for_update().select_related("bundle").get(pk=bundle_case.pk)
+    if bundle_case.applicant_id != actor.pk:
+        raise PermissionDenied("only the applicant may do this")
+    return bundle_case
+
+
+def _ensure_bundle_draft(bundle_case: BundleCase) -> None:
+    if bundle_case.status != BundleCase.Status.DRAFT:
+        raise WrongState(_("This life event's applications were already submitted."))
+
+
 @transaction.atomic
 def bundle_start(*, actor, bundle: LifeEvent, enterprise=None) -> BundleCase:
-    """Start a bundle: one draft per item that can be applied for online."""
+    """Start a bundle: one draft per item that can be applied for online. An open draft of the
+    same bundle (for the same enterprise) is returned instead: "apply" twice makes one."""
+    _lock_person(actor)
+    existing = (
+        BundleCase.objects.filter(
+            bundle=bundle, applicant=actor, enterprise=enterprise, status=BundleCase.Status.DRAFT
+        )
+        .order_by("-pk")
+        .first()
+    )
+    if existing is not None:
+        return existing
     items = [e.item for e in bundle.entries.select_related("item").order_by("order", "pk")]
     online = [
         i
@@ -1083,27 +1158,132 @@ def bundle_start(*, actor, bundle: LifeEvent, enterprise=None) -> BundleCase:
 
 
 @transaction.atomic
-def bundle_submit(*, actor, bundle_case: BundleCase) -> BundleCase:
-    """Submit every draft of the bundle together; each runs in its own department in parallel.
-    All or nothing: if one is incomplete, none is submitted."""
-    bundle_case = BundleCase.objects.select_for_update().get(pk=bundle_case.pk)
-    if bundle_case.applicant_id != actor.pk:
-        raise PermissionDenied("only the applicant may do this")
-    if bundle_case.status != BundleCase.Status.DRAFT:
-        return bundle_case
-    errors = {}
-    drafts = list(bundle_case.cases.filter(status=Case.Status.DRAFT).select_related("item"))
+def bundle_save(*, actor, bundle_case: BundleCase, data: Mapping[int, Mapping]) -> BundleCase:
+    """Save the combined form: ``data`` is {case pk: values} (``schemaforms.split_post``), each
+    saved as ``case_save`` does. All or nothing: errors come back keyed by the combined form's
+    field names and nothing is saved."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    drafts = bundle_drafts(bundle_case)
+    schemas = bundle_schemas(drafts)
+    errors: dict[str, str] = {}
+    for case in drafts:
+        try:
+            case_save(actor=actor, case=case, data=data.get(case.pk, {}))
+        except InvalidInput as exc:
+            for name, message in exc.errors.items():
+                errors.setdefault(schemaforms.combined_name(schemas, case.pk, name), message)
+    if errors:
+        raise InvalidInput(_("Some fields need correcting."), errors)
+    return bundle_case
+
+
+@transaction.atomic
+def bundle_attachment_add(*, actor, bundle_case: BundleCase, material_id: int, upload) -> list[Attachment]:
+    """Upload a material once for the whole bundle: it is attached to every draft whose item asks
+    for the same material (``material_key``). The file is stored once (by content)."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    group = next(
+        (
+            g
+            for g in bundle_materials(bundle_drafts(bundle_case))
+            if any(m.pk == material_id for _c, m in g["materials"])
+        ),
+        None,
+    )
+    if group is None:
+        raise InvalidInput(
+            _("Choose one of the materials this service asks for."), {"material": _("Unknown material.")}
+        )
+    attached = []
+    for case, material in group["materials"]:
+        upload.seek(0)
+        attached.append(attachment_add(actor=actor, case=case, material_id=material.pk, upload=upload))
+    return attached
+
+
+@transaction.atomic
+def bundle_attachment_remove(*, actor, bundle_case: BundleCase, attachment_id: int) -> None:
+    """Remove a file from the bundle's material: from every draft it was attached to."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    drafts = bundle_drafts(bundle_case)
+    for group in bundle_materials(drafts):
+        for a in group["attachments"]:
+            if a.pk == attachment_id:
+                ids = [m.pk for _c, m in group["materials"]]
+                for attachment in Attachment.objects.filter(
+                    case__in=drafts, material_id__in=ids, blob_id=a.blob_id
+                ).select_related("case"):
+                    attachment_remove(actor=actor, attachment=attachment)
+                return
+    raise InvalidInput(_("This file is not part of the application."), {"file": _("Unknown file.")})
+
+
+def bundle_prereview(bundle_case: BundleCase, drafts: list[Case] | None = None) -> dict[str, str]:
+    """预审 of the whole bundle, keyed like the combined form: a shared field or material missing
+    in several items is named once (``bm-<id>`` for a material)."""
+    drafts = bundle_drafts(bundle_case) if drafts is None else drafts
+    schemas = bundle_schemas(drafts)
+    groups = {m.pk: g for g in bundle_materials(drafts) for _c, m in g["materials"]}
+    errors: dict[str, str] = {}
     for case in drafts:
         for field, message in prereview(case).items():
-            errors[f"{case.pk}:{field}"] = f"{case.item.name}: {message}"
+            if field.startswith("material-"):
+                group = groups.get(int(field.removeprefix("material-")))
+                key = f"bm-{group['id']}" if group else field
+                errors.setdefault(key, message)
+            else:
+                name = schemaforms.combined_name(schemas, case.pk, field)
+                shared = name == field
+                errors.setdefault(name, message if shared else f"{case.item.name}: {message}")
+    return errors
+
+
+@transaction.atomic
+def bundle_submit(*, actor, bundle_case: BundleCase) -> BundleCase:
+    """Submit every draft of the bundle together (one submission); each then runs in its own
+    department in parallel. All or nothing: if one is incomplete or its process refuses it, none
+    is submitted. Submitting a submitted bundle returns it unchanged (a double click)."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    if bundle_case.status != BundleCase.Status.DRAFT:
+        return bundle_case
+    drafts = bundle_drafts(bundle_case)
+    errors = bundle_prereview(bundle_case, drafts)
     if errors:
         raise InvalidInput(_("Some applications in this bundle are not complete yet."), errors)
     for case in drafts:
         case_submit(actor=actor, case=case, within_bundle=True)
     bundle_case.status = BundleCase.Status.IN_PROGRESS
     bundle_case.save(update_fields=["status"])
+    audit.record(
+        actor=actor,
+        event="applications:bundle:submit",
+        target=bundle_case,
+        data={"bundle": bundle_case.bundle.code, "cases": [c.pk for c in drafts]},
+    )
     _bundle_refresh(bundle_case.pk, timezone.now())
     return bundle_case
+
+
+@transaction.atomic
+def bundle_discard(*, actor, bundle_case: BundleCase) -> None:
+    """Delete one's own bundle application that was never submitted, with its drafts. Audited."""
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    cases = list(bundle_case.cases.select_for_update().all())
+    if any(not c.is_draft or c.submitted_at is not None for c in cases):
+        raise WrongState(_("Only a draft can be deleted."))
+    audit.record(
+        actor=actor,
+        event="applications:bundle:discard",
+        target=bundle_case,
+        data={"bundle": bundle_case.bundle.code, "cases": [c.pk for c in cases]},
+    )
+    for case in cases:
+        case.delete()
+    bundle_case.delete()
 
 
 def _bundle_refresh(bundle_case_id: int, now) -> None:
@@ -1178,7 +1358,7 @@ def rectification_reply(*, actor, rectification: Rectification, reply: str) -> R
         subject=case.applicant_id,
         data={"rating": rectification.rating.level},
     )
-    _notify(case, _("The department replied to your rating of %(number)s") % {"number": case.number}, reply)
+    _notify(case, notice_texts.RATING_REPLIED, {"number": case.number}, reply)
     return rectification
 
 
@@ -1230,9 +1410,17 @@ def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case |
 # --- notices -----------------------------------------------------------------------------
 
 
-def _notify(case: Case, subject: str, body: str = "") -> Notice:
-    """An in-site notice now; the email goes out after commit through the task queue."""
-    notice = Notice.objects.create(user_id=case.applicant_id, case=case, subject=subject[:200], body=body)
+def _notify(case: Case, key: str, params: dict, body: str = "") -> Notice:
+    """An in-site notice now, stored as a message key and parameters (``notice_texts``) and
+    rendered in the reader's language; the email goes out after commit through the task queue."""
+    notice = Notice.objects.create(
+        user_id=case.applicant_id,
+        case=case,
+        subject=notice_texts.stored_subject(key, params)[:200],
+        body=body or notice_texts.stored_body(params),
+        message_key=key,
+        params=params,
+    )
 
     def send():
         from .tasks import send_notice_email

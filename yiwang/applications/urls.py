@@ -11,6 +11,7 @@ urlpatterns = [
     path("cases/<str:number>/", views.case_page, name="case"),
     path("cases/<str:number>/edit/", views.edit, name="edit"),
     path("cases/<str:number>/materials/", views.upload, name="upload"),
+    path("cases/<str:number>/delete/", views.discard, name="discard"),
     path("cases/<str:number>/materials/<int:pk>/remove/", views.remove_attachment, name="remove_attachment"),
     path("cases/<str:number>/files/<int:pk>/", views.attachment_file, name="file"),
     path("cases/<str:number>/supplement/", views.supplement, name="supplement"),

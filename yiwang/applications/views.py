@@ -68,19 +68,24 @@ def _refusal(request, exc: services.ApplicationError, *, errors_into=None) -> No
 @login_required
 @require_http_methods(["GET", "POST"])
 def apply(request: HttpRequest, code: str) -> HttpResponse:
-    """Start an application for an item: a draft pre-filled with what the government holds."""
+    """Apply for an item: re-opens the applicant's draft of it, or starts one pre-filled with
+    what the government holds (and what the applicant gave their account)."""
     item = get_item(code)
-    if request.method == "POST":
-        try:
-            case = services.case_start(actor=request.user, item=item, enterprise=acting_enterprise(request))
-        except services.ApplicationError as exc:
-            _refusal(request, exc)
-            return redirect("catalog:item", code=item.code)
-        return redirect("applications:edit", number=case_ref(case))
-    drafts = list(selectors.my_cases(request.user).filter(item=item, status=Case.Status.DRAFT)[:5])
-    for draft in drafts:
-        draft.ref = case_ref(draft)
-    return render(request, "applications/apply.html", {"item": item, "drafts": drafts})
+    enterprise = acting_enterprise(request)
+    if request.method == "GET":
+        draft = selectors.open_draft(request.user, item, enterprise)
+        if draft is not None:
+            messages.info(
+                request, _("Your draft for this service is opened again; continue where you left off.")
+            )
+            return redirect("applications:edit", number=case_ref(draft))
+        return render(request, "applications/apply.html", {"item": item})
+    try:
+        case, _created = services.draft_open(actor=request.user, item=item, enterprise=enterprise)
+    except services.ApplicationError as exc:
+        _refusal(request, exc)
+        return redirect("catalog:item", code=item.code)
+    return redirect("applications:edit", number=case_ref(case))
 
 
 @login_required
@@ -100,25 +105,112 @@ def apply_bundle(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def bundle_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """一件事一次办: one form for all the bundle's items (a field they share asked once), one set
+    of materials (a material several items ask for uploaded once) and one submission. Every
+    button posts the whole form, so what was typed is saved whatever is pressed."""
     bundle_case = get_object_or_404(
         BundleCase.objects.select_related("bundle"), pk=pk, applicant=request.user
     )
-    errors = {}
-    if request.method == "POST":
+    errors: dict[str, str] = {}
+    posted: dict | None = None
+    status = 200
+    if request.method == "POST" and bundle_case.status == BundleCase.Status.DRAFT:
+        op = request.POST.get("op", "save")
+        if op == "delete":
+            try:
+                services.bundle_discard(actor=request.user, bundle_case=bundle_case)
+            except services.ApplicationError as exc:
+                _refusal(request, exc)
+                return redirect("applications:bundle_case", pk=pk)
+            messages.success(request, _("The draft was deleted."))
+            return redirect("applications:my_cases")
+        drafts = services.bundle_drafts(bundle_case)
+        posted = schemaforms.split_post(services.bundle_schemas(drafts), request.POST)
         try:
-            services.bundle_submit(actor=request.user, bundle_case=bundle_case)
-            messages.success(request, _("All applications of the bundle were submitted."))
-            return redirect("applications:bundle_case", pk=pk)
+            services.bundle_save(actor=request.user, bundle_case=bundle_case, data=posted)
         except services.ApplicationError as exc:
             _refusal(request, exc, errors_into=errors)
+        if op == "upload":
+            _bundle_upload(request, bundle_case)
+        elif op.startswith("remove-") and is_row_id(op.removeprefix("remove-")):
+            try:
+                services.bundle_attachment_remove(
+                    actor=request.user, bundle_case=bundle_case, attachment_id=int(op.removeprefix("remove-"))
+                )
+            except services.ApplicationError as exc:
+                _refusal(request, exc)
+        elif op == "submit" and not errors:
+            try:
+                services.bundle_submit(actor=request.user, bundle_case=bundle_case)
+                messages.success(request, _("All applications of the bundle were submitted."))
+                return redirect("applications:bundle_case", pk=pk)
+            except services.ApplicationError as exc:
+                _refusal(request, exc, errors_into=errors)
+        if not errors:
+            if op == "save":
+                messages.success(request, _("Saved. You can come back to it at any time."))
+            anchor = "#materials" if op == "upload" or op.startswith("remove-") else ""
+            return redirect(reverse("applications:bundle_case", kwargs={"pk": pk}) + anchor)
+        status = 422
+    elif request.method == "POST":  # submitted already (a double click): show where it stands
+        return redirect("applications:bundle_case", pk=pk)
+    return _bundle_page(request, bundle_case, errors, posted, status)
+
+
+def _bundle_upload(request: HttpRequest, bundle_case: BundleCase) -> None:
+    groups = services.bundle_materials(services.bundle_drafts(bundle_case))
+    form = UploadForm(request.POST, request.FILES, materials=[_GroupChoice(g) for g in groups])
+    if not form.is_valid():
+        for field_errors in form.errors.values():
+            for error in field_errors:
+                messages.error(request, error)
+        return
+    try:
+        services.bundle_attachment_add(
+            actor=request.user,
+            bundle_case=bundle_case,
+            material_id=form.cleaned_data["material"],
+            upload=form.cleaned_data["file"],
+        )
+        messages.success(request, _("Uploaded."))
+    except services.ApplicationError as exc:
+        messages.error(request, " ".join([exc.message, *exc.errors.values()]))
+
+
+class _GroupChoice:
+    """A bundle material as ``UploadForm`` lists it (one choice per material asked once)."""
+
+    def __init__(self, group: dict):
+        self.pk, self.name = group["id"], group["name"]
+
+
+def _bundle_page(request, bundle_case: BundleCase, errors: dict, posted: dict | None, status: int):
     cases = list(bundle_case.cases.select_related("item", "department").order_by("pk"))
     for case in cases:
         case.ref = case_ref(case)
-    return render(
-        request,
-        "applications/bundle_case.html",
-        {"bundle_case": bundle_case, "cases": cases, "errors": errors},
-    )
+    context = {"bundle_case": bundle_case, "cases": cases, "errors": errors}
+    if bundle_case.status == BundleCase.Status.DRAFT:
+        drafts = services.bundle_drafts(bundle_case)
+        schemas = services.bundle_schemas(drafts)
+        data = {c.pk: c.data for c in drafts}
+        if posted is not None:  # show what was typed, also when it could not be saved
+            data = {c.pk: {**c.data, **posted.get(c.pk, {})} for c in drafts}
+        prereview = errors or services.bundle_prereview(bundle_case, drafts)
+        field_errors = {k: v for k, v in errors.items() if not k.startswith("bm-")}
+        shared, own = schemaforms.combined_fields(schemas, data, field_errors)
+        groups = services.bundle_materials(drafts)
+        context.update(
+            {
+                "shared_fields": shared,
+                "item_fields": [(c, own[c.pk]) for c in drafts if own[c.pk]],
+                "groups": groups,
+                "held": [(c, m) for c in drafts for m in services.held_materials(c)],
+                "prereview": prereview,
+                "summary": [(f"f-{k}" if not k.startswith("bm-") else k, v) for k, v in errors.items()],
+                "upload_form": UploadForm(materials=[_GroupChoice(g) for g in groups]),
+            }
+        )
+    return render(request, "applications/bundle_case.html", context, status=status)
 
 
 @login_required
@@ -137,6 +229,8 @@ def edit(request: HttpRequest, number: str) -> HttpResponse:
     case = get_case_for_user(request.user, number, for_write=True)
     if case.status not in workflow.APPLICANT_EDITS:
         return redirect("applications:case", number=case_ref(case))
+    if case.is_draft and case.bundle_case_id:  # a life event's drafts are filled in together
+        return redirect("applications:bundle_case", pk=case.bundle_case_id)
     schema = services.form_schema(case.item)
     errors: dict[str, str] = {}
     data = case.data
@@ -196,7 +290,19 @@ def _edit_page(
 @login_required
 @require_POST
 def upload(request: HttpRequest, number: str) -> HttpResponse:
+    """Upload a material. Posted from the application form itself, the typed form data is saved
+    with it (nothing typed is lost by uploading before saving)."""
     case = get_case_for_user(request.user, number, for_write=True)
+    errors: dict[str, str] = {}
+    schema = services.form_schema(case.item)
+    data = case.data
+    if request.POST.get("form") == "1":  # the whole application form came along
+        data = schemaforms.parse_post(schema, request.POST)
+        try:
+            case = services.case_save(actor=request.user, case=case, data=data)
+            data = case.data
+        except services.ApplicationError as exc:
+            _refusal(request, exc, errors_into=errors)
     form = UploadForm(request.POST, request.FILES, materials=services.required_materials(case))
     if not form.is_valid():
         for field_errors in form.errors.values():
@@ -213,7 +319,23 @@ def upload(request: HttpRequest, number: str) -> HttpResponse:
             messages.success(request, _("Uploaded."))
         except services.ApplicationError as exc:
             messages.error(request, " ".join([exc.message, *exc.errors.values()]))
+    if errors:  # what was typed is shown again, with what to correct, rather than dropped
+        return _edit_page(request, case, schema, data, errors, status=422)
     return redirect(reverse("applications:edit", kwargs={"number": case_ref(case)}) + "#materials")
+
+
+@login_required
+@require_POST
+def discard(request: HttpRequest, number: str) -> HttpResponse:
+    """Delete one's own draft."""
+    case = get_case_for_user(request.user, number, for_write=True)
+    try:
+        services.case_discard(actor=request.user, case=case)
+    except services.ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("applications:case", number=case_ref(case))
+    messages.success(request, _("The draft was deleted."))
+    return redirect("applications:my_cases")
 
 
 @login_required

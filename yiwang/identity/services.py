@@ -36,6 +36,7 @@ from yiwang.identity.models import (
 )
 from yiwang.identity.permissions import ensure_role, has_role, is_superuser
 from yiwang.lib import crypto
+from yiwang.lib.bilingual import pick
 from yiwang.lib.idnumbers import validate_id_number
 from yiwang.lib.uscc import validate_credit_code
 
@@ -746,7 +747,7 @@ def totp_secret_of(user: User) -> str | None:
 def totp_provisioning_uri(user: User, secret: str) -> str:
     """The otpauth:// URI an authenticator app scans."""
     return pyotp.TOTP(secret, digits=TOTP_DIGITS).provisioning_uri(
-        name=user.username, issuer_name=settings.SITE_NAME
+        name=user.username, issuer_name=pick(settings.SITE_NAME, "zh-hans")
     )
 
 

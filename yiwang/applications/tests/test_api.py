@@ -146,7 +146,7 @@ def test_prereview_submit_resubmit_and_delete(me, item, draft, applicant_materia
     ref = draft["id"]
     missing = ok(me.get(f"{API}/drafts/{ref}/prereview"))
     assert missing["ready"] is False
-    assert {"phone", "address", "purpose", f"material-{applicant_material.pk}"} <= {
+    assert {"address", "purpose", f"material-{applicant_material.pk}"} <= {
         e["field"] for e in missing["errors"]
     }
     refused(call(me, "post", f"/drafts/{ref}/submit"), 422)
@@ -469,6 +469,19 @@ def test_instant_approval_passes_inside_the_request(me, instant_item):
     assert case["status"] == "completed"
     assert [r["rule_id"] for r in case["rules"]] == ["rule_all_met"] and case["rules"][0]["description"]
     assert not Task.objects.filter(case__number=case["number"], state=Task.State.OPEN).exists()
+
+
+def test_the_decisive_rules_and_the_notice_read_in_the_readers_language(me, instant_item):
+    data = {"age": 30, "residence_years": 10, "household_registered": True}
+    case = ok(
+        call(me, "post", "/cases", {"item": instant_item.code, "data": data}, HTTP_IDEMPOTENCY_KEY=KEY), 201
+    )
+    english = me.get(f"/cases/{case['number']}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The applicant is under 60" in english and "申请人未满60周岁" not in english
+    chinese = me.get(f"/cases/{case['number']}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "申请人未满60周岁" in chinese and "under 60" not in chinese
+    notices = me.get("/notices/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "The applicant is under 60" in notices
 
 
 def test_instant_approval_failing_goes_to_a_reviewer(me, instant_item):

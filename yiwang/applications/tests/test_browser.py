@@ -83,20 +83,21 @@ def test_a_case_goes_from_search_to_approval_through_the_pages(
     page.locator("button[name=submit]").click()
     page.wait_for_load_state()
     summary = page.locator(".error-summary")
-    assert summary.is_visible() and summary.locator('a[href="#f-phone"]').count() == 1
+    assert summary.is_visible() and summary.locator('a[href="#f-address"]').count() == 1
+    assert page.locator("#f-phone").input_value() == citizen.person.phone  # from the account
     problems["apply form with errors"] = axe_violations(page)
 
     # Fill in, save, upload the application letter, see the pre-review clear, submit.
     page.locator("#f-phone").fill("13912345678")
     page.locator("#f-address").fill("西安市新城区解放路1号")
     page.locator("#f-purpose").fill("开办餐馆")
-    page.locator("button[name=save]").click()
+    page.locator(".actions button[name=save]").click()
     page.wait_for_load_state()
     page.locator("select[name=material]").select_option(str(applicant_material.pk))
     page.locator("input[name=file]").set_input_files(
         {"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
-    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    page.locator("button[formaction$='/materials/']").click()
     page.wait_for_load_state()
     assert page.locator("p.ok").inner_text() == zh("Everything needed is here. You can submit.")
     page.locator("button[name=submit]").click()
@@ -146,3 +147,25 @@ def test_a_case_goes_from_search_to_approval_through_the_pages(
     assert page.locator("input[name=level]").count() == 0
 
     assert {where: found for where, found in problems.items() if found} == {}
+
+
+def test_in_english_a_notice_and_a_step_name_read_in_english(live_server, browser, submitted, citizen, crew):
+    # Issue 9 §6: notices were stored as rendered Chinese text and BPMN step names shown as drawn.
+    from .conftest import walk
+
+    walk(submitted, crew, "accept")
+    context = browser.new_context(locale="en-US", extra_http_headers={"Accept-Language": "en"})
+    tab = context.new_page()
+    try:
+        sign_in(tab, live_server.url, "citizen")
+        tab.goto(live_server.url + "/notices/")
+        notices = tab.locator("main").inner_text()
+        assert f"Application {submitted.number}: Under review" in notices
+        assert f"Application {submitted.number} received" in notices
+        tab.goto(f"{live_server.url}/cases/{submitted.number}/")
+        timeline = tab.locator("main ol.timeline").inner_text()
+        assert "Accept: Accept (受理)" in timeline  # the step in English, then the decision's label
+        assert "Yiwang · Government Services" in tab.locator("header").inner_text()
+        assert axe_violations(tab) == []
+    finally:
+        context.close()

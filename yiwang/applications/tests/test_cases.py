@@ -50,7 +50,7 @@ def test_saving_a_draft_checks_values_but_not_completeness(item, citizen):
 def test_prereview_names_every_missing_thing_and_submit_refuses(item, citizen, applicant_material):
     case = services.case_start(actor=citizen, item=item)
     errors = services.prereview(case)
-    assert {"phone", "address", "purpose", f"material-{applicant_material.pk}"} <= set(errors)
+    assert {"address", "purpose", f"material-{applicant_material.pk}"} <= set(errors)
     assert "申请书" in errors[f"material-{applicant_material.pk}"]
     # the government-held licence and the optional plan are not asked for
     assert len([k for k in errors if k.startswith("material-")]) == 1

@@ -81,10 +81,10 @@ def test_default_process_tasks_carry_roles_statuses_and_titles():
         seen.append((task.title, task.role, task.status, task.decisions))
         run.complete(task.id, decision=decision)
     assert seen == [
-        ("受理", "clerk", "submitted", ("accept", "reject")),
-        ("审核", "reviewer", "in_review", ("pass", "reject")),
-        ("审批", "approver", "in_review", ("approve", "not_approve")),
-        ("办结", "clerk", "approved", ("complete",)),
+        ("受理 | Accept", "clerk", "submitted", ("accept", "reject")),
+        ("审核 | Review", "reviewer", "in_review", ("pass", "reject")),
+        ("审批 | Approve", "approver", "in_review", ("approve", "not_approve")),
+        ("办结 | Complete and deliver", "clerk", "approved", ("complete",)),
     ]
 
 
@@ -129,7 +129,7 @@ def test_supplement_task_goes_to_the_applicant():
     run.complete(run.open_tasks()[0].id, decision="supplement", data={"comment": "请补充身份证复印件"})
     (task,) = run.open_tasks()
     assert (task.title, task.role, task.status, task.decisions) == (
-        "补正",
+        "补正 | Supplement",
         "applicant",
         "supplement",
         ("resubmit",),

@@ -193,6 +193,7 @@ PAGES: list[Row] = [
     Row("applications:case", "/cases/{draft}/", expect(HIDDEN, moved="citizen")),  # a draft opens its form
     Row("applications:edit", "/cases/{draft}/edit/", expect(HIDDEN, ok="citizen"), post=True),
     Row("applications:edit", "/cases/{case}/edit/", expect(HIDDEN, moved="citizen"), post=True),
+    Row("applications:discard", "/cases/{draft}/delete/", expect(HIDDEN, allowed="citizen"), method="POST"),
     Row("applications:upload", "/cases/{draft}/materials/", expect(HIDDEN, allowed="citizen"), method="POST"),
     Row(
         "applications:remove_attachment",

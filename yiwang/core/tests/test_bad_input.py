@@ -549,6 +549,14 @@ POST_SLOTS = {
     "apply:post": ("citizen", "/apply/{item}/", {"x": "{v}"}),
     "apply_bundle/code": ("citizen", "/apply-bundle/{v}/", {}),
     "bundle_case:post": ("citizen", "/bundle-cases/{bundle_case}/", {"x": "{v}"}),
+    "bundle_case:op": ("citizen", "/bundle-cases/{bundle_case}/", {"op": "{v}"}),
+    "bundle_case:field": (
+        "citizen",
+        "/bundle-cases/{bundle_case}/",
+        {"op": "save", "phone": "{v}", "address": "{v}"},
+    ),
+    "bundle_case:remove": ("citizen", "/bundle-cases/{bundle_case}/", {"op": "remove-{v}"}),
+    "bundle_case:upload": ("citizen", "/bundle-cases/{bundle_case}/", {"op": "upload", "material": "{v}"}),
     "edit:all": (
         "citizen",
         "/cases/{draft}/edit/",
@@ -562,6 +570,8 @@ POST_SLOTS = {
     "upload:material": ("citizen", "/cases/{draft}/materials/", {"material": "{v}"}),
     "upload/number": ("citizen", "/cases/{v}/materials/", {"material": "1"}),
     "remove_attachment/pk": ("citizen", "/cases/{draft}/materials/{v}/remove/", {}),
+    "discard/number": ("citizen", "/cases/{v}/delete/", {}),
+    "upload:form": ("citizen", "/cases/{draft}/materials/", {"form": "1", "phone": "{v}", "address": "{v}"}),
     "supplement:comment": ("citizen", "/cases/{supplement}/supplement/", {"comment": "{v}"}),
     "supplement/number": ("citizen", "/cases/{v}/supplement/", {}),
     "withdraw:reason": ("citizen", "/cases/{number}/withdraw/", {"reason": "{v}"}),

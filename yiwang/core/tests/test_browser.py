@@ -204,3 +204,62 @@ def test_large_text_mode_really_enlarges_the_text(live_server, page, demo_site):
     large = sizes()
     assert all(big >= small * 1.25 for small, big in zip(normal, large, strict=True)), (normal, large)
     assert large[0] >= 20  # body text at least 20 px for older readers
+
+
+def test_on_a_phone_the_header_folds_and_the_materials_table_reads_in_rows(browser, live_server, demo_site):
+    # Issue 9 §6: at 390×844 the header took 180 px and the materials table wrapped one character
+    # per line. Measured as laid out: the header's height folded and opened, and every cell's
+    # line count against its length.
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        locale="zh-CN",
+        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + demo_site["item"])
+        header = page.locator("header.site-header")
+        toggle = header.get_by_role("button", name="菜单")
+        assert header.bounding_box()["height"] <= 80
+        assert toggle.get_attribute("aria-expanded") == "false"
+        assert not header.get_by_role("link", name="办事指南").is_visible()
+        toggle.click()
+        assert toggle.get_attribute("aria-expanded") == "true"
+        assert header.get_by_role("link", name="办事指南").is_visible()
+        toggle.click()
+        assert header.bounding_box()["height"] <= 80
+        cramped = page.evaluate(
+            """() => [...document.querySelectorAll('table.materials th, table.materials td')]
+              .filter((cell) => !cell.closest('thead') && cell.offsetParent !== null)
+              .filter((cell) => cell.innerText.trim().length >= 4)
+              .map((cell) => {
+                const style = getComputedStyle(cell);
+                const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.6;
+                const padding = parseFloat(style.paddingTop) + parseFloat(style.paddingBottom);
+                const inner = cell.clientHeight - padding;
+                return {text: cell.innerText.trim(), lines: Math.round(inner / line)};
+              })
+              .filter((c) => c.lines * 2 > c.text.length)"""
+        )
+        assert cramped == []
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert axe_violations(page) == []
+    finally:
+        context.close()
+
+
+def test_without_script_the_phone_menu_stays_open(browser, live_server, demo_site):
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844},
+        java_script_enabled=False,
+        locale="zh-CN",
+        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/")
+        header = page.locator("header.site-header")
+        assert header.get_by_role("link", name="办事指南").is_visible()
+        assert not header.get_by_role("button", name="菜单").is_visible()
+    finally:
+        context.close()
