@@ -24,5 +24,16 @@ urlpatterns = [
     path("workbench/waits/", views.waits, name="waits"),
     path("workbench/processes/", views.processes, name="processes"),
     path("workbench/processes/<str:code>/", views.process_item, name="process_item"),
+    path("workbench/processes/<str:code>/v<int:version>/", views.process_version, name="process_version"),
+    path(
+        "workbench/processes/<str:code>/v<int:version>/activate/",
+        views.process_activate,
+        name="process_activate",
+    ),
+    path(
+        "workbench/processes/<str:code>/v<int:version>/<str:kind>/",
+        views.process_download,
+        name="process_download",
+    ),
     path("workbench/rectifications/", views.rectifications, name="rectifications"),
 ]
