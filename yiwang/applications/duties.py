@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from lxml import etree
 
+from . import dialects
 from .models import Case, Process, Task
 
 DUTIES = ("clerk", "reviewer", "approver")
@@ -54,6 +55,9 @@ def _relaxed_in(bpmn: str) -> bool:
         return False  # fail closed: a model we cannot read keeps the rule
     if root is None:
         return False
+    # Camunda Modeler writes the property as camunda:/zeebe:property: read it the engine's way.
+    if dialects.normalize_bpmn(root):
+        return False  # a model the platform refuses keeps the rule
     values = root.xpath(
         "./bpmn:process/bpmn:extensionElements/spiffworkflow:properties"
         f"/spiffworkflow:property[@name='{RELAX_PROPERTY}']/@value",

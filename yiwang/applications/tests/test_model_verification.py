@@ -573,3 +573,18 @@ def test_a_stored_version_that_no_longer_reads_sends_the_case_to_a_clerk(
     case = services.case_submit(actor=citizen, case=case)
     assert case.status == Case.Status.SUBMITTED
     assert open_task(case).name == services.HALT_TASK
+
+
+@pytest.mark.django_db
+def test_a_camunda_property_relaxes_separation_of_duties_like_the_platforms_own(amount_item, dept_admin):
+    from yiwang.applications import duties
+
+    strict = services.process_attach(actor=dept_admin, item=amount_item, bpmn=diagram("camunda7_review.bpmn"))
+    relaxed_bpmn = diagram("camunda7_review.bpmn").replace(
+        '<bpmn:laneSet id="LaneSet_1d0t9sx">',
+        "<bpmn:extensionElements><camunda:properties>"
+        '<camunda:property name="separation_of_duties" value="relaxed" />'
+        '</camunda:properties></bpmn:extensionElements><bpmn:laneSet id="LaneSet_1d0t9sx">',
+    )
+    relaxed = services.process_attach(actor=dept_admin, item=amount_item, bpmn=relaxed_bpmn)
+    assert not duties.process_relaxes(strict) and duties.process_relaxes(relaxed)
