@@ -175,7 +175,7 @@ def _set_role(element: etree._Element, groups: str, source: str, errors: list[st
     _set_property(element, "role", values[0], source, errors)
 
 
-def _called_decision(element: etree._Element, decision: str, source: str, errors: list[str]) -> None:
+def _called_decision(element: etree._Element, decision: str, errors: list[str]) -> None:
     decision = decision.strip()
     if not decision or "${" in decision or decision.startswith("="):
         errors.append(
@@ -196,7 +196,6 @@ def _called_decision(element: etree._Element, decision: str, source: str, errors
             )
         return
     etree.SubElement(extensions, f"{{{SPIFF_NS}}}calledDecisionId").text = decision
-    del source  # the source only matters for conflicts, reported above
 
 
 def _refuse_unknown(element: etree._Element, errors: list[str]) -> None:
@@ -215,7 +214,9 @@ def _refuse_unknown(element: etree._Element, errors: list[str]) -> None:
             )
     namespace = etree.QName(element).namespace
     allowed = {CAMUNDA_NS: CAMUNDA_IGNORED_ELEMENTS, ZEEBE_NS: ZEEBE_IGNORED_ELEMENTS}.get(namespace)
-    if allowed is not None and _local(element) not in allowed:
+    parent = element.getparent()
+    top_level = parent is not None and parent.tag == f"{{{BPMN_NS}}}extensionElements"
+    if allowed is not None and top_level and _local(element) not in allowed:
         errors.append(
             _(
                 "%(where)s: the Camunda extension %(tag)s is not supported on this platform "
@@ -263,9 +264,9 @@ def normalize_bpmn(root: etree._Element) -> list[str]:
         elif local == "businessRuleTask":
             reference = element.get(f"{{{CAMUNDA_NS}}}decisionRef")
             if reference is not None:
-                _called_decision(element, reference, "camunda:decisionRef", errors)
+                _called_decision(element, reference, errors)
             for called in element.iter(f"{{{ZEEBE_NS}}}calledDecision"):
-                _called_decision(element, called.get("decisionId") or "", "zeebe:calledDecision", errors)
+                _called_decision(element, called.get("decisionId") or "", errors)
         elif local == "conditionExpression":
             language = (element.get("language") or "").strip().lower()
             if language not in CONDITION_LANGUAGES:
