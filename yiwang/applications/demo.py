@@ -285,9 +285,10 @@ def _setup_processes(department, admin) -> tuple[list[ServiceItem], list[Service
     supplement = [i for i in online if i.name in SUPPLEMENT_ITEMS and i.department_id == department.pk][:3]
     attached = sum(_attach(item, admin, "supplement.bpmn") for item in supplement)
     instant = _instant_item(department)
-    attached += _attach(instant, admin, "instant.bpmn", "instant.dmn")
+    # The form first: a process is checked against the form of its item (the names it reads).
     if services.form_schema(instant) != INSTANT_SCHEMA:
         services.form_attach(actor=admin, item=instant, schema=INSTANT_SCHEMA)
+    attached += _attach(instant, admin, "instant.bpmn", "instant.dmn")
     others = [i for i in online if i not in supplement]
     return supplement, others, instant, attached
 

@@ -30,6 +30,7 @@ from lxml import etree
 
 from yiwang.identity.models import CASE_ROLES, Role
 
+from . import dialects
 from .models import Case, Process, Task
 
 DUTIES = CASE_ROLES
@@ -56,6 +57,9 @@ def _relaxed_in(bpmn: str) -> bool:
         return False  # fail closed: a model we cannot read keeps the rule
     if root is None:
         return False
+    # Camunda Modeler writes the property as camunda:/zeebe:property: read it the engine's way.
+    if dialects.normalize_bpmn(root):
+        return False  # a model the platform refuses keeps the rule
     values = root.xpath(
         "./bpmn:process/bpmn:extensionElements/spiffworkflow:properties"
         f"/spiffworkflow:property[@name='{RELAX_PROPERTY}']/@value",

@@ -40,7 +40,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from yiwang.identity.models import CASE_ROLES
 
-from . import expressions, workflow
+from . import dialects, expressions, workflow
 from .models import APPLICANT_ROLE, PROCESS_DECISIONS
 
 PROCESSES_DIR = Path(__file__).resolve().parent / "processes"
@@ -64,7 +64,6 @@ ALLOWED_PROCESS_CHILDREN = {
     "startEvent",
     "endEvent",
     "userTask",
-    "task",
     "businessRuleTask",
     "exclusiveGateway",
     "parallelGateway",
@@ -76,6 +75,8 @@ ALLOWED_PROCESS_CHILDREN = {
     "documentation",
     "extensionElements",
 }
+# Task types with no one to do them: bpmn.io's default shape is a plain task.
+TASKS_NOBODY_DOES = {"task", "manualTask", "sendTask", "receiveTask"}
 FORBIDDEN_ANYWHERE = {
     "script",
     "preScript",
@@ -118,7 +119,8 @@ class RunHalted(ProcessError):  # noqa: N818 - named for what happened
         self.reason = reason
 
 
-HALT_REASONS = ("steps", "loop", "tasks", "value", "state", "stuck", "no_end", "ambiguous_end")
+# "model": the stored model of the case's version cannot be read any more (refused by a newer check).
+HALT_REASONS = ("steps", "loop", "tasks", "value", "state", "stuck", "no_end", "ambiguous_end", "model")
 
 
 @dataclass(frozen=True)
@@ -190,12 +192,7 @@ def _as_bytes(source: bytes | str) -> bytes:
     return source.encode("utf-8") if isinstance(source, str) else bytes(source)
 
 
-def _where(element: etree._Element) -> str:
-    """'element <id> (line N)' for messages; the line helps people editing the XML by hand."""
-    return _("element %(id)s (line %(line)s)") % {
-        "id": element.get("id") or etree.QName(element).localname,
-        "line": element.sourceline or "?",
-    }
+_where = dialects.where
 
 
 def _load_xml(data: bytes, label: str) -> etree._Element:
@@ -297,7 +294,16 @@ def _check_bpmn(root: etree._Element) -> None:
     node_ids: set[str] = set()
     for element in process:
         local = etree.QName(element).localname
-        if local not in ALLOWED_PROCESS_CHILDREN:
+        if local in TASKS_NOBODY_DOES:
+            errors.append(
+                _(
+                    "%(where)s is a %(tag)s: nobody would do it and every case would stop there. "
+                    "Change its type to User Task (done by an official or the applicant, with the "
+                    "role, status and decisions properties) or to Business Rule Task (a DMN decision)."
+                )
+                % {"where": _where(element), "tag": local}
+            )
+        elif local not in ALLOWED_PROCESS_CHILDREN:
             errors.append(
                 _("%(where)s: element type %(tag)s is not supported in yiwang processes.")
                 % {"where": _where(element), "tag": local}
@@ -440,6 +446,15 @@ def _check_decision_table(table: Any, where: Any, errors: list[str]) -> None:
                     cell_errors.append(_("%(where)s: %(error)s") % {"where": cell_where, "error": exc})
                 else:
                     _check_expression(expr, cell_where, cell_errors)
+                if cell_errors:
+                    cell_errors.append(
+                        _(
+                            "Rule cell %(where)s: write the cell in the FEEL subset the platform reads: "
+                            'a value ("a", 10, true), a comparison (< 10), a range ([1..10]), a list '
+                            '("a","b"), not(...), or - for any value.'
+                        )
+                        % {"where": where(entry.id)}
+                    )
                 errors.extend(e.replace("dmninputexpr", "?") for e in cell_errors)
         for entry in rule.outputEntries:
             if entry.text:
@@ -448,7 +463,14 @@ def _check_decision_table(table: Any, where: Any, errors: list[str]) -> None:
 
 def _spiff_message(exc: Exception) -> str:
     """Spiff's own (English) detail, with the element and line when it knows them."""
-    detail = str(exc.args[0]) if exc.args else exc.__class__.__name__
+    if isinstance(exc, KeyError):
+        detail = _("a required attribute %(name)s is missing") % {"name": exc.args[0] if exc.args else "?"}
+    elif isinstance(exc, AttributeError | TypeError | IndexError | ValueError) and not isinstance(
+        exc, SpiffWorkflowException
+    ):
+        detail = _("an element is not where the BPMN/DMN standard puts it, or is missing")
+    else:
+        detail = str(exc.args[0]) if exc.args else exc.__class__.__name__
     detail = detail.replace(f"{{{BPMN_NS}}}", "bpmn:").replace(f"{{{SPIFF_NS}}}", "spiffworkflow:")
     if getattr(exc, "id", ""):
         detail += " " + _("(element %(id)s)") % {"id": exc.id}
@@ -463,7 +485,7 @@ def _runtime_error(exc: Exception) -> ProcessError:
     where = getattr(task_spec, "bpmn_id", None) or getattr(task_spec, "name", None) or "?"
     cause: BaseException | None = exc
     while cause is not None and not isinstance(
-        cause, expressions.UnsafeExpression | expressions.ValueTooLarge | NameError
+        cause, expressions.UnsafeExpression | expressions.ValueTooLarge | NameError | TypeError
     ):
         cause = cause.__cause__ or cause.__context__
     if isinstance(cause, expressions.ValueTooLarge):
@@ -475,6 +497,8 @@ def _runtime_error(exc: Exception) -> ProcessError:
         detail = _("the case data has no field %(name)s") % {
             "name": repr(getattr(cause, "name", "") or str(cause))
         }
+    elif isinstance(cause, TypeError):
+        detail = _("a value is empty or of the wrong type for this expression (%(error)s)") % {"error": cause}
     elif cause is not None:
         detail = str(cause)
     else:
@@ -486,27 +510,46 @@ def _runtime_error(exc: Exception) -> ProcessError:
 
 @functools.lru_cache(maxsize=256)
 def _parse(key: str, bpmn: bytes, dmns: tuple[bytes, ...]) -> ProcessSpec:
+    # Uploaded text meets lxml, our checks and Spiff's parser: whatever any of them raises means
+    # "this model cannot be used", never a server error and never a bare Python exception text.
+    try:
+        return _parse_checked(key, bpmn, dmns)
+    except ModelError:
+        raise
+    except Exception as exc:  # noqa: BLE001 — see above
+        raise ModelError(
+            [_("The process model cannot be used: %(error)s") % {"error": _spiff_message(exc)}]
+        ) from None
+
+
+def _parse_checked(key: str, bpmn: bytes, dmns: tuple[bytes, ...]) -> ProcessSpec:
     root = _load_xml(bpmn, "BPMN")
     dmn_roots = [_load_xml(data, "DMN") for data in dmns]
+    for dmn_root in dmn_roots:
+        _check_dmn(dmn_root)
+    # What bpmn.io, dmn-js and Camunda Modeler write, read as the platform's conventions.
+    errors = dialects.normalize_bpmn(root)
+    for dmn_root in dmn_roots:
+        errors += dialects.normalize_dmn(dmn_root)
+    if errors:
+        raise ModelError(errors)
     _check_bpmn(root)  # first: its messages are clearer than the schema's for the usual mistakes
+    _check_decision_refs(root, dmn_roots)
     parser = SpiffBpmnParser(validator=VALIDATOR)
-    # Spiff's parser meets uploaded text: any exception it raises means "this model cannot be
-    # used", never a server error (e.g. it fails with TypeError on some missing attributes).
     try:
         parser.add_bpmn_xml(root, filename="process.bpmn")
     except ValidationException as exc:
         raise ModelError(
             [_("The BPMN file does not follow the BPMN schema: %(error)s") % {"error": _spiff_message(exc)}]
         ) from None
-    except Exception as exc:  # noqa: BLE001 — see above
+    except Exception as exc:  # noqa: BLE001 — see _parse
         raise ModelError(
             [_("The process model cannot be used: %(error)s") % {"error": _spiff_message(exc)}]
         ) from None
     for dmn_root in dmn_roots:
-        _check_dmn(dmn_root)
         try:
             parser.add_dmn_xml(dmn_root, filename="decision.dmn")
-        except Exception as exc:  # noqa: BLE001 — see above
+        except Exception as exc:  # noqa: BLE001 — see _parse
             raise ModelError(
                 [_("The DMN file is not valid: %(error)s") % {"error": _spiff_message(exc)}]
             ) from None
@@ -514,7 +557,7 @@ def _parse(key: str, bpmn: bytes, dmns: tuple[bytes, ...]) -> ProcessSpec:
     try:
         spec = parser.get_spec(process_id)
         subprocess_specs = parser.get_subprocess_specs(process_id)
-    except Exception as exc:  # noqa: BLE001 — see above
+    except Exception as exc:  # noqa: BLE001 — see _parse
         raise ModelError(
             [_("The process model cannot be used: %(error)s") % {"error": _spiff_message(exc)}]
         ) from None
@@ -526,6 +569,45 @@ def _parse(key: str, bpmn: bytes, dmns: tuple[bytes, ...]) -> ProcessSpec:
         spec=spec,
         subprocess_specs=subprocess_specs,
     )
+
+
+def _check_decision_refs(root: etree._Element, dmn_roots: Sequence[etree._Element]) -> None:
+    """Every business rule task names a decision of the uploaded DMN (Spiff would say only
+    'No DMN Diagram available with id "None"')."""
+    decisions = [
+        d.get("id")
+        for dmn in dmn_roots
+        for d in dmn.iter(etree.Element)
+        if etree.QName(d).localname == "decision"
+    ]
+    errors = []
+    for task in root.xpath("//bpmn:businessRuleTask", namespaces=NS):
+        called = task.xpath("string(./bpmn:extensionElements/spiffworkflow:calledDecisionId)", namespaces=NS)
+        called = called.strip()
+        if not called:
+            errors.append(
+                _(
+                    "Business rule task %(where)s names no decision: set its decision reference "
+                    "(Camunda Modeler: “Decision reference”, camunda:decisionRef) to the id of a "
+                    "decision in the DMN file."
+                )
+                % {"where": _where(task)}
+            )
+        elif not dmn_roots:
+            errors.append(
+                _("Business rule task %(where)s calls decision %(id)s, but no DMN file was uploaded with it.")
+                % {"where": _where(task), "id": called}
+            )
+        elif called not in decisions:
+            errors.append(
+                _(
+                    "Business rule task %(where)s calls decision %(id)s, but the DMN file has no "
+                    "decision with that id (it has: %(ids)s)."
+                )
+                % {"where": _where(task), "id": called, "ids": ", ".join(decisions) or "—"}
+            )
+    if errors:
+        raise ModelError(errors)
 
 
 def parse_process(bpmn_xml: bytes | str, dmn_xmls: Sequence[bytes | str] = ()) -> ProcessSpec:

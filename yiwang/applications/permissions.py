@@ -7,11 +7,12 @@ from django.http import Http404
 from yiwang.identity.models import CASE_ROLES, WORKBENCH_ROLES, Role
 from yiwang.identity.permissions import has_role, is_row_id
 
-from .models import Case, Task
+from .models import Case, Process, Task
 
 # Officials who may read a case of their department (or one under it).
 CASE_READER_ROLES = (*WORKBENCH_ROLES, Role.AUDITOR)
 QUEUE_ROLES = CASE_ROLES
+MAX_VERSION = 2**31 - 1  # a process version is a PositiveIntegerField
 
 
 def can_read_case_as_official(user, case: Case) -> bool:
@@ -79,3 +80,22 @@ def get_task_for_user(user, pk) -> Task:
     if has_role(user, task.role, task.department_id):
         return task
     raise Http404("no such task")
+
+
+def get_process_for_user(user, code: str, version) -> Process:
+    """A process version of an item, for the administrators of the item's department (or of a
+    department above it) only, else 404. Processes are the department's working documents."""
+    if not is_row_id(version) or int(version) > MAX_VERSION or len(str(code)) > 64:
+        raise Http404("no such process version")
+    if not getattr(user, "is_authenticated", False):
+        raise Http404("no such process version")
+    process = (
+        Process.objects.select_related("item", "item__department", "created_by")
+        .filter(item__code=code, version=version)
+        .first()
+    )
+    if process is None:
+        raise Http404("no such process version")
+    if has_role(user, "admin", process.item.department_id):
+        return process
+    raise Http404("no such process version")

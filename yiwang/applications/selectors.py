@@ -276,3 +276,58 @@ def rectifications_for(user) -> QuerySet[Rectification]:
         return qs.order_by("state", "due_date")
     scope = (departments or set()) | (leader or set())
     return qs.filter(department_id__in=sorted(scope)).order_by("state", "due_date")
+
+
+@dataclass(frozen=True)
+class ProcessStep:
+    id: str
+    title: str
+    kind: str  # "user" or "rules"
+    role: str
+    status: str
+    decisions: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProcessOutline:
+    """What a process version does, for the versions page: its steps and the form fields it reads."""
+
+    steps: list[ProcessStep]
+    fields: list[str]
+    error: str = ""  # the model cannot be read any more (refused by a check added later)
+
+
+def process_outline(process) -> ProcessOutline:
+    """The steps (user tasks and decision tables, in document order) of a stored version and
+    the form fields its conditions and rules read. Never raises for a bad model."""
+    from SpiffWorkflow.bpmn.specs.mixins.user_task import UserTask
+    from SpiffWorkflow.dmn.specs.business_rule_task_mixin import BusinessRuleTaskMixin
+
+    from . import engine, verification
+
+    try:
+        spec = engine.parse_process(process.bpmn, [process.dmn] if process.dmn.strip() else [])
+    except engine.ModelError as exc:
+        return ProcessOutline(steps=[], fields=[], error="; ".join(exc.messages))
+    steps = []
+    for task_spec in spec.spec.task_specs.values():
+        if not getattr(task_spec, "bpmn_id", None):
+            continue
+        props = (getattr(task_spec, "extensions", None) or {}).get("properties", {}) or {}
+        if isinstance(task_spec, UserTask):
+            kind = "user"
+        elif isinstance(task_spec, BusinessRuleTaskMixin):
+            kind = "rules"
+        else:
+            continue
+        steps.append(
+            ProcessStep(
+                id=task_spec.bpmn_id,
+                title=task_spec.bpmn_name or task_spec.bpmn_id,
+                kind=kind,
+                role=props.get("role", ""),
+                status=props.get("status", ""),
+                decisions=tuple(d.strip() for d in props.get("decisions", "").split(",") if d.strip()),
+            )
+        )
+    return ProcessOutline(steps=steps, fields=sorted(verification.names_used(spec)))

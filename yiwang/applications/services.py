@@ -33,7 +33,7 @@ from yiwang.identity.selectors import person_of, realname_level_of
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 
-from . import duties, engine, notice_texts, schemaforms, workflow
+from . import duties, engine, notice_texts, schemaforms, verification, workflow
 from .models import (
     APPLICANT_ROLE,
     REASONED_DECISIONS,
@@ -152,6 +152,7 @@ def form_attach(*, actor, item: ServiceItem, schema: dict) -> FormDefinition:
         schemaforms.check_schema(schema)
     except schemaforms.SchemaError as exc:
         raise InvalidInput(_("The form schema is not valid."), {"schema": "; ".join(exc.messages)}) from exc
+    _ensure_process_fits(item, schema)
     definition, _created = FormDefinition.objects.update_or_create(
         item=item, defaults={"schema": schemaforms.for_storage(schema)}
     )
@@ -164,17 +165,42 @@ def form_attach(*, actor, item: ServiceItem, schema: dict) -> FormDefinition:
     return definition
 
 
-@transaction.atomic
-def process_attach(*, actor, item: ServiceItem, bpmn: str, dmn: str = "", name: str = "") -> Process:
-    """Attach a new process version to an item; running cases keep the version they started with."""
-    _ensure_admin(actor, item)
+class ModelRefused(InvalidInput):  # noqa: N818 — named for what happened
+    """A process model (or a form that would break the item's process) was refused; nothing was
+    saved. ``messages`` lists every problem (translated); ``errors["bpmn"]`` joins them."""
+
+    def __init__(self, message: str, messages, field: str = "bpmn"):
+        self.messages = [str(m) for m in messages]
+        super().__init__(message, {field: "; ".join(self.messages)})
+
+
+def process_check(*, item: ServiceItem, bpmn: str, dmn: str = "") -> engine.ProcessSpec:
+    """Everything checked before a model may run this item's cases, without saving anything:
+    it can be read and run safely (``engine.parse_process``), its paths and names make sense for
+    the item's current form, and a dry run on sample data of that form succeeds
+    (``verification.verify_process``). Raises ModelRefused with every message."""
     try:
         spec = engine.parse_process(bpmn, [dmn] if dmn.strip() else [])
+        verification.verify_process(spec, form_schema(item))
     except engine.ModelError as exc:
-        raise InvalidInput(_("The process model was refused."), {"bpmn": "; ".join(exc.messages)}) from exc
+        raise ModelRefused(_("The process model was refused."), exc.messages) from exc
+    return spec
+
+
+@transaction.atomic
+def process_attach(
+    *, actor, item: ServiceItem, bpmn: str, dmn: str = "", name: str = "", activate: bool = True
+) -> Process:
+    """Attach a new process version to an item after ``process_check``; with ``activate`` (the
+    default) it is used for new cases at once, else it waits to be activated
+    (``process_activate``). Running cases keep the version they started with. Department admins
+    of the item only; audited."""
+    _ensure_admin(actor, item)
+    spec = process_check(item=item, bpmn=bpmn, dmn=dmn)
     ServiceItem.objects.select_for_update().filter(pk=item.pk).first()
     last = Process.objects.filter(item=item).order_by("-version").values_list("version", flat=True).first()
-    Process.objects.filter(item=item, is_active=True).update(is_active=False)
+    if activate:
+        Process.objects.filter(item=item, is_active=True).update(is_active=False)
     process = Process.objects.create(
         item=item,
         version=(last or 0) + 1,
@@ -182,15 +208,67 @@ def process_attach(*, actor, item: ServiceItem, bpmn: str, dmn: str = "", name: 
         bpmn=bpmn,
         dmn=dmn,
         key=spec.key,
+        is_active=activate,
         created_by=actor,
     )
     audit.record(
         actor=actor,
         event="applications:process:attach",
         target=item,
-        data={"version": process.version, "key": spec.key, "process_id": spec.process_id},
+        data={"version": process.version, "key": spec.key, "process_id": spec.process_id, "active": activate},
     )
     return process
+
+
+@transaction.atomic
+def process_activate(*, actor, process: Process) -> Process:
+    """Use this version for the item's new cases: activating a later version, or rolling back
+    to an earlier one. It is checked again first (``process_check``: the form may have changed
+    since it was attached). Running cases keep their version. Already active: nothing changes.
+    Department admins of the item only; audited."""
+    item = process.item
+    _ensure_admin(actor, item)
+    ServiceItem.objects.select_for_update().filter(pk=item.pk).first()
+    process = Process.objects.get(pk=process.pk)
+    if process.is_active:
+        return process
+    process_check(item=item, bpmn=process.bpmn, dmn=process.dmn)
+    previous = Process.objects.filter(item=item, is_active=True).values_list("version", flat=True).first()
+    Process.objects.filter(item=item, is_active=True).update(is_active=False)
+    process.is_active = True
+    process.save(update_fields=["is_active"])
+    audit.record(
+        actor=actor,
+        event="applications:process:activate",
+        target=item,
+        data={
+            "version": process.version,
+            "previous": previous,
+            "rollback": previous is not None and process.version < previous,
+        },
+    )
+    return process
+
+
+def _ensure_process_fits(item: ServiceItem, schema: dict) -> None:
+    """A new form must keep every field the item's active process reads, and the process must
+    still pass its dry run on the new form's data (a field's type may have changed)."""
+    active = Process.objects.filter(item=item, is_active=True).first()
+    if active is None:
+        return
+    try:
+        spec = engine.parse_process(active.bpmn, [active.dmn] if active.dmn.strip() else [])
+        verification.verify_process(spec, schema)
+    except engine.ModelError as exc:
+        raise ModelRefused(
+            _(
+                "The form cannot be saved: the process in use (version %(version)s) would not work "
+                "with it. Change the process first, or keep the fields it uses."
+            )
+            % {"version": active.version},
+            exc.messages,
+            field="schema",
+        ) from exc
 
 
 def _ensure_admin(actor, item: ServiceItem) -> None:
@@ -201,7 +279,11 @@ def _ensure_admin(actor, item: ServiceItem) -> None:
 def _spec_for(case: Case) -> engine.ProcessSpec:
     if case.process_id:
         process = case.process
-        return engine.parse_process(process.bpmn, [process.dmn] if process.dmn.strip() else [])
+        try:
+            return engine.parse_process(process.bpmn, [process.dmn] if process.dmn.strip() else [])
+        except engine.ModelError as exc:
+            # A version stored before a check was added: the case goes to a person, never a 500.
+            raise engine.RunHalted(exc.messages, "model") from exc
     return engine.default_process()
 
 

@@ -25,6 +25,17 @@ urlpatterns = [
     path("workbench/waits/", views.waits, name="waits"),
     path("workbench/processes/", views.processes, name="processes"),
     path("workbench/processes/<str:code>/", views.process_item, name="process_item"),
+    path("workbench/processes/<str:code>/v<int:version>/", views.process_version, name="process_version"),
+    path(
+        "workbench/processes/<str:code>/v<int:version>/activate/",
+        views.process_activate,
+        name="process_activate",
+    ),
+    path(
+        "workbench/processes/<str:code>/v<int:version>/<str:kind>/",
+        views.process_download,
+        name="process_download",
+    ),
     path("workbench/rectifications/", views.rectifications, name="rectifications"),
     path("workbench/processes/<str:code>/modeler/", modeler.process_modeler, name="process_modeler"),
     path("workbench/processes/<str:code>/form/", modeler.form_editor, name="form_editor"),

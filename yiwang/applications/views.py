@@ -48,6 +48,7 @@ from .permissions import (
     can_read_case_as_official,
     can_see_applicant_data,
     get_case_for_user,
+    get_process_for_user,
     get_task_for_user,
 )
 
@@ -699,7 +700,7 @@ def process_item(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, _("Process version %(v)s is now in use.") % {"v": process.version})
                 return redirect("applications:process_item", code=code)
             except services.ApplicationError as exc:
-                for message in exc.errors.values():
+                for message in getattr(exc, "messages", None) or exc.errors.values():
                     process_form.add_error("bpmn", message)
         status = 422
     elif request.method == "POST" and request.POST.get("op") == "form":
@@ -710,16 +711,77 @@ def process_item(request: HttpRequest, code: str) -> HttpResponse:
                 messages.success(request, _("The application form was saved."))
                 return redirect("applications:process_item", code=code)
             except services.ApplicationError as exc:
-                for message in exc.errors.values():
+                if getattr(exc, "messages", None):
+                    schema_form.add_error("schema", exc.message)
+                for message in getattr(exc, "messages", None) or exc.errors.values():
                     schema_form.add_error("schema", message)
         status = 422
-    versions = Process.objects.filter(item=item).order_by("-version")
+    versions = Process.objects.filter(item=item).select_related("created_by").order_by("-version")
     return render(
         request,
         "applications/process_item.html",
         {"item": item, "versions": versions, "process_form": process_form, "schema_form": schema_form},
         status=status,
     )
+
+
+def _version_page(request: HttpRequest, process: Process, *, refusal=None, status: int = 200) -> HttpResponse:
+    active = (
+        Process.objects.filter(item=process.item, is_active=True).values_list("version", flat=True).first()
+    )
+    return render(
+        request,
+        "applications/process_version.html",
+        {
+            "process": process,
+            "item": process.item,
+            "active_version": active,
+            "outline": selectors.process_outline(process),
+            "refusal": refusal,
+            "decision_labels": DECISION_LABELS,
+        },
+        status=status,
+    )
+
+
+@require_role("admin")
+@require_GET
+def process_version(request: HttpRequest, code: str, version: int) -> HttpResponse:
+    """One stored version: its steps, the fields it reads, its XML; download and activate."""
+    return _version_page(request, get_process_for_user(request.user, code, version))
+
+
+@require_role("admin")
+@require_POST
+def process_activate(request: HttpRequest, code: str, version: int) -> HttpResponse:
+    """Use this version for new cases (a later one, or a rollback to an earlier one)."""
+    process = get_process_for_user(request.user, code, version)
+    try:
+        process = services.process_activate(actor=request.user, process=process)
+    except services.ApplicationError as exc:
+        return _version_page(request, process, refusal=exc, status=422)
+    messages.success(request, _("Process version %(v)s is now in use.") % {"v": process.version})
+    return redirect("applications:process_item", code=process.item.code)
+
+
+PROCESS_FILE_KINDS = ("bpmn", "dmn")
+
+
+@require_role("admin")
+@require_GET
+def process_download(request: HttpRequest, code: str, version: int, kind: str) -> HttpResponse:
+    """The version's BPMN or DMN file exactly as uploaded, as a download (never rendered)."""
+    process = get_process_for_user(request.user, code, version)
+    text = process.bpmn if kind == "bpmn" else process.dmn if kind == "dmn" else ""
+    if kind not in PROCESS_FILE_KINDS or not text:
+        raise Http404("no such file")
+    response = HttpResponse(text.encode("utf-8"), content_type="application/xml; charset=utf-8")
+    safe_code = (
+        "".join(c for c in process.item.code if c.isascii() and (c.isalnum() or c in "-_")) or "process"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{safe_code}-v{process.version}.{kind}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def _pretty(schema: dict) -> str:

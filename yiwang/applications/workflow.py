@@ -24,9 +24,12 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     S.SUBMITTED: frozenset(
         {S.IN_REVIEW, S.SUPPLEMENT, S.APPROVED, S.COMPLETED, S.REJECTED, S.NOT_APPROVED, S.WITHDRAWN}
     ),
-    # back to acceptance (or a restart), supplement, approved or not; a stopped process ended
-    # by a clerk as not accepted; withdrawn. Never completed without an approval first.
-    S.IN_REVIEW: frozenset({S.SUBMITTED, S.SUPPLEMENT, S.APPROVED, S.NOT_APPROVED, S.REJECTED, S.WITHDRAWN}),
+    # back to acceptance (or a restart), supplement, approved or not, completed where the
+    # review decides the item (审核即办结, a process with no approval step); a stopped process
+    # ended by a clerk as not accepted; withdrawn.
+    S.IN_REVIEW: frozenset(
+        {S.SUBMITTED, S.SUPPLEMENT, S.APPROVED, S.COMPLETED, S.NOT_APPROVED, S.REJECTED, S.WITHDRAWN}
+    ),
     # the applicant resubmits to the step that asked; a stopped process ended by hand; withdrawn
     S.SUPPLEMENT: frozenset({S.SUBMITTED, S.IN_REVIEW, S.REJECTED, S.WITHDRAWN}),
     # approved: the result is handed out (办结); a stopped process restarted or ended by hand.

@@ -169,3 +169,36 @@ def test_in_english_a_notice_and_a_step_name_read_in_english(live_server, browse
         assert axe_violations(tab) == []
     finally:
         context.close()
+
+
+def test_the_process_versions_pages_pass_axe(live_server, page, item, dept_admin):
+    """A department admin's versions list and a version page (with its rollback button and, after
+    a refused rollback, the list of problems) are accessible."""
+    from django.test import Client
+
+    from yiwang.applications import engine, services
+    from yiwang.conftest import force_sign_in
+
+    from .test_model_verification import amount_schema, diagram
+
+    services.form_attach(actor=dept_admin, item=item, schema=amount_schema())
+    services.process_attach(actor=dept_admin, item=item, bpmn=diagram("camunda7_review.bpmn"))
+    services.process_attach(
+        actor=dept_admin, item=item, bpmn=(engine.PROCESSES_DIR / "default.bpmn").read_text()
+    )
+    client = force_sign_in(Client(), dept_admin)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    page.goto(f"{live_server.url}/workbench/processes/{item.code}/")
+    assert page.locator("main table a", has_text="1").count() >= 1
+    assert axe_violations(page) == []
+    page.goto(f"{live_server.url}/workbench/processes/{item.code}/v1/")
+    page.locator("main details summary").first.click()
+    assert "Task_review" in page.locator("main").inner_text()
+    assert axe_violations(page) == []
+    services.form_attach(actor=dept_admin, item=item, schema=services.schemaforms.DEFAULT_SCHEMA)
+    page.locator("main form button[type=submit]").click()  # roll back: refused, v1 reads "amount"
+    page.wait_for_load_state()
+    assert "amount" in page.locator(".error-summary").inner_text()
+    assert axe_violations(page) == []

@@ -128,6 +128,10 @@ def test_an_empty_or_broken_post_is_a_clear_422(login, item, dept_admin):
 
 
 def test_a_decision_table_is_saved_with_the_process(login, item, dept_admin):
+    from yiwang.applications.demo import INSTANT_SCHEMA
+
+    # The instant rules read the 秒批 form's fields: a process is checked against the item's form.
+    services.form_attach(actor=dept_admin, item=item, schema=INSTANT_SCHEMA)
     instant = (PROCESSES / "instant.bpmn").read_text(encoding="utf-8")
     dmn = (PROCESSES / "instant.dmn").read_text(encoding="utf-8")
     response = login(dept_admin).post(modeler_url(item), {"bpmn": instant, "dmn": dmn})

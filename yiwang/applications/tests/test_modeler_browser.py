@@ -117,13 +117,13 @@ def test_an_admin_draws_a_process_in_the_browser_and_a_case_runs_through_it(
     page.locator("#f-phone").fill("13912345678")
     page.locator("#f-address").fill("西安市新城区解放路1号")
     page.locator("#f-purpose").fill("开办餐馆")
-    page.locator("button[name=save]").click()
+    page.locator("button[name=save]:not([aria-hidden])").click()
     page.wait_for_load_state()
     page.locator("select[name=material]").select_option(str(applicant_material.pk))
     page.locator("input[name=file]").set_input_files(
         {"name": "申请书.pdf", "mimeType": "application/pdf", "buffer": PDF}
     )
-    page.locator("form[enctype='multipart/form-data'] button[type=submit]").click()
+    page.locator("button[formaction$='/materials/']").click()
     page.wait_for_load_state()
     page.locator("button[name=submit]").click()
     page.wait_for_url(re.compile(r"/cases/610100-\d{8}-\d{6}/(#.*)?$"))

@@ -20,7 +20,7 @@ from yiwang.applications.engine import ModelError, ProcessError, Run, RunHalted,
 from yiwang.applications.models import Case, CaseEvent, Task
 from yiwang.audit.models import AuditEntry
 
-from .conftest import VALID_DATA, act, complete_draft, open_task
+from .conftest import VALID_DATA, act, complete_draft, open_task, store_process
 from .test_engine import PROCESSES, instant_dmn, make_bpmn
 
 DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
@@ -261,9 +261,21 @@ NOBODYS_TASK = (
 )
 
 
+def test_a_plain_task_is_refused_at_upload_with_what_to_change():
+    with pytest.raises(ModelError) as info:
+        parse_process(NOBODYS_TASK)
+    assert any("nobodys" in m and "User Task" in m for m in info.value.messages)
+
+
 def test_a_process_left_waiting_on_a_step_nobody_can_take_goes_to_a_person():
-    """A plain bpmn:task waits for someone, but it is no user task: nobody has it."""
-    run = Run.start(parse_process(NOBODYS_TASK), {})
+    """A plain bpmn:task waits for someone, but it is no user task: nobody has it. Refused at
+    upload (above); a model stored before that check still fails closed when it runs."""
+    parser = SpiffBpmnParser()
+    parser.add_bpmn_str(NOBODYS_TASK.encode())
+    spec = engine.ProcessSpec(
+        key="old", process_id="p", name="p", spec=parser.get_spec("p"), subprocess_specs={}
+    )
+    run = Run.start(spec, {})
     with pytest.raises(RunHalted) as info:
         run.complete(run.open_tasks()[0].id, decision="accept")
     assert info.value.reason == "stuck" and "nobodys" in info.value.messages[0]
@@ -388,13 +400,26 @@ def loop_form(item, dept_admin):
     schema = copy.deepcopy(schemaforms.DEFAULT_SCHEMA)
     schema["properties"]["n"] = {"type": "integer", "title": "n"}
     schema["properties"]["s"] = {"type": "string", "title": "s"}
+    schema["required"] = [*schema["required"], "n", "s"]  # the models add 1 to n: never empty
     services.form_attach(actor=dept_admin, item=item, schema=schema)
     return item
 
 
+@pytest.mark.django_db
+def test_a_looping_model_is_refused_by_the_dry_run(loop_form, dept_admin):
+    with translation.override("en"), pytest.raises(services.ModelRefused) as info:
+        services.process_attach(
+            actor=dept_admin, item=loop_form, bpmn=loop_bpmn("n &lt; 1000"), dmn=grow_dmn()
+        )
+    assert any("Dry run" in m and "more than 50 times" in m for m in info.value.messages), info.value.messages
+    assert not loop_form.processes.exists()
+
+
 @pytest.fixture
 def looping_item(loop_form, dept_admin):
-    services.process_attach(actor=dept_admin, item=loop_form, bpmn=loop_bpmn("n &lt; 1000"), dmn=grow_dmn())
+    # The dry run at upload refuses this model (test_a_looping_model_is_refused_by_the_dry_run):
+    # stored as an older version would be, the run-time budget must still stop it.
+    store_process(loop_form, loop_bpmn("n &lt; 1000"), grow_dmn(), dept_admin)
     return loop_form
 
 
@@ -455,9 +480,7 @@ def test_a_clerk_restarts_a_stopped_case_on_the_fixed_process(
 def test_an_officials_action_that_exhausts_the_budget_moves_nothing(
     loop_form, applicant_material, citizen, clerk_x, dept_admin
 ):
-    services.process_attach(
-        actor=dept_admin, item=loop_form, bpmn=loop_bpmn("n &lt; 1000", first="accept"), dmn=grow_dmn()
-    )
+    store_process(loop_form, loop_bpmn("n &lt; 1000", first="accept"), grow_dmn(), dept_admin)
     case = _submit(loop_form, applicant_material, citizen)
     before = Case.objects.get(pk=case.pk).workflow
     first = open_task(case)
@@ -474,7 +497,7 @@ def test_an_overflowing_dmn_output_is_a_clear_refusal_through_the_api(loop_form,
     from .test_api import KEY, refused
 
     overflow = grow_dmn(s="n + 1e308 + 1e308")  # (1e308 + 1e308 alone is refused at upload)
-    services.process_attach(actor=dept_admin, item=loop_form, bpmn=loop_bpmn("n &lt; 1"), dmn=overflow)
+    store_process(loop_form, loop_bpmn("n &lt; 1"), overflow, dept_admin)
     loop_form.materials.all().delete()
     client = login(citizen)
     body = {"item": loop_form.code, "data": {**VALID_DATA, "n": 0, "s": "x"}}
@@ -489,9 +512,7 @@ def test_an_overflowing_dmn_output_is_a_clear_refusal_through_the_api(loop_form,
 def test_the_official_is_told_the_case_went_to_a_clerk(
     loop_form, applicant_material, citizen, clerk_x, dept_admin, login
 ):
-    services.process_attach(
-        actor=dept_admin, item=loop_form, bpmn=loop_bpmn("n &lt; 1000", first="accept"), dmn=grow_dmn()
-    )
+    store_process(loop_form, loop_bpmn("n &lt; 1000", first="accept"), grow_dmn(), dept_admin)
     case = _submit(loop_form, applicant_material, citizen)
     client = login(clerk_x)
     url = f"/workbench/tasks/{open_task(case).pk}/"

@@ -286,6 +286,22 @@ PAGES: list[Row] = [
         data={"op": "form", "s-schema": "{}"},
     ),
     Row(
+        "applications:process_version",
+        "/workbench/processes/{item}/v1/",
+        expect(DENIED, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "applications:process_download",
+        "/workbench/processes/{item}/v1/bpmn/",
+        expect(DENIED, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "applications:process_activate",
+        "/workbench/processes/{item}/v1/activate/",
+        expect(DENIED, allowed=("deptadmin", "admin")),
+        method="POST",
+    ),
+    Row(
         "applications:process_modeler",
         "/workbench/processes/{item}/modeler/",
         expect(DENIED, ok=("deptadmin", "admin")),

@@ -253,6 +253,8 @@ def _fill(route: str, world, official_pk: int) -> str:
         ("<str:code>", world.item.code),
         ("<str:number>", world.open.number),
         ("<slug:action>", "grant"),
+        ("<int:version>", "1"),
+        ("<str:kind>", "bpmn"),
     ):
         path = path.replace(name, value)
     if "<int:pk>" in path or "<slug:code>" in path:
