@@ -98,6 +98,18 @@ STOP_WORDS = frozenset(
         "流程",
         "该",
         "应该",
+        "怎么办",
+        "咋办",
+        "咋",
+        "啥",
+        "哪些",
+        "办什么",
+        "要什么",
+        "上",
+        "开",
+        "多久",
+        "多少",
+        "能不能",
     ]
 )
 
@@ -184,6 +196,26 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.sub(" ", text).lower().split())
 
 
+@lru_cache(maxsize=1)
+def _variants() -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
+    """(character table, word replacements longest first) from data/variants.json."""
+    data = json.loads((DATA_DIR / "variants.json").read_text(encoding="utf-8"))
+    chars = {ord(k): v for k, v in data["characters"].items()}
+    words = sorted(data["words"].items(), key=lambda kv: -len(kv[0]))
+    return chars, tuple(words)
+
+
+def normalize_query(text: str) -> str:
+    """:func:`normalize`, then what people type told apart from what the catalog writes:
+    traditional characters as simplified and common misspellings (身分证, 户囗) corrected."""
+    chars, words = _variants()
+    text = normalize(text).translate(chars)
+    for wrong, right in words:
+        if wrong in text:
+            text = text.replace(wrong, right)
+    return text
+
+
 def segment(text: str) -> str:
     """Segmented text for the index: jieba search-mode words separated by spaces."""
     jieba = ensure_jieba()
@@ -202,6 +234,7 @@ def segment_pair(pair: tuple[str, str]) -> tuple[str, str]:
 class Term:
     word: str
     alternatives: tuple[tuple[str, ...], ...]
+    direct: int = 1  # the first ``direct`` alternatives are the word and its sub-words; then synonyms
 
 
 @dataclass(frozen=True)
@@ -212,6 +245,11 @@ class ParsedQuery:
     @property
     def is_empty(self) -> bool:
         return not self.terms
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Every word the query looks for, its synonyms' included."""
+        return frozenset(w for t in self.terms for alt in t.alternatives for w in (t.word, *alt))
 
     def fts5(self, *, any_term: bool = False, title_only: bool = False) -> str:
         """The query in SQLite FTS5 syntax (every word quoted)."""
@@ -236,14 +274,21 @@ class ParsedQuery:
 
 
 def _phrase_words(jieba, phrase: str) -> tuple[str, ...]:
+    """The words of a synonym's expansion, all required. A long word is replaced by its
+    sub-words: the index holds 食品经营许可 as 食品 经营 许可 食品经营许可, so 食品经营 must be
+    looked for as 食品 and 经营."""
     words = [w for w in jieba.cut(normalize(phrase)) if w.strip()]
-    kept = [w for w in words if w not in STOP_WORDS]
-    return tuple(kept or words)
+    kept = [w for w in words if w not in STOP_WORDS] or words
+    out: list[str] = []
+    for w in kept:
+        subs = [s for s in jieba.cut_for_search(w) if s != w and len(s) > 1] if len(w) > 3 else []
+        out += subs or [w]
+    return tuple(dict.fromkeys(out))
 
 
 def parse(raw: str) -> ParsedQuery:
     """Parse what a person typed. Never raises: anything that is not a word is dropped."""
-    text = normalize((raw or "")[: MAX_QUERY_LENGTH * 2])[:MAX_QUERY_LENGTH]
+    text = normalize_query((raw or "")[: MAX_QUERY_LENGTH * 2])[:MAX_QUERY_LENGTH]
     if not text:
         return ParsedQuery(text="")
     jieba = ensure_jieba()
@@ -261,11 +306,16 @@ def parse(raw: str) -> ParsedQuery:
             subs = tuple(w for w in jieba.cut_for_search(word) if w != word and len(w) > 1)
             if subs:
                 alternatives.append(subs)
-        for expansion in syns.get(word, ()):
-            alt = _phrase_words(jieba, expansion)
-            if alt:
-                alternatives.append(alt)
-        terms.append(Term(word=word, alternatives=tuple(dict.fromkeys(alternatives))[:MAX_ALTERNATIVES]))
+        direct = len(alternatives)
+        # Synonyms of the word, or when it has none of its sub-words (生二胎 → 二胎 → 生育登记).
+        sources = (word,) if syns.get(word) else (alternatives[1] if len(alternatives) > 1 else ())
+        for source in sources:
+            for expansion in syns.get(source, ()):
+                alt = _phrase_words(jieba, expansion)
+                if alt:
+                    alternatives.append(alt)
+        alternatives = list(dict.fromkeys(alternatives))[:MAX_ALTERNATIVES]
+        terms.append(Term(word=word, alternatives=tuple(alternatives), direct=direct))
         if len(terms) >= MAX_TERMS:
             break
     return ParsedQuery(text=text, terms=tuple(terms))
@@ -376,6 +426,7 @@ class Filters:
     region_id: int | None = None
     item_type: str | None = None
     audience: str | None = None
+    basic_id: int | None = None  # one service: the basic item and its implementations
 
     def sql(self) -> tuple[list[str], list]:
         where, params = ["i.status = %s"], ["published"]
@@ -391,6 +442,9 @@ class Filters:
         if self.audience:
             where.append("i.service_object IN (%s, 'both')")
             params.append(self.audience)
+        if self.basic_id:
+            where.append("(i.id = %s OR i.basic_item_id = %s)")
+            params += [self.basic_id, self.basic_id]
         if self.theme_id:
             where.append(
                 "EXISTS (SELECT 1 FROM catalog_serviceitem_themes t "
@@ -400,18 +454,41 @@ class Filters:
         return where, params
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the visitor is: their region and its ancestors (whose items serve them too)."""
+
+    region_id: int
+    ancestor_ids: tuple[int, ...] = ()
+
+    def sql(self) -> tuple[str, list]:
+        """A SQL expression: 2 for an item of the visitor's region, 1 of an ancestor, else 0."""
+        if not self.ancestor_ids:
+            return "CASE WHEN i.region_id = %s THEN 2 ELSE 0 END", [self.region_id]
+        marks = ",".join(["%s"] * len(self.ancestor_ids))
+        return (
+            f"CASE WHEN i.region_id = %s THEN 2 WHEN i.region_id IN ({marks}) THEN 1 ELSE 0 END",
+            [self.region_id, *self.ancestor_ids],
+        )
+
+
+NOWHERE = Place(region_id=0)
+
+
 @dataclass
 class Hits:
     ids: list[int]
-    count: int  # exact up to MAX_RESULTS
+    count: int  # exact up to MAX_RESULTS (groups when grouped)
     title_count: int
     capped: bool = False  # more than MAX_RESULTS items match
+    relaxed: bool = False  # no item had every word: items with some of them, most first
+    others: dict[int, int] = field(default_factory=dict)  # grouped: id -> other regions' items
 
 
-# Counting every match of a broad word (身份证 appears in most items' materials) is what costs;
-# results are counted and paged up to this many, on both databases alike.
+# Ranking reads at most this many matching rows (items, or groups when grouped) per tier, on
+# both databases alike: counting and sorting every match of a broad word (身份证 appears in
+# most items' materials) is what costs.
 MAX_RESULTS = 1000
-ORDER = "ORDER BY CASE WHEN i.region_id = %s THEN 0 ELSE 1 END, i.popularity DESC, i.id LIMIT %s OFFSET %s"
 
 
 def _rows(sql: str, params: list) -> list:
@@ -439,14 +516,133 @@ def _match(parsed: ParsedQuery, kind: str, any_term: bool) -> tuple[str, str, li
     return frm, f"{FTS_TABLE} MATCH %s", [expr]
 
 
-def _count(frm: str, where: str, params: list) -> int:
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {frm} WHERE {where} LIMIT {MAX_RESULTS + 1}) s"  # noqa: S608
-    return _rows(sql, params)[0][0]
+GROUP_KEY = "COALESCE(i.basic_item_id, i.id)"
 
 
-def _page(frm: str, where: str, params: list, region: int, limit: int, offset: int) -> list[int]:
-    sql = f"SELECT i.id FROM {frm} WHERE {where} {ORDER}"  # noqa: S608
-    return [r[0] for r in _rows(sql, [*params, region, limit, offset])]
+@dataclass
+class _Row:
+    key: int  # item id, or the basic item's id when grouped
+    basic: int  # the basic item's id (the service)
+    members: int
+    popularity: int
+    local: int
+    score: float = 0.0
+
+
+def _tier(parsed, kind, any_term, filters, place, grouped) -> tuple[list[_Row], bool]:
+    """Up to MAX_RESULTS rows matching in the tier, nearest and most used first; and whether
+    more matched."""
+    where, params = filters.sql()
+    frm, match, match_params = _match(parsed, kind, any_term)
+    local_sql, local_params = place.sql()
+    if grouped:
+        sql = (
+            f"SELECT {GROUP_KEY}, {GROUP_KEY}, count(*), max(i.popularity), max({local_sql}) AS near "  # noqa: S608
+            f"FROM {frm} WHERE {match} AND {' AND '.join(where)} GROUP BY {GROUP_KEY} "
+            f"ORDER BY near DESC, max(i.popularity) DESC, {GROUP_KEY} LIMIT %s"
+        )
+    else:
+        sql = (
+            f"SELECT i.id, {GROUP_KEY}, 1, i.popularity, {local_sql} AS near "  # noqa: S608
+            f"FROM {frm} WHERE {match} AND {' AND '.join(where)} "
+            f"ORDER BY near DESC, i.popularity DESC, i.id LIMIT %s"
+        )
+    rows = _rows(sql, [*local_params, *match_params, *params, MAX_RESULTS + 1])
+    out = [_Row(*r) for r in rows[:MAX_RESULTS]]
+    return out, len(rows) > MAX_RESULTS
+
+
+@lru_cache(maxsize=4096)
+def _service_words(name: str, aliases: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The segmented words of a service's name and of its aliases (cached: names repeat)."""
+    return frozenset(segment(name).split()), frozenset(segment(aliases.replace(",", " ")).split())
+
+
+NAME_WEIGHT, ALIAS_WEIGHT, SYNONYM_FACTOR, EVIDENCE_BONUS = 1.0, 0.6, 0.8, 0.05
+
+
+def _score(parsed: ParsedQuery, name_words: frozenset[str], alias_words: frozenset[str]) -> float:
+    """How well a service's name and aliases answer the query: per term, its best alternative,
+    a name match above an alias match, the word itself above a synonym."""
+    total = 0.0
+    for term in parsed.terms:
+        found = []
+        for n, alt in enumerate(term.alternatives):
+            factor = 1.0 if n < term.direct else SYNONYM_FACTOR
+            if all(w in name_words for w in alt):
+                found.append(NAME_WEIGHT * factor)
+            elif all(w in alias_words for w in alt):
+                found.append(ALIAS_WEIGHT * factor)
+        if found:  # the best alternative, and a little more for each further one that agrees
+            total += max(found) + EVIDENCE_BONUS * (len(found) - 1)
+    if total and name_words & LATER_ACTIONS and not name_words & LATER_ACTIONS & parsed.words:
+        total -= LATER_ACTION_PENALTY  # 营业执照 asks for a licence, not for replacing a lost one
+    return round(total, 3)
+
+
+# What is done to something one already has; a query that names none of them asks for the
+# thing itself (getting it first), so items named by one of them come after.
+LATER_ACTIONS = frozenset(
+    [
+        "补领",
+        "补办",
+        "补发",
+        "补证",
+        "遗失",
+        "挂失",
+        "变更",
+        "注销",
+        "延续",
+        "延期",
+        "换领",
+        "换发",
+        "换证",
+        "签注",
+        "停发",
+        "复核",
+        "更正",
+        "抵押",
+        "校验",
+        "转出",
+        "转入",
+        "转移",
+        "备案",
+    ]
+)
+LATER_ACTION_PENALTY = 0.5
+
+
+def _rank(parsed: ParsedQuery, rows: list[_Row]) -> list[_Row]:
+    from yiwang.catalog.models import ServiceItem
+
+    basics = {r.basic for r in rows}
+    texts = {
+        pk: _service_words(name, aliases)
+        for pk, name, aliases in ServiceItem.objects.filter(pk__in=basics).values_list(
+            "pk", "name", "aliases"
+        )
+    }
+    for r in rows:
+        if r.basic in texts:
+            r.score = _score(parsed, *texts[r.basic])
+    return sorted(rows, key=lambda r: (-r.score, -r.local, -r.popularity, r.key))
+
+
+def _representatives(keys: list[int], filters: Filters, place: Place) -> dict[int, int]:
+    """For each service (basic item id) the item to show: the visitor's region's own, else an
+    ancestor region's, else the most used."""
+    if not keys:
+        return {}
+    where, params = filters.sql()
+    local_sql, local_params = place.sql()
+    marks = ",".join(["%s"] * len(keys))
+    sql = (
+        f"SELECT id, g FROM (SELECT i.id, {GROUP_KEY} AS g, ROW_NUMBER() OVER ("  # noqa: S608
+        f"PARTITION BY {GROUP_KEY} ORDER BY {local_sql} DESC, i.popularity DESC, i.id) AS rn "
+        f"FROM catalog_serviceitem i WHERE {' AND '.join(where)} "
+        f"AND (i.id IN ({marks}) OR i.basic_item_id IN ({marks}))) s WHERE rn = 1"
+    )
+    return {g: pk for pk, g in _rows(sql, [*local_params, *params, *keys, *keys])}
 
 
 def search_ids(
@@ -455,41 +651,67 @@ def search_ids(
     *,
     offset: int = 0,
     limit: int = 20,
-    user_region_id: int | None = None,
+    place: Place | None = None,
     any_term: bool = False,
+    grouped: bool = False,
+    relax: bool = False,
 ) -> Hits:
-    """Ids of published items matching, in tiered order (title matches, then body-only
-    matches; each by the user's region, then popularity), with the count."""
+    """Ids of published items matching, best first: name/alias matches ranked by how well the
+    name answers the query, then description-only matches; within each, the visitor's region
+    first, then popularity. ``grouped`` returns one item per service (basic item), the one of
+    the visitor's region when there is one, with how many other regions offer it. ``relax``
+    falls back to items with some of the words when none has all of them."""
     filters = filters or Filters()
-    where, params = filters.sql()
-    filter_sql = " AND ".join(where)
-    region = user_region_id or 0
+    place = place or NOWHERE
     limit = max(0, min(limit, MAX_RESULTS - offset))
     if parsed.is_empty:
-        frm = "catalog_serviceitem i"
-        count = _count(frm, filter_sql, params)
-        ids = _page(frm, filter_sql, params, region, limit, offset) if limit else []
-        return Hits(ids, min(count, MAX_RESULTS), 0, count > MAX_RESULTS)
-    frm, match, match_params = _match(parsed, "full", any_term)
-    count = _count(frm, f"{match} AND {filter_sql}", [*match_params, *params])
-    if count == 0:
-        return Hits([], 0, 0)
-    frm, match, match_params = _match(parsed, "title", any_term)
-    title_count = _count(frm, f"{match} AND {filter_sql}", [*match_params, *params])
-    ids: list[int] = []
-    if limit and offset < title_count:
-        ids += _page(frm, f"{match} AND {filter_sql}", [*match_params, *params], region, limit, offset)
-    if limit and len(ids) < limit and count > title_count:
-        frm, match, match_params = _match(parsed, "body", any_term)
-        ids += _page(
-            frm,
-            f"{match} AND {filter_sql}",
-            [*match_params, *params],
-            region,
-            limit - len(ids),
-            max(0, offset - title_count),
+        rows, capped = _browse(filters, place, grouped)
+        title_count = 0
+    else:
+        rows, capped, title_count = _tiers(parsed, filters, place, grouped, any_term)
+        if not rows and relax and not any_term and len(parsed.terms) > 1:
+            rows, capped, title_count = _tiers(parsed, filters, place, grouped, True)
+            any_term = True
+    page = rows[offset : offset + limit]
+    if not grouped:
+        return Hits([r.key for r in page], len(rows), title_count, capped, any_term)
+    chosen = _representatives([r.key for r in page], filters, place)
+    ids = [chosen[r.key] for r in page if r.key in chosen]
+    others = {chosen[r.key]: r.members - 1 for r in page if r.key in chosen}
+    return Hits(ids, len(rows), title_count, capped, any_term, others)
+
+
+def _browse(filters: Filters, place: Place, grouped: bool) -> tuple[list[_Row], bool]:
+    where, params = filters.sql()
+    local_sql, local_params = place.sql()
+    if grouped:
+        sql = (
+            f"SELECT {GROUP_KEY}, {GROUP_KEY}, count(*), max(i.popularity), max({local_sql}) AS near "  # noqa: S608
+            f"FROM catalog_serviceitem i WHERE {' AND '.join(where)} GROUP BY {GROUP_KEY} "
+            f"ORDER BY near DESC, max(i.popularity) DESC, {GROUP_KEY} LIMIT %s"
         )
-    return Hits(ids, min(count, MAX_RESULTS), min(title_count, MAX_RESULTS), count > MAX_RESULTS)
+    else:
+        sql = (
+            f"SELECT i.id, {GROUP_KEY}, 1, i.popularity, {local_sql} AS near "  # noqa: S608
+            f"FROM catalog_serviceitem i WHERE {' AND '.join(where)} "
+            f"ORDER BY near DESC, i.popularity DESC, i.id LIMIT %s"
+        )
+    rows = _rows(sql, [*local_params, *params, MAX_RESULTS + 1])
+    return [_Row(*r) for r in rows[:MAX_RESULTS]], len(rows) > MAX_RESULTS
+
+
+def _tiers(parsed, filters, place, grouped, any_term) -> tuple[list[_Row], bool, int]:
+    """Name/alias matches ranked, then description-only matches; at most MAX_RESULTS rows."""
+    title, capped = _tier(parsed, "title", any_term, filters, place, grouped)
+    title = _rank(parsed, title)
+    rows = list(title)
+    if len(rows) < MAX_RESULTS:
+        body, body_capped = _tier(parsed, "body", any_term, filters, place, grouped)
+        seen = {r.key for r in rows}
+        rows += [r for r in body if r.key not in seen]
+        capped = capped or body_capped or len(rows) > MAX_RESULTS
+        rows = rows[:MAX_RESULTS]
+    return rows, capped, len(title)
 
 
 # PostgreSQL: stored generated tsvector columns over the segmented text, GIN-indexed (created by

@@ -32,8 +32,9 @@ class SearchPage:
     page_size: int
     title_count: int = 0
     bundles: list[LifeEvent] = field(default_factory=list)
-    relaxed: bool = False  # no item had every word, so items with any word are shown
+    relaxed: bool = False  # no item had every word, so items with some of them are shown
     capped: bool = False  # more than search.MAX_RESULTS items match; count and pages stop there
+    grouped: bool = False  # one item per service; each item's ``other_regions`` says how many more
 
     @property
     def num_pages(self) -> int:
@@ -53,8 +54,26 @@ class SearchPage:
 
 
 def _items_in_order(ids: list[int]) -> list[ServiceItem]:
-    by_id = ServiceItem.objects.select_related("department", "region").in_bulk(ids)
+    by_id = ServiceItem.objects.select_related("department", "region", "basic_item").in_bulk(ids)
     return [by_id[i] for i in ids if i in by_id]
+
+
+def place_of(region_id: int | None) -> search.Place | None:
+    """The visitor's place for ranking: the region and its ancestors (province items serve a
+    city's residents too)."""
+    from yiwang.identity.models import Region
+
+    if not region_id:
+        return None
+    region = Region.objects.select_related("parent__parent").filter(pk=region_id).first()
+    if region is None:
+        return None
+    ancestors = []
+    parent = region.parent
+    while parent is not None and len(ancestors) < 3:
+        ancestors.append(parent.pk)
+        parent = parent.parent if parent.parent_id else None
+    return search.Place(region_id=region.pk, ancestor_ids=tuple(ancestors))
 
 
 def search_items(
@@ -65,41 +84,55 @@ def search_items(
     region: int | None = None,
     item_type: str | None = None,
     audience: str | None = None,
+    basic: int | None = None,
     page: int = 1,
     page_size: int = 20,
     user_region_id: int | None = None,
     with_bundles: bool = True,
     relax: bool = False,
+    grouped: bool = False,
 ) -> SearchPage:
-    """Published items matching a query and filters, tiered (name/alias matches first).
+    """Published items matching a query and filters, best first (see :func:`search.search_ids`).
 
     Never raises on odd input: the query is sanitised by :func:`search.parse`. With ``relax``,
-    a query none of whose items has every word falls back to items with any word."""
+    a query none of whose items has every word falls back to items with some of the words,
+    most first. ``grouped`` shows one item per service (the visitor's region's own first)."""
     parsed = search.parse(q)
     page = max(1, page)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     filters = search.Filters(
-        department_id=department, theme_id=theme, region_id=region, item_type=item_type, audience=audience
+        department_id=department,
+        theme_id=theme,
+        region_id=region,
+        item_type=item_type,
+        audience=audience,
+        basic_id=basic,
     )
     offset = (page - 1) * page_size
-    hits = search.search_ids(parsed, filters, offset=offset, limit=page_size, user_region_id=user_region_id)
-    relaxed = False
-    if relax and hits.count == 0 and len(parsed.terms) > 1:
-        hits = search.search_ids(
-            parsed, filters, offset=offset, limit=page_size, user_region_id=user_region_id, any_term=True
-        )
-        relaxed = True
-    bundles = match_bundles(parsed, any_term=relax) if with_bundles and not parsed.is_empty else []
+    hits = search.search_ids(
+        parsed,
+        filters,
+        offset=offset,
+        limit=page_size,
+        place=place_of(user_region_id),
+        grouped=grouped,
+        relax=relax,
+    )
+    bundles = match_bundles(parsed, any_term=hits.relaxed) if with_bundles and not parsed.is_empty else []
+    items = _items_in_order(hits.ids)
+    for item in items:
+        item.other_regions = hits.others.get(item.pk, 0)
     return SearchPage(
         query=parsed,
-        items=_items_in_order(hits.ids),
+        items=items,
         count=hits.count,
         page=page,
         page_size=page_size,
         title_count=hits.title_count,
         bundles=bundles,
-        relaxed=relaxed,
+        relaxed=hits.relaxed,
         capped=hits.capped,
+        grouped=grouped,
     )
 
 
@@ -119,7 +152,7 @@ def match_bundles(parsed: search.ParsedQuery, *, any_term: bool = False, limit: 
 
 def guide(q: str, *, user_region_id: int | None = None, page_size: int = 10) -> SearchPage:
     """Plain-language guidance: bundles first, then items; any word counts when none has all."""
-    return search_items(q=q, page_size=page_size, user_region_id=user_region_id, relax=True)
+    return search_items(q=q, page_size=page_size, user_region_id=user_region_id, relax=True, grouped=True)
 
 
 def get_item(code: str) -> ServiceItem:
