@@ -15,11 +15,14 @@ PUBLISHED = ServiceItem.Status.PUBLISHED
 MAX_PAGE_SIZE = 50
 
 
-def home_context() -> dict:
-    """What the home page shows: the most used life-event bundles and every theme."""
+def home_context(region=None) -> dict:
+    """What the home page shows: the most used life-event bundles, every theme, and the region
+    switcher (``region``: the visitor's region)."""
     return {
         "bundles": list(LifeEvent.objects.order_by("-popularity", "code")[:8]),
         "themes": list(Theme.objects.all()),
+        "visitor_region": region,
+        "region_choices": region_choices(),
     }
 
 
@@ -172,6 +175,11 @@ def get_item(code: str) -> ServiceItem:
     return item
 
 
+def basic_item_by_code(code: str) -> ServiceItem | None:
+    """A published basic-catalog item (a service as the national catalog names it)."""
+    return ServiceItem.objects.filter(code=code, status=PUBLISHED, basic_item__isnull=True).first()
+
+
 def item_by_code(code: str) -> ServiceItem | None:
     """A bare indexed lookup (used by other apps and as the benchmark's baseline)."""
     return ServiceItem.objects.filter(code=code, status=PUBLISHED).first()
@@ -272,17 +280,59 @@ def theme_by_code(code: str) -> Theme | None:
     return Theme.objects.filter(code=code).first()
 
 
-def department_choices() -> list[tuple[str, str]]:
-    """Departments that publish items, for search filters: (code, "region · name")."""
+def department_choices(region_id: int | None = None, *, also: str = "") -> list:
+    """Departments that publish items, for the search filter, grouped by region:
+    [(region name, [(code, name), ...]), ...]. With ``region_id``, only the departments serving
+    that region (its own and its ancestors'), a short list; ``also`` keeps one more (a code
+    chosen elsewhere, e.g. on a department's page)."""
     from yiwang.identity.models import Department
 
-    rows = (
-        Department.objects.filter(service_items__status=PUBLISHED)
-        .distinct()
-        .order_by("region__code", "code")
-        .values_list("code", "name")
-    )
-    return list(rows)
+    rows = Department.objects.filter(service_items__status=PUBLISHED)
+    if region_id:
+        place = place_of(region_id)
+        ids = [place.region_id, *place.ancestor_ids] if place else [region_id]
+        rows = rows.filter(Q(region_id__in=ids) | Q(code=also))
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for code, name, region in (
+        rows.distinct().order_by("region__code", "code").values_list("code", "name", "region__name")
+    ):
+        grouped.setdefault(region, []).append((code, name))
+    return list(grouped.items())
+
+
+def region_choices() -> list:
+    """Every region for the region switcher, the province first, then each city with its
+    counties: [(group label, [(code, name), ...]), ...]."""
+    from yiwang.identity.models import Region
+
+    regions = list(Region.objects.order_by("code").values_list("pk", "code", "name", "level", "parent_id"))
+    by_id = {r[0]: r for r in regions}
+    groups: dict[int | None, list[tuple[str, str]]] = {}
+    for pk, code, name, level, parent_id in regions:
+        if level == "county" and parent_id in by_id:
+            groups.setdefault(parent_id, []).append((code, name))
+        else:
+            groups.setdefault(pk, []).insert(0, (code, name))
+    return [(by_id[key][2], options) for key, options in groups.items()]
+
+
+def default_region():
+    """The region a visitor sees until they choose one: the top of the region tree (the province)."""
+    from yiwang.identity.models import Region
+
+    return Region.objects.filter(parent__isnull=True).order_by("code").first()
+
+
+def region_by_code(code: str):
+    from yiwang.identity.models import Region
+
+    return Region.objects.filter(code=code).first() if code else None
+
+
+def region_by_id(pk: int | None):
+    from yiwang.identity.models import Region
+
+    return Region.objects.filter(pk=pk).first() if pk else None
 
 
 def get_department_id(code: str) -> int | None:
