@@ -44,11 +44,13 @@ class SearchForm(forms.Form):
         # The widget's maxlength would silently cut what was typed; the server check gives the message.
         self.fields["q"].widget.attrs.pop("maxlength", None)
 
-    def clean_basic(self):
-        code = self.cleaned_data["basic"]
+    def clean(self):
+        data = super().clean()
+        code = data.get("basic")
         if code and selectors.basic_item_by_code(code) is None:
-            raise forms.ValidationError(_("There is no such service in the catalog."))
-        return code
+            # a hidden field: said above the form, not beside a field the visitor cannot see
+            self.add_error(None, _("There is no such service in the catalog."))
+        return data
 
 
 class GuideForm(forms.Form):

@@ -235,6 +235,7 @@ class Term:
     word: str
     alternatives: tuple[tuple[str, ...], ...]
     direct: int = 1  # the first ``direct`` alternatives are the word and its sub-words; then synonyms
+    strong: int = 99  # alternatives from ``strong`` on are synonyms of a sub-word only (weaker)
 
 
 @dataclass(frozen=True)
@@ -307,15 +308,17 @@ def parse(raw: str) -> ParsedQuery:
             if subs:
                 alternatives.append(subs)
         direct = len(alternatives)
-        # Synonyms of the word, or when it has none of its sub-words (生二胎 → 二胎 → 生育登记).
-        sources = (word,) if syns.get(word) else (alternatives[1] if len(alternatives) > 1 else ())
+        # Synonyms of the word, or when it has none, weaker, of its sub-words (生二胎 → 二胎 → 生育登记).
+        own = syns.get(word, ())
+        sources = (word,) if own else (alternatives[1] if len(alternatives) > 1 else ())
         for source in sources:
             for expansion in syns.get(source, ()):
                 alt = _phrase_words(jieba, expansion)
                 if alt:
                     alternatives.append(alt)
         alternatives = list(dict.fromkeys(alternatives))[:MAX_ALTERNATIVES]
-        terms.append(Term(word=word, alternatives=tuple(alternatives), direct=direct))
+        strong = len(alternatives) if own else direct
+        terms.append(Term(word=word, alternatives=tuple(alternatives), direct=direct, strong=strong))
         if len(terms) >= MAX_TERMS:
             break
     return ParsedQuery(text=text, terms=tuple(terms))
@@ -428,8 +431,11 @@ class Filters:
     audience: str | None = None
     basic_id: int | None = None  # one service: the basic item and its implementations
 
-    def sql(self) -> tuple[list[str], list]:
-        where, params = ["i.status = %s"], ["published"]
+    def sql(self, *, status_index: bool = True) -> tuple[list[str], list]:
+        """WHERE conditions over ``i``. ``status_index=False`` keeps the planner from driving the
+        query by the status index (SQLite picks it over a more selective one otherwise)."""
+        where = ["i.status = %s" if status_index else "i.status || '' = %s"]
+        params: list = ["published"]
         if self.department_id:
             where.append("i.department_id = %s")
             params.append(self.department_id)
@@ -558,7 +564,10 @@ def _service_words(name: str, aliases: str) -> tuple[frozenset[str], frozenset[s
     return frozenset(segment(name).split()), frozenset(segment(aliases.replace(",", " ")).split())
 
 
-NAME_WEIGHT, ALIAS_WEIGHT, SYNONYM_FACTOR, EVIDENCE_BONUS = 1.0, 0.6, 0.8, 0.05
+# A word in the name counts most; in the aliases (other names people use) a little less; a
+# synonym less than the word itself, a sub-word's synonym less again.
+NAME_WEIGHT, ALIAS_WEIGHT, EVIDENCE_BONUS = 1.0, 0.8, 0.05
+SYNONYM_FACTOR, SUBWORD_SYNONYM_FACTOR = 0.8, 0.5
 
 
 def _score(parsed: ParsedQuery, name_words: frozenset[str], alias_words: frozenset[str]) -> float:
@@ -568,7 +577,7 @@ def _score(parsed: ParsedQuery, name_words: frozenset[str], alias_words: frozens
     for term in parsed.terms:
         found = []
         for n, alt in enumerate(term.alternatives):
-            factor = 1.0 if n < term.direct else SYNONYM_FACTOR
+            factor = 1.0 if n < term.direct else SYNONYM_FACTOR if n < term.strong else SUBWORD_SYNONYM_FACTOR
             if all(w in name_words for w in alt):
                 found.append(NAME_WEIGHT * factor)
             elif all(w in alias_words for w in alt):
@@ -633,16 +642,21 @@ def _representatives(keys: list[int], filters: Filters, place: Place) -> dict[in
     ancestor region's, else the most used."""
     if not keys:
         return {}
-    where, params = filters.sql()
+    where, params = filters.sql(status_index=False)
     local_sql, local_params = place.sql()
     marks = ",".join(["%s"] * len(keys))
+    cond = " AND ".join(where)
+    # Two indexed lookups (the basic items themselves, their implementations by basic_item_id)
+    # rather than one OR, which neither database answers from an index.
     sql = (
-        f"SELECT id, g FROM (SELECT i.id, {GROUP_KEY} AS g, ROW_NUMBER() OVER ("  # noqa: S608
-        f"PARTITION BY {GROUP_KEY} ORDER BY {local_sql} DESC, i.popularity DESC, i.id) AS rn "
-        f"FROM catalog_serviceitem i WHERE {' AND '.join(where)} "
-        f"AND (i.id IN ({marks}) OR i.basic_item_id IN ({marks}))) s WHERE rn = 1"
+        "SELECT id, g FROM (SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY near DESC, pop DESC, id) AS rn "  # noqa: S608
+        f"FROM (SELECT i.id AS id, i.id AS g, {local_sql} AS near, i.popularity AS pop "
+        f"FROM catalog_serviceitem i WHERE i.id IN ({marks}) AND {cond} "
+        f"UNION ALL SELECT i.id, i.basic_item_id, {local_sql}, i.popularity "
+        f"FROM catalog_serviceitem i WHERE i.basic_item_id IN ({marks}) AND {cond}) u) s WHERE rn = 1"
     )
-    return {g: pk for pk, g in _rows(sql, [*local_params, *params, *keys, *keys])}
+    args = [*local_params, *keys, *params, *local_params, *keys, *params]
+    return {g: pk for pk, g in _rows(sql, args)}
 
 
 def search_ids(

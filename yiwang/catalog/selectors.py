@@ -56,8 +56,15 @@ class SearchPage:
         return (self.page - 1) * self.page_size + 1 if self.items else 0
 
 
+SEGMENTED = ("search_title", "search_body", "description", "legal_basis", "conditions")  # not shown in lists
+
+
 def _items_in_order(ids: list[int]) -> list[ServiceItem]:
-    by_id = ServiceItem.objects.select_related("department", "region", "basic_item").in_bulk(ids)
+    by_id = (
+        ServiceItem.objects.select_related("department", "region", "basic_item")
+        .defer(*SEGMENTED, *(f"basic_item__{f}" for f in SEGMENTED))
+        .in_bulk(ids)
+    )
     return [by_id[i] for i in ids if i in by_id]
 
 
