@@ -140,8 +140,8 @@ def write_docs(vendor: str, rows: list[str], notes: list[str]) -> Path:
             start_marker,
             f"### {label} ({platform.machine()}, {os.cpu_count()} cores)",
             "",
-            "| set, catalog | queries | precision@5 | strict P@5 | first hit | zero-result rate | p50 | p95 | "
-            "bare lookup p50 |",
+            "| set, catalog | queries | precision@5 | strict P@5 | first hit | zero-result rate "
+            "| p50 | p95 | bare lookup p50 |",
             "|---|---|---|---|---|---|---|---|---|",
             *rows,
             "",
@@ -222,7 +222,8 @@ def main() -> None:
                 m = metrics(outcomes)
                 label = f"{'evaluation set' if name == 'eval' else 'held-out set'}, {scale} ({items:,} items)"
                 rows.append(_row(label, m, lookup))
-                print(f"{label}: P@5 {m['precision']:.3f} strict {m['strict']:.3f} first {m['first_hit']:.3f} "
+                print(f"{label}: P@5 {m['precision']:.3f} strict {m['strict']:.3f} "
+                      f"first {m['first_hit']:.3f} "
                       f"zero {m['zero']:.3f} {m['zero_queries']} p50 {m['p50']:.1f} p95 {m['p95']:.1f} ms "
                       f"lookup {lookup['p50']:.2f} ms")  # fmt: skip
                 if args.misses:

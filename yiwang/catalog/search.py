@@ -649,7 +649,8 @@ def _representatives(keys: list[int], filters: Filters, place: Place) -> dict[in
     # Two indexed lookups (the basic items themselves, their implementations by basic_item_id)
     # rather than one OR, which neither database answers from an index.
     sql = (
-        "SELECT id, g FROM (SELECT id, g, ROW_NUMBER() OVER (PARTITION BY g ORDER BY near DESC, pop DESC, id) AS rn "  # noqa: S608
+        "SELECT id, g FROM (SELECT id, g, "  # noqa: S608
+        "ROW_NUMBER() OVER (PARTITION BY g ORDER BY near DESC, pop DESC, id) AS rn "
         f"FROM (SELECT i.id AS id, i.id AS g, {local_sql} AS near, i.popularity AS pop "
         f"FROM catalog_serviceitem i WHERE i.id IN ({marks}) AND {cond} "
         f"UNION ALL SELECT i.id, i.basic_item_id, {local_sql}, i.popularity "

@@ -10,7 +10,8 @@ from yiwang.catalog.models import ServiceItem
 
 pytestmark = pytest.mark.django_db
 
-# Measured 0.994 on 146 queries, none empty, on this catalog when written; the full demo's figures are in docs/benchmarks.md.
+# Measured 0.994 on 146 queries, none empty, on this catalog when written; the full demo's
+# figures are in docs/benchmarks.md.
 PRECISION_FLOOR = 0.9
 
 
