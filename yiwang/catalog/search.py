@@ -495,6 +495,7 @@ class Hits:
 # both databases alike: counting and sorting every match of a broad word (身份证 appears in
 # most items' materials) is what costs.
 MAX_RESULTS = 1000
+SCAN_LIMIT = 5000  # matching rows read to group them into services, per tier
 
 
 def _rows(sql: str, params: list) -> list:
@@ -542,17 +543,22 @@ def _tier(parsed, kind, any_term, filters, place, grouped) -> tuple[list[_Row], 
     frm, match, match_params = _match(parsed, kind, any_term)
     local_sql, local_params = place.sql()
     if grouped:
+        # Grouping reads at most SCAN_LIMIT matching rows: a service's basic item is created
+        # before its implementations, so the first rows already name nearly every service.
         sql = (
-            f"SELECT {GROUP_KEY}, {GROUP_KEY}, count(*), max(i.popularity), max({local_sql}) AS near "  # noqa: S608
-            f"FROM {frm} WHERE {match} AND {' AND '.join(where)} GROUP BY {GROUP_KEY} "
-            f"ORDER BY near DESC, max(i.popularity) DESC, {GROUP_KEY} LIMIT %s"
+            "SELECT g, g, count(*), max(p), max(near) AS n FROM ("  # noqa: S608
+            f"SELECT {GROUP_KEY} AS g, i.popularity AS p, {local_sql} AS near "
+            f"FROM {frm} WHERE {match} AND {' AND '.join(where)} LIMIT {SCAN_LIMIT}) s "
+            "GROUP BY g ORDER BY n DESC, max(p) DESC, g LIMIT %s"
         )
-    else:
-        sql = (
-            f"SELECT i.id, {GROUP_KEY}, 1, i.popularity, {local_sql} AS near "  # noqa: S608
-            f"FROM {frm} WHERE {match} AND {' AND '.join(where)} "
-            f"ORDER BY near DESC, i.popularity DESC, i.id LIMIT %s"
-        )
+        rows = _rows(sql, [*local_params, *match_params, *params, MAX_RESULTS + 1])
+        scanned = sum(r[2] for r in rows)
+        return [_Row(*r) for r in rows[:MAX_RESULTS]], len(rows) > MAX_RESULTS or scanned >= SCAN_LIMIT
+    sql = (
+        f"SELECT i.id, {GROUP_KEY}, 1, i.popularity, {local_sql} AS near "  # noqa: S608
+        f"FROM {frm} WHERE {match} AND {' AND '.join(where)} "
+        f"ORDER BY near DESC, i.popularity DESC, i.id LIMIT %s"
+    )
     rows = _rows(sql, [*local_params, *match_params, *params, MAX_RESULTS + 1])
     out = [_Row(*r) for r in rows[:MAX_RESULTS]]
     return out, len(rows) > MAX_RESULTS
@@ -637,27 +643,57 @@ def _rank(parsed: ParsedQuery, rows: list[_Row]) -> list[_Row]:
     return sorted(rows, key=lambda r: (-r.score, -r.local, -r.popularity, r.key))
 
 
-def _representatives(keys: list[int], filters: Filters, place: Place) -> dict[int, int]:
-    """For each service (basic item id) the item to show: the visitor's region's own, else an
-    ancestor region's, else the most used."""
+def _representatives(
+    keys: list[int], filters: Filters, place: Place
+) -> tuple[dict[int, int], dict[int, int]]:
+    """For each service (basic item id) the item to show — the visitor's region's own, else an
+    ancestor region's, else the most used — and how many other items offer it."""
     if not keys:
-        return {}
+        return {}, {}
     where, params = filters.sql(status_index=False)
-    local_sql, local_params = place.sql()
-    marks = ",".join(["%s"] * len(keys))
     cond = " AND ".join(where)
-    # Two indexed lookups (the basic items themselves, their implementations by basic_item_id)
-    # rather than one OR, which neither database answers from an index.
+    marks = ",".join(["%s"] * len(keys))
+    chosen: dict[int, tuple[int, int, int]] = {}  # service -> (near, popularity, id)
+    if place.region_id:
+        near_ids = [place.region_id, *place.ancestor_ids]
+        local_sql, local_params = place.sql()
+        region_marks = ",".join(["%s"] * len(near_ids))
+        sql = (
+            f"SELECT i.id, {GROUP_KEY}, {local_sql}, i.popularity FROM catalog_serviceitem i "  # noqa: S608
+            f"WHERE i.region_id IN ({region_marks}) AND {cond} "
+            f"AND (i.basic_item_id IN ({marks}) OR i.id IN ({marks}))"
+        )
+        for pk, g, near, pop in _rows(sql, [*local_params, *near_ids, *params, *keys, *keys]):
+            best = chosen.get(g)
+            if best is None or (near, pop, -pk) > (best[0], best[1], -best[2]):
+                chosen[g] = (near, pop, pk)
+    # How many items offer each service (its implementations, and the basic item if shown).
+    counts: dict[int, int] = {}
+    own: set[int] = set()
     sql = (
-        "SELECT id, g FROM (SELECT id, g, "  # noqa: S608
-        "ROW_NUMBER() OVER (PARTITION BY g ORDER BY near DESC, pop DESC, id) AS rn "
-        f"FROM (SELECT i.id AS id, i.id AS g, {local_sql} AS near, i.popularity AS pop "
-        f"FROM catalog_serviceitem i WHERE i.id IN ({marks}) AND {cond} "
-        f"UNION ALL SELECT i.id, i.basic_item_id, {local_sql}, i.popularity "
-        f"FROM catalog_serviceitem i WHERE i.basic_item_id IN ({marks}) AND {cond}) u) s WHERE rn = 1"
+        f"SELECT i.basic_item_id, count(*), 0 FROM catalog_serviceitem i "  # noqa: S608
+        f"WHERE i.basic_item_id IN ({marks}) AND {cond} GROUP BY i.basic_item_id "
+        f"UNION ALL SELECT i.id, 1, 1 FROM catalog_serviceitem i WHERE i.id IN ({marks}) AND {cond}"
     )
-    args = [*local_params, *keys, *params, *local_params, *keys, *params]
-    return {g: pk for pk, g in _rows(sql, args)}
+    for g, n, is_basic in _rows(sql, [*keys, *params, *keys, *params]):
+        counts[g] = counts.get(g, 0) + n
+        if is_basic:
+            own.add(g)
+    rest = [k for k in keys if k not in chosen]
+    if rest:
+        rest_marks = ",".join(["%s"] * len(rest))
+        sql = (
+            "SELECT id, g FROM (SELECT i.id, i.basic_item_id AS g, ROW_NUMBER() OVER ("  # noqa: S608
+            "PARTITION BY i.basic_item_id ORDER BY i.popularity DESC, i.id) AS rn "
+            f"FROM catalog_serviceitem i WHERE i.basic_item_id IN ({rest_marks}) AND {cond}) s WHERE rn = 1"
+        )
+        found = dict((g, pk) for pk, g in _rows(sql, [*rest, *params]))
+        for k in rest:
+            if k in own:
+                chosen[k] = (0, 0, k)
+            elif k in found:
+                chosen[k] = (0, 0, found[k])
+    return {g: c[2] for g, c in chosen.items()}, {g: max(0, counts.get(g, 0) - 1) for g in chosen}
 
 
 def search_ids(
@@ -690,9 +726,9 @@ def search_ids(
     page = rows[offset : offset + limit]
     if not grouped:
         return Hits([r.key for r in page], len(rows), title_count, capped, any_term)
-    chosen = _representatives([r.key for r in page], filters, place)
+    chosen, more = _representatives([r.key for r in page], filters, place)
     ids = [chosen[r.key] for r in page if r.key in chosen]
-    others = {chosen[r.key]: r.members - 1 for r in page if r.key in chosen}
+    others = {chosen[r.key]: more[r.key] for r in page if r.key in chosen}
     return Hits(ids, len(rows), title_count, capped, any_term, others)
 
 

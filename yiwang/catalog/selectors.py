@@ -63,6 +63,7 @@ def _items_in_order(ids: list[int]) -> list[ServiceItem]:
     by_id = (
         ServiceItem.objects.select_related("department", "region", "basic_item")
         .defer(*SEGMENTED, *(f"basic_item__{f}" for f in SEGMENTED))
+        .order_by()  # the default ordering by code would make SQLite walk the code index
         .in_bulk(ids)
     )
     return [by_id[i] for i in ids if i in by_id]
