@@ -27,6 +27,7 @@ PUBLIC = {
     "catalog:department",
     "catalog:themes",
     "catalog:guide",
+    "catalog:region",  # the region switcher (切换地区): a session preference, like care_mode
     "audit:transparency",
     "applications:track",
 }
