@@ -334,7 +334,11 @@ def default_region():
 def region_by_code(code: str):
     from yiwang.identity.models import Region
 
-    return Region.objects.filter(code=code).first() if code else None
+    # Region codes are letters and digits; anything else (a NUL byte, which PostgreSQL refuses
+    # in a query) names no region.
+    if not code or not (code.isascii() and code.isalnum()):
+        return None
+    return Region.objects.filter(code=code).first()
 
 
 def region_by_id(pk: int | None):
