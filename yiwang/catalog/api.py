@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from yiwang.catalog import search, selectors
 from yiwang.catalog.models import LifeEvent, ServiceItem
@@ -34,6 +34,8 @@ class ItemSummaryOut(Schema):
     promised_limit_days: int
     visits_needed: int
     url: str
+    # With ``group``: how many more items (other regions' or departments') offer the same service.
+    other_regions: int = 0
 
 
 class ItemListOut(Schema):
@@ -41,6 +43,7 @@ class ItemListOut(Schema):
     page: int
     page_size: int
     items: list[ItemSummaryOut]
+    relaxed: bool = False  # no item had every word; these have some of them (only with ``relax``)
 
 
 class MaterialOut(Schema):
@@ -133,6 +136,16 @@ class ItemFilters(Schema):
     audience: str = ""
     page: int = 1
     page_size: int = 20
+    near: str = Field(
+        "",
+        description="The visitor's region code (GB/T 2260): its items, then its parent regions', come first.",
+    )
+    group: bool = Field(
+        False,
+        description="One item per service (basic catalog item), the nearest; `other_regions` counts the rest "
+        "and `count` counts services.",
+    )
+    relax: bool = Field(False, description="When no item has every word, return items with some of them.")
 
 
 def _summary(item: ServiceItem, request: HttpRequest) -> dict:
@@ -168,8 +181,10 @@ def _check_query(q: str) -> None:
 
 @router.get("/items", response=ItemListOut, summary="Search service items")
 def list_items(request: HttpRequest, filters: Query[ItemFilters]):
-    """Published items matching ``q`` (Chinese plain language is fine), tiered: name and alias
-    matches first, then matches in the description. ``page_size`` is at most 50."""
+    """Published items matching ``q`` (Chinese plain language, common variants and misspellings
+    are fine), best first: name and alias matches ranked by how well the name answers, then
+    matches in the description. ``near`` puts a region's items first, ``group`` shows one item
+    per service, ``relax`` falls back to items with some of the words. ``page_size`` is at most 50."""
     errors = []
     if len(filters.q) > search.MAX_QUERY_LENGTH:
         errors.append(
@@ -202,6 +217,11 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]):
         region_id = selectors.get_region_id(filters.region)
         if region_id is None:
             errors.append({"field": "region", "message": _("There is no region with this code.")})
+    near_id = None
+    if filters.near:
+        near_id = selectors.get_region_id(filters.near)
+        if near_id is None:
+            errors.append({"field": "near", "message": _("There is no region with this code.")})
     if filters.item_type and filters.item_type not in ServiceItem.ItemType.values:
         errors.append({"field": "item_type", "message": _("This is not a known item type.")})
     if filters.audience and filters.audience not in ("personal", "enterprise"):
@@ -218,12 +238,16 @@ def list_items(request: HttpRequest, filters: Query[ItemFilters]):
         page=filters.page,
         page_size=filters.page_size,
         with_bundles=False,
+        user_region_id=near_id,
+        grouped=filters.group,
+        relax=filters.relax,
     )
     return {
         "count": result.count,
         "page": result.page,
         "page_size": result.page_size,
-        "items": [_summary(i, request) for i in result.items],
+        "items": [{**_summary(i, request), "other_regions": i.other_regions} for i in result.items],
+        "relaxed": result.relaxed,
     }
 
 

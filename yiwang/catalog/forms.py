@@ -26,16 +26,31 @@ class SearchForm(forms.Form):
         choices=[("", _("Everyone")), ("personal", _("Individuals")), ("enterprise", _("Enterprises"))],
     )
     page = forms.IntegerField(required=False, min_value=1, max_value=10_000, widget=forms.HiddenInput)
+    basic = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, region_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["department"].choices = [("", _("All departments")), *selectors.department_choices()]
+        # The departments serving the visitor's region (its own and its ancestors'), by region;
+        # a department chosen elsewhere (its page links here) stays choosable.
+        chosen = str(self.data.get("department", "")) if self.is_bound else ""
+        self.fields["department"].choices = [
+            ("", _("All departments")),
+            *selectors.department_choices(region_id, also=chosen[:64]),
+        ]
         self.fields["theme"].choices = [
             ("", _("All themes")),
             *[(t.code, t.name) for t in selectors.themes()],
         ]
         # The widget's maxlength would silently cut what was typed; the server check gives the message.
         self.fields["q"].widget.attrs.pop("maxlength", None)
+
+    def clean(self):
+        data = super().clean()
+        code = data.get("basic")
+        if code and selectors.basic_item_by_code(code) is None:
+            # a hidden field: said above the form, not beside a field the visitor cannot see
+            self.add_error(None, _("There is no such service in the catalog."))
+        return data
 
 
 class GuideForm(forms.Form):

@@ -138,6 +138,8 @@ class ServiceItem(PortableModel):
         indexes = [
             models.Index(fields=["status", "department"], name="catalog_item_status_dept"),
             models.Index(fields=["status", "-popularity"], name="catalog_item_status_pop"),
+            # Search counts each shown service's implementations from the index alone.
+            models.Index(fields=["basic_item", "status"], name="catalog_item_basic_status"),
         ]
         constraints = [
             models.CheckConstraint(

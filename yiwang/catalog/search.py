@@ -23,12 +23,13 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection
+from django.db import DatabaseError, connection
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,18 @@ STOP_WORDS = frozenset(
         "流程",
         "该",
         "应该",
+        "怎么办",
+        "咋办",
+        "咋",
+        "啥",
+        "哪些",
+        "办什么",
+        "要什么",
+        "上",
+        "开",
+        "多久",
+        "多少",
+        "能不能",
     ]
 )
 
@@ -184,6 +197,26 @@ def normalize(text: str) -> str:
     return " ".join(_WORD.sub(" ", text).lower().split())
 
 
+@lru_cache(maxsize=1)
+def _variants() -> tuple[dict[int, str], tuple[tuple[str, str], ...]]:
+    """(character table, word replacements longest first) from data/variants.json."""
+    data = json.loads((DATA_DIR / "variants.json").read_text(encoding="utf-8"))
+    chars = {ord(k): v for k, v in data["characters"].items()}
+    words = sorted(data["words"].items(), key=lambda kv: -len(kv[0]))
+    return chars, tuple(words)
+
+
+def normalize_query(text: str) -> str:
+    """:func:`normalize`, then what people type told apart from what the catalog writes:
+    traditional characters as simplified and common misspellings (身分证, 户囗) corrected."""
+    chars, words = _variants()
+    text = normalize(text).translate(chars)
+    for wrong, right in words:
+        if wrong in text:
+            text = text.replace(wrong, right)
+    return text
+
+
 def segment(text: str, memo: dict[str, str] | None = None) -> str:
     """Segmented text for the index: jieba search-mode words separated by spaces.
 
@@ -221,6 +254,8 @@ def _segment_chunk(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
 class Term:
     word: str
     alternatives: tuple[tuple[str, ...], ...]
+    direct: int = 1  # the first ``direct`` alternatives are the word and its sub-words; then synonyms
+    strong: int = 99  # alternatives from ``strong`` on are synonyms of a sub-word only (weaker)
 
 
 @dataclass(frozen=True)
@@ -231,6 +266,11 @@ class ParsedQuery:
     @property
     def is_empty(self) -> bool:
         return not self.terms
+
+    @property
+    def words(self) -> frozenset[str]:
+        """Every word the query looks for, its synonyms' included."""
+        return frozenset(w for t in self.terms for alt in t.alternatives for w in (t.word, *alt))
 
     def fts5(self, *, any_term: bool = False, title_only: bool = False) -> str:
         """The query in SQLite FTS5 syntax (every word quoted)."""
@@ -255,14 +295,21 @@ class ParsedQuery:
 
 
 def _phrase_words(jieba, phrase: str) -> tuple[str, ...]:
+    """The words of a synonym's expansion, all required. A long word is replaced by its
+    sub-words: the index holds 食品经营许可 as 食品 经营 许可 食品经营许可, so 食品经营 must be
+    looked for as 食品 and 经营."""
     words = [w for w in jieba.cut(normalize(phrase)) if w.strip()]
-    kept = [w for w in words if w not in STOP_WORDS]
-    return tuple(kept or words)
+    kept = [w for w in words if w not in STOP_WORDS] or words
+    out: list[str] = []
+    for w in kept:
+        subs = [s for s in jieba.cut_for_search(w) if s != w and len(s) > 1] if len(w) > 3 else []
+        out += subs or [w]
+    return tuple(dict.fromkeys(out))
 
 
 def parse(raw: str) -> ParsedQuery:
     """Parse what a person typed. Never raises: anything that is not a word is dropped."""
-    text = normalize((raw or "")[: MAX_QUERY_LENGTH * 2])[:MAX_QUERY_LENGTH]
+    text = normalize_query((raw or "")[: MAX_QUERY_LENGTH * 2])[:MAX_QUERY_LENGTH]
     if not text:
         return ParsedQuery(text="")
     jieba = ensure_jieba()
@@ -280,11 +327,18 @@ def parse(raw: str) -> ParsedQuery:
             subs = tuple(w for w in jieba.cut_for_search(word) if w != word and len(w) > 1)
             if subs:
                 alternatives.append(subs)
-        for expansion in syns.get(word, ()):
-            alt = _phrase_words(jieba, expansion)
-            if alt:
-                alternatives.append(alt)
-        terms.append(Term(word=word, alternatives=tuple(dict.fromkeys(alternatives))[:MAX_ALTERNATIVES]))
+        direct = len(alternatives)
+        # Synonyms of the word, or when it has none, weaker, of its sub-words (生二胎 → 二胎 → 生育登记).
+        own = syns.get(word, ())
+        sources = (word,) if own else (alternatives[1] if len(alternatives) > 1 else ())
+        for source in sources:
+            for expansion in syns.get(source, ()):
+                alt = _phrase_words(jieba, expansion)
+                if alt:
+                    alternatives.append(alt)
+        alternatives = list(dict.fromkeys(alternatives))[:MAX_ALTERNATIVES]
+        strong = len(alternatives) if own else direct
+        terms.append(Term(word=word, alternatives=tuple(alternatives), direct=direct, strong=strong))
         if len(terms) >= MAX_TERMS:
             break
     return ParsedQuery(text=text, terms=tuple(terms))
@@ -410,9 +464,13 @@ class Filters:
     region_id: int | None = None
     item_type: str | None = None
     audience: str | None = None
+    basic_id: int | None = None  # one service: the basic item and its implementations
 
-    def sql(self) -> tuple[list[str], list]:
-        where, params = ["i.status = %s"], ["published"]
+    def sql(self, *, status_index: bool = True) -> tuple[list[str], list]:
+        """WHERE conditions over ``i``. ``status_index=False`` keeps the planner from driving the
+        query by the status index (SQLite picks it over a more selective one otherwise)."""
+        where = ["i.status = %s" if status_index else "i.status || '' = %s"]
+        params: list = ["published"]
         if self.department_id:
             where.append("i.department_id = %s")
             params.append(self.department_id)
@@ -425,6 +483,9 @@ class Filters:
         if self.audience:
             where.append("i.service_object IN (%s, 'both')")
             params.append(self.audience)
+        if self.basic_id:
+            where.append("(i.id = %s OR i.basic_item_id = %s)")
+            params += [self.basic_id, self.basic_id]
         if self.theme_id:
             where.append(
                 "EXISTS (SELECT 1 FROM catalog_serviceitem_themes t "
@@ -434,24 +495,73 @@ class Filters:
         return where, params
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the visitor is: their region and its ancestors (whose items serve them too)."""
+
+    region_id: int
+    ancestor_ids: tuple[int, ...] = ()
+
+    def sql(self) -> tuple[str, list]:
+        """A SQL expression: 2 for an item of the visitor's region, 1 of an ancestor, else 0."""
+        if not self.ancestor_ids:
+            return "CASE WHEN i.region_id = %s THEN 2 ELSE 0 END", [self.region_id]
+        marks = ",".join(["%s"] * len(self.ancestor_ids))
+        return (
+            f"CASE WHEN i.region_id = %s THEN 2 WHEN i.region_id IN ({marks}) THEN 1 ELSE 0 END",
+            [self.region_id, *self.ancestor_ids],
+        )
+
+
+NOWHERE = Place(region_id=0)
+
+
 @dataclass
 class Hits:
     ids: list[int]
-    count: int  # exact up to MAX_RESULTS
+    count: int  # exact up to MAX_RESULTS (groups when grouped)
     title_count: int
     capped: bool = False  # more than MAX_RESULTS items match
+    relaxed: bool = False  # no item had every word: items with some of them, most first
+    others: dict[int, int] = field(default_factory=dict)  # grouped: id -> other regions' items
 
 
-# Counting every match of a broad word (身份证 appears in most items' materials) is what costs;
-# results are counted and paged up to this many, on both databases alike.
+# Ranking reads at most this many matching rows (items, or groups when grouped) per tier, on
+# both databases alike: counting and sorting every match of a broad word (身份证 appears in
+# most items' materials) is what costs.
 MAX_RESULTS = 1000
-ORDER = "ORDER BY CASE WHEN i.region_id = %s THEN 0 ELSE 1 END, i.popularity DESC, i.id LIMIT %s OFFSET %s"
+SCAN_LIMIT = 5000  # matching rows read to group them into services, in the name tier
+# The description tier comes after every name match and is ordered by region and popularity
+# only; its first rows (basic items are created before their implementations) already name
+# the services it adds, so it reads fewer.
+BODY_SCAN_LIMIT = 2000
 
 
 def _rows(sql: str, params: list) -> list:
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.fetchall()
+
+
+@contextmanager
+def _index_scans():
+    """Keep PostgreSQL from scanning the table for the tiers' full-text matches: with a broad
+    word (身份证 is in most items' materials) and the scan limit, its planner picks a sequential
+    scan that reads every row's body vector; the GIN index is 3-4 times faster. One setting per
+    search, put back after."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET enable_seqscan = off")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET enable_seqscan")
+        except DatabaseError:  # a failed transaction: its rollback undoes the setting
+            pass
 
 
 def _match(parsed: ParsedQuery, kind: str, any_term: bool) -> tuple[str, str, list]:
@@ -473,14 +583,178 @@ def _match(parsed: ParsedQuery, kind: str, any_term: bool) -> tuple[str, str, li
     return frm, f"{FTS_TABLE} MATCH %s", [expr]
 
 
-def _count(frm: str, where: str, params: list) -> int:
-    sql = f"SELECT count(*) FROM (SELECT 1 FROM {frm} WHERE {where} LIMIT {MAX_RESULTS + 1}) s"  # noqa: S608
-    return _rows(sql, params)[0][0]
+GROUP_KEY = "COALESCE(i.basic_item_id, i.id)"
 
 
-def _page(frm: str, where: str, params: list, region: int, limit: int, offset: int) -> list[int]:
-    sql = f"SELECT i.id FROM {frm} WHERE {where} {ORDER}"  # noqa: S608
-    return [r[0] for r in _rows(sql, [*params, region, limit, offset])]
+@dataclass
+class _Row:
+    key: int  # item id, or the basic item's id when grouped
+    basic: int  # the basic item's id (the service)
+    members: int
+    popularity: int
+    local: int
+    score: float = 0.0
+
+
+def _tier(parsed, kind, any_term, filters, place, grouped) -> tuple[list[_Row], bool]:
+    """Up to MAX_RESULTS rows matching in the tier, nearest and most used first; and whether
+    more matched."""
+    where, params = filters.sql()
+    frm, match, match_params = _match(parsed, kind, any_term)
+    local_sql, local_params = place.sql()
+    if grouped:
+        # Grouping reads at most SCAN_LIMIT matching rows: a service's basic item is created
+        # before its implementations, so the first rows already name nearly every service.
+        scan = BODY_SCAN_LIMIT if kind == "body" else SCAN_LIMIT
+        sql = (
+            "SELECT g, g, count(*), max(p), max(near) AS n FROM ("  # noqa: S608
+            f"SELECT {GROUP_KEY} AS g, i.popularity AS p, {local_sql} AS near "
+            f"FROM {frm} WHERE {match} AND {' AND '.join(where)} LIMIT {scan}) s "
+            "GROUP BY g ORDER BY n DESC, max(p) DESC, g LIMIT %s"
+        )
+        rows = _rows(sql, [*local_params, *match_params, *params, MAX_RESULTS + 1])
+        scanned = sum(r[2] for r in rows)
+        return [_Row(*r) for r in rows[:MAX_RESULTS]], len(rows) > MAX_RESULTS or scanned >= scan
+    sql = (
+        f"SELECT i.id, {GROUP_KEY}, 1, i.popularity, {local_sql} AS near "  # noqa: S608
+        f"FROM {frm} WHERE {match} AND {' AND '.join(where)} "
+        f"ORDER BY near DESC, i.popularity DESC, i.id LIMIT %s"
+    )
+    rows = _rows(sql, [*local_params, *match_params, *params, MAX_RESULTS + 1])
+    out = [_Row(*r) for r in rows[:MAX_RESULTS]]
+    return out, len(rows) > MAX_RESULTS
+
+
+@lru_cache(maxsize=4096)
+def _service_words(name: str, aliases: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The segmented words of a service's name and of its aliases (cached: names repeat)."""
+    return frozenset(segment(name).split()), frozenset(segment(aliases.replace(",", " ")).split())
+
+
+# A word in the name counts most; in the aliases (other names people use) a little less; a
+# synonym less than the word itself, a sub-word's synonym less again.
+NAME_WEIGHT, ALIAS_WEIGHT, EVIDENCE_BONUS = 1.0, 0.8, 0.05
+SYNONYM_FACTOR, SUBWORD_SYNONYM_FACTOR = 0.8, 0.5
+
+
+def _score(parsed: ParsedQuery, name_words: frozenset[str], alias_words: frozenset[str]) -> float:
+    """How well a service's name and aliases answer the query: per term, its best alternative,
+    a name match above an alias match, the word itself above a synonym."""
+    total = 0.0
+    for term in parsed.terms:
+        found = []
+        for n, alt in enumerate(term.alternatives):
+            factor = 1.0 if n < term.direct else SYNONYM_FACTOR if n < term.strong else SUBWORD_SYNONYM_FACTOR
+            if all(w in name_words for w in alt):
+                found.append(NAME_WEIGHT * factor)
+            elif all(w in alias_words for w in alt):
+                found.append(ALIAS_WEIGHT * factor)
+        if found:  # the best alternative, and a little more for each further one that agrees
+            total += max(found) + EVIDENCE_BONUS * (len(found) - 1)
+    if total and name_words & LATER_ACTIONS and not name_words & LATER_ACTIONS & parsed.words:
+        total -= LATER_ACTION_PENALTY  # 营业执照 asks for a licence, not for replacing a lost one
+    return round(total, 3)
+
+
+# What is done to something one already has; a query that names none of them asks for the
+# thing itself (getting it first), so items named by one of them come after.
+LATER_ACTIONS = frozenset(
+    [
+        "补领",
+        "补办",
+        "补发",
+        "补证",
+        "遗失",
+        "挂失",
+        "变更",
+        "注销",
+        "延续",
+        "延期",
+        "换领",
+        "换发",
+        "换证",
+        "签注",
+        "停发",
+        "复核",
+        "更正",
+        "抵押",
+        "校验",
+        "转出",
+        "转入",
+        "转移",
+        "备案",
+    ]
+)
+LATER_ACTION_PENALTY = 0.5
+
+
+def _rank(parsed: ParsedQuery, rows: list[_Row]) -> list[_Row]:
+    from yiwang.catalog.models import ServiceItem
+
+    basics = {r.basic for r in rows}
+    texts = {
+        pk: _service_words(name, aliases)
+        for pk, name, aliases in ServiceItem.objects.filter(pk__in=basics).values_list(
+            "pk", "name", "aliases"
+        )
+    }
+    for r in rows:
+        if r.basic in texts:
+            r.score = _score(parsed, *texts[r.basic])
+    return sorted(rows, key=lambda r: (-r.score, -r.local, -r.popularity, r.key))
+
+
+def _representatives(
+    keys: list[int], filters: Filters, place: Place
+) -> tuple[dict[int, int], dict[int, int]]:
+    """For each service (basic item id) the item to show — the visitor's region's own, else an
+    ancestor region's, else the most used — and how many other items offer it."""
+    if not keys:
+        return {}, {}
+    where, params = filters.sql(status_index=False)
+    cond = " AND ".join(where)
+    marks = ",".join(["%s"] * len(keys))
+    chosen: dict[int, tuple[int, int, int]] = {}  # service -> (near, popularity, id)
+    if place.region_id:
+        near_ids = [place.region_id, *place.ancestor_ids]
+        local_sql, local_params = place.sql()
+        region_marks = ",".join(["%s"] * len(near_ids))
+        sql = (
+            f"SELECT i.id, {GROUP_KEY}, {local_sql}, i.popularity FROM catalog_serviceitem i "  # noqa: S608
+            f"WHERE i.region_id IN ({region_marks}) AND {cond} "
+            f"AND (i.basic_item_id IN ({marks}) OR i.id IN ({marks}))"
+        )
+        for pk, g, near, pop in _rows(sql, [*local_params, *near_ids, *params, *keys, *keys]):
+            best = chosen.get(g)
+            if best is None or (near, pop, -pk) > (best[0], best[1], -best[2]):
+                chosen[g] = (near, pop, pk)
+    # How many items offer each service (its implementations, and the basic item if shown).
+    counts: dict[int, int] = {}
+    own: set[int] = set()
+    sql = (
+        f"SELECT i.basic_item_id, count(*), 0 FROM catalog_serviceitem i "  # noqa: S608
+        f"WHERE i.basic_item_id IN ({marks}) AND {cond} GROUP BY i.basic_item_id "
+        f"UNION ALL SELECT i.id, 1, 1 FROM catalog_serviceitem i WHERE i.id IN ({marks}) AND {cond}"
+    )
+    for g, n, is_basic in _rows(sql, [*keys, *params, *keys, *params]):
+        counts[g] = counts.get(g, 0) + n
+        if is_basic:
+            own.add(g)
+    rest = [k for k in keys if k not in chosen]
+    if rest:
+        rest_marks = ",".join(["%s"] * len(rest))
+        sql = (
+            "SELECT id, g FROM (SELECT i.id, i.basic_item_id AS g, ROW_NUMBER() OVER ("  # noqa: S608
+            "PARTITION BY i.basic_item_id ORDER BY i.popularity DESC, i.id) AS rn "
+            f"FROM catalog_serviceitem i WHERE i.basic_item_id IN ({rest_marks}) AND {cond}) s WHERE rn = 1"
+        )
+        found = dict((g, pk) for pk, g in _rows(sql, [*rest, *params]))
+        for k in rest:
+            if k in own:
+                chosen[k] = (0, 0, k)
+            elif k in found:
+                chosen[k] = (0, 0, found[k])
+    return {g: c[2] for g, c in chosen.items()}, {g: max(0, counts.get(g, 0) - 1) for g in chosen}
 
 
 def search_ids(
@@ -489,41 +763,70 @@ def search_ids(
     *,
     offset: int = 0,
     limit: int = 20,
-    user_region_id: int | None = None,
+    place: Place | None = None,
     any_term: bool = False,
+    grouped: bool = False,
+    relax: bool = False,
 ) -> Hits:
-    """Ids of published items matching, in tiered order (title matches, then body-only
-    matches; each by the user's region, then popularity), with the count."""
+    """Ids of published items matching, best first: name/alias matches ranked by how well the
+    name answers the query, then description-only matches; within each, the visitor's region
+    first, then popularity. ``grouped`` returns one item per service (basic item), the one of
+    the visitor's region when there is one, with how many other regions offer it. ``relax``
+    falls back to items with some of the words when none has all of them."""
     filters = filters or Filters()
-    where, params = filters.sql()
-    filter_sql = " AND ".join(where)
-    region = user_region_id or 0
+    place = place or NOWHERE
     limit = max(0, min(limit, MAX_RESULTS - offset))
     if parsed.is_empty:
-        frm = "catalog_serviceitem i"
-        count = _count(frm, filter_sql, params)
-        ids = _page(frm, filter_sql, params, region, limit, offset) if limit else []
-        return Hits(ids, min(count, MAX_RESULTS), 0, count > MAX_RESULTS)
-    frm, match, match_params = _match(parsed, "full", any_term)
-    count = _count(frm, f"{match} AND {filter_sql}", [*match_params, *params])
-    if count == 0:
-        return Hits([], 0, 0)
-    frm, match, match_params = _match(parsed, "title", any_term)
-    title_count = _count(frm, f"{match} AND {filter_sql}", [*match_params, *params])
-    ids: list[int] = []
-    if limit and offset < title_count:
-        ids += _page(frm, f"{match} AND {filter_sql}", [*match_params, *params], region, limit, offset)
-    if limit and len(ids) < limit and count > title_count:
-        frm, match, match_params = _match(parsed, "body", any_term)
-        ids += _page(
-            frm,
-            f"{match} AND {filter_sql}",
-            [*match_params, *params],
-            region,
-            limit - len(ids),
-            max(0, offset - title_count),
+        rows, capped = _browse(filters, place, grouped)
+        title_count = 0
+    else:
+        with _index_scans():
+            rows, capped, title_count = _tiers(parsed, filters, place, grouped, any_term)
+            if not rows and relax and not any_term and len(parsed.terms) > 1:
+                rows, capped, title_count = _tiers(parsed, filters, place, grouped, True)
+                any_term = True
+    page = rows[offset : offset + limit]
+    if not grouped:
+        return Hits([r.key for r in page], len(rows), title_count, capped, any_term)
+    chosen, more = _representatives([r.key for r in page], filters, place)
+    ids = [chosen[r.key] for r in page if r.key in chosen]
+    others = {chosen[r.key]: more[r.key] for r in page if r.key in chosen}
+    return Hits(ids, len(rows), title_count, capped, any_term, others)
+
+
+def _browse(filters: Filters, place: Place, grouped: bool) -> tuple[list[_Row], bool]:
+    where, params = filters.sql()
+    local_sql, local_params = place.sql()
+    if grouped:
+        sql = (
+            f"SELECT {GROUP_KEY}, {GROUP_KEY}, count(*), max(i.popularity), max({local_sql}) AS near "  # noqa: S608
+            f"FROM catalog_serviceitem i WHERE {' AND '.join(where)} GROUP BY {GROUP_KEY} "
+            f"ORDER BY near DESC, max(i.popularity) DESC, {GROUP_KEY} LIMIT %s"
         )
-    return Hits(ids, min(count, MAX_RESULTS), min(title_count, MAX_RESULTS), count > MAX_RESULTS)
+    else:
+        sql = (
+            f"SELECT i.id, {GROUP_KEY}, 1, i.popularity, {local_sql} AS near "  # noqa: S608
+            f"FROM catalog_serviceitem i WHERE {' AND '.join(where)} "
+            f"ORDER BY near DESC, i.popularity DESC, i.id LIMIT %s"
+        )
+    rows = _rows(sql, [*local_params, *params, MAX_RESULTS + 1])
+    return [_Row(*r) for r in rows[:MAX_RESULTS]], len(rows) > MAX_RESULTS
+
+
+def _tiers(parsed, filters, place, grouped, any_term) -> tuple[list[_Row], bool, int]:
+    """Name/alias matches ranked, then description-only matches; at most MAX_RESULTS rows."""
+    title, capped = _tier(parsed, "title", any_term, filters, place, grouped)
+    title = _rank(parsed, title)
+    rows = list(title)
+    # A capped name tier already says "more than N": the description tier would only add to
+    # a count that is not shown exactly, after results nobody pages to.
+    if len(rows) < MAX_RESULTS and not capped:
+        body, body_capped = _tier(parsed, "body", any_term, filters, place, grouped)
+        seen = {r.key for r in rows}
+        rows += [r for r in body if r.key not in seen]
+        capped = capped or body_capped or len(rows) > MAX_RESULTS
+        rows = rows[:MAX_RESULTS]
+    return rows, capped, len(title)
 
 
 # PostgreSQL: stored generated tsvector columns over the segmented text, GIN-indexed (created by

@@ -15,11 +15,14 @@ PUBLISHED = ServiceItem.Status.PUBLISHED
 MAX_PAGE_SIZE = 50
 
 
-def home_context() -> dict:
-    """What the home page shows: the most used life-event bundles and every theme."""
+def home_context(region=None) -> dict:
+    """What the home page shows: the most used life-event bundles, every theme, and the region
+    switcher (``region``: the visitor's region)."""
     return {
         "bundles": list(LifeEvent.objects.order_by("-popularity", "code")[:8]),
         "themes": list(Theme.objects.all()),
+        "visitor_region": region,
+        "region_choices": region_choices(),
     }
 
 
@@ -32,8 +35,9 @@ class SearchPage:
     page_size: int
     title_count: int = 0
     bundles: list[LifeEvent] = field(default_factory=list)
-    relaxed: bool = False  # no item had every word, so items with any word are shown
+    relaxed: bool = False  # no item had every word, so items with some of them are shown
     capped: bool = False  # more than search.MAX_RESULTS items match; count and pages stop there
+    grouped: bool = False  # one item per service; each item's ``other_regions`` says how many more
 
     @property
     def num_pages(self) -> int:
@@ -52,9 +56,35 @@ class SearchPage:
         return (self.page - 1) * self.page_size + 1 if self.items else 0
 
 
+SEGMENTED = ("search_title", "search_body", "description", "legal_basis", "conditions")  # not shown in lists
+
+
 def _items_in_order(ids: list[int]) -> list[ServiceItem]:
-    by_id = ServiceItem.objects.select_related("department", "region").in_bulk(ids)
+    by_id = (
+        ServiceItem.objects.select_related("department", "region", "basic_item")
+        .defer(*SEGMENTED, *(f"basic_item__{f}" for f in SEGMENTED))
+        .order_by()  # the default ordering by code would make SQLite walk the code index
+        .in_bulk(ids)
+    )
     return [by_id[i] for i in ids if i in by_id]
+
+
+def place_of(region_id: int | None) -> search.Place | None:
+    """The visitor's place for ranking: the region and its ancestors (province items serve a
+    city's residents too)."""
+    from yiwang.identity.models import Region
+
+    if not region_id:
+        return None
+    region = Region.objects.select_related("parent__parent").filter(pk=region_id).first()
+    if region is None:
+        return None
+    ancestors = []
+    parent = region.parent
+    while parent is not None and len(ancestors) < 3:
+        ancestors.append(parent.pk)
+        parent = parent.parent if parent.parent_id else None
+    return search.Place(region_id=region.pk, ancestor_ids=tuple(ancestors))
 
 
 def search_items(
@@ -65,41 +95,55 @@ def search_items(
     region: int | None = None,
     item_type: str | None = None,
     audience: str | None = None,
+    basic: int | None = None,
     page: int = 1,
     page_size: int = 20,
     user_region_id: int | None = None,
     with_bundles: bool = True,
     relax: bool = False,
+    grouped: bool = False,
 ) -> SearchPage:
-    """Published items matching a query and filters, tiered (name/alias matches first).
+    """Published items matching a query and filters, best first (see :func:`search.search_ids`).
 
     Never raises on odd input: the query is sanitised by :func:`search.parse`. With ``relax``,
-    a query none of whose items has every word falls back to items with any word."""
+    a query none of whose items has every word falls back to items with some of the words,
+    most first. ``grouped`` shows one item per service (the visitor's region's own first)."""
     parsed = search.parse(q)
     page = max(1, page)
     page_size = max(1, min(page_size, MAX_PAGE_SIZE))
     filters = search.Filters(
-        department_id=department, theme_id=theme, region_id=region, item_type=item_type, audience=audience
+        department_id=department,
+        theme_id=theme,
+        region_id=region,
+        item_type=item_type,
+        audience=audience,
+        basic_id=basic,
     )
     offset = (page - 1) * page_size
-    hits = search.search_ids(parsed, filters, offset=offset, limit=page_size, user_region_id=user_region_id)
-    relaxed = False
-    if relax and hits.count == 0 and len(parsed.terms) > 1:
-        hits = search.search_ids(
-            parsed, filters, offset=offset, limit=page_size, user_region_id=user_region_id, any_term=True
-        )
-        relaxed = True
-    bundles = match_bundles(parsed, any_term=relax) if with_bundles and not parsed.is_empty else []
+    hits = search.search_ids(
+        parsed,
+        filters,
+        offset=offset,
+        limit=page_size,
+        place=place_of(user_region_id),
+        grouped=grouped,
+        relax=relax,
+    )
+    bundles = match_bundles(parsed, any_term=hits.relaxed) if with_bundles and not parsed.is_empty else []
+    items = _items_in_order(hits.ids)
+    for item in items:
+        item.other_regions = hits.others.get(item.pk, 0)
     return SearchPage(
         query=parsed,
-        items=_items_in_order(hits.ids),
+        items=items,
         count=hits.count,
         page=page,
         page_size=page_size,
         title_count=hits.title_count,
         bundles=bundles,
-        relaxed=relaxed,
+        relaxed=hits.relaxed,
         capped=hits.capped,
+        grouped=grouped,
     )
 
 
@@ -119,7 +163,7 @@ def match_bundles(parsed: search.ParsedQuery, *, any_term: bool = False, limit: 
 
 def guide(q: str, *, user_region_id: int | None = None, page_size: int = 10) -> SearchPage:
     """Plain-language guidance: bundles first, then items; any word counts when none has all."""
-    return search_items(q=q, page_size=page_size, user_region_id=user_region_id, relax=True)
+    return search_items(q=q, page_size=page_size, user_region_id=user_region_id, relax=True, grouped=True)
 
 
 def get_item(code: str) -> ServiceItem:
@@ -137,6 +181,11 @@ def get_item(code: str) -> ServiceItem:
     if item is None:
         raise Http404(code)
     return item
+
+
+def basic_item_by_code(code: str) -> ServiceItem | None:
+    """A published basic-catalog item (a service as the national catalog names it)."""
+    return ServiceItem.objects.filter(code=code, status=PUBLISHED, basic_item__isnull=True).first()
 
 
 def item_by_code(code: str) -> ServiceItem | None:
@@ -239,17 +288,63 @@ def theme_by_code(code: str) -> Theme | None:
     return Theme.objects.filter(code=code).first()
 
 
-def department_choices() -> list[tuple[str, str]]:
-    """Departments that publish items, for search filters: (code, "region · name")."""
+def department_choices(region_id: int | None = None, *, also: str = "") -> list:
+    """Departments that publish items, for the search filter, grouped by region:
+    [(region name, [(code, name), ...]), ...]. With ``region_id``, only the departments serving
+    that region (its own and its ancestors'), a short list; ``also`` keeps one more (a code
+    chosen elsewhere, e.g. on a department's page)."""
     from yiwang.identity.models import Department
 
-    rows = (
-        Department.objects.filter(service_items__status=PUBLISHED)
-        .distinct()
-        .order_by("region__code", "code")
-        .values_list("code", "name")
-    )
-    return list(rows)
+    rows = Department.objects.filter(service_items__status=PUBLISHED)
+    if region_id:
+        place = place_of(region_id)
+        ids = [place.region_id, *place.ancestor_ids] if place else [region_id]
+        rows = rows.filter(Q(region_id__in=ids) | Q(code=also))
+    grouped: dict[str, list[tuple[str, str]]] = {}
+    for code, name, region in (
+        rows.distinct().order_by("region__code", "code").values_list("code", "name", "region__name")
+    ):
+        grouped.setdefault(region, []).append((code, name))
+    return list(grouped.items())
+
+
+def region_choices() -> list:
+    """Every region for the region switcher, the province first, then each city with its
+    counties: [(group label, [(code, name), ...]), ...]."""
+    from yiwang.identity.models import Region
+
+    regions = list(Region.objects.order_by("code").values_list("pk", "code", "name", "level", "parent_id"))
+    by_id = {r[0]: r for r in regions}
+    groups: dict[int | None, list[tuple[str, str]]] = {}
+    for pk, code, name, level, parent_id in regions:
+        if level == "county" and parent_id in by_id:
+            groups.setdefault(parent_id, []).append((code, name))
+        else:
+            groups.setdefault(pk, []).insert(0, (code, name))
+    return [(by_id[key][2], options) for key, options in groups.items()]
+
+
+def default_region():
+    """The region a visitor sees until they choose one: the top of the region tree (the province)."""
+    from yiwang.identity.models import Region
+
+    return Region.objects.filter(parent__isnull=True).order_by("code").first()
+
+
+def region_by_code(code: str):
+    from yiwang.identity.models import Region
+
+    # Region codes are letters and digits; anything else (a NUL byte, which PostgreSQL refuses
+    # in a query) names no region.
+    if not code or not (code.isascii() and code.isalnum()):
+        return None
+    return Region.objects.filter(code=code).first()
+
+
+def region_by_id(pk: int | None):
+    from yiwang.identity.models import Region
+
+    return Region.objects.filter(pk=pk).first() if pk else None
 
 
 def get_department_id(code: str) -> int | None:

@@ -5,6 +5,7 @@ from yiwang.catalog import views
 app_name = "catalog"
 urlpatterns = [
     path("services/", views.search_page, name="search"),
+    path("services/region/", views.region_switch, name="region"),
     path("services/guide/", views.guide_page, name="guide"),
     path("services/themes/", views.themes_page, name="themes"),
     path("services/items/<str:code>/", views.item_page, name="item"),

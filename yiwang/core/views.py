@@ -12,8 +12,9 @@ from yiwang.core.context_processors import CARE_COOKIE
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     from yiwang.catalog import selectors as catalog  # the home page is the catalog's front door
+    from yiwang.catalog.views import visitor_region
 
-    return render(request, "core/home.html", catalog.home_context())
+    return render(request, "core/home.html", catalog.home_context(visitor_region(request)))
 
 
 @require_GET

@@ -12,6 +12,7 @@ SUMMARY_KEYS = {
     "promised_limit_days",
     "visits_needed",
     "url",
+    "other_regions",  # added by issue 9 §4 (0 unless grouped)
 }
 
 
@@ -19,7 +20,7 @@ def test_item_search_returns_the_documented_shape(client, catalog):
     response = client.get("/api/catalog/items", {"q": "社保转移", "page_size": 3})
     assert response.status_code == 200
     body = response.json()
-    assert set(body) == {"count", "page", "page_size", "items"}
+    assert set(body) == {"count", "page", "page_size", "items", "relaxed"}
     assert body["page"] == 1 and body["page_size"] == 3 and body["count"] >= 3
     item = body["items"][0]
     assert set(item) == SUMMARY_KEYS
@@ -142,3 +143,36 @@ def test_guide_needs_words(client, places):
 def test_openapi_document_lists_the_catalog_endpoints(client, db):
     paths = client.get("/api/openapi.json").json()["paths"]
     assert {"/api/catalog/items", "/api/catalog/items/{code}", "/api/catalog/guide"} <= set(paths)
+
+
+def test_item_search_groups_one_service_per_basic_item_nearest_first(client, catalog):
+    plain = client.get("/api/catalog/items", {"q": "个体户注册", "page_size": 50}).json()
+    grouped = client.get(
+        "/api/catalog/items", {"q": "个体户注册", "group": "true", "near": "610100", "page_size": 50}
+    ).json()
+    assert grouped["count"] < plain["count"]
+    first = grouped["items"][0]
+    assert first["name"] == "个体工商户设立登记" and first["region"]["code"] == "610100"
+    assert first["other_regions"] >= 1
+    names = [i["name"] for i in grouped["items"]]
+    assert len(names) == len(set(names)), "one item per service"
+
+
+def test_item_search_relaxes_only_when_asked(client, catalog):
+    strict = client.get("/api/catalog/items", {"q": "孩子 社保卡 补领"}).json()
+    relaxed = client.get("/api/catalog/items", {"q": "孩子 社保卡 补领", "relax": "true"}).json()
+    assert strict["count"] == 0 and not strict["relaxed"]
+    assert relaxed["relaxed"] and relaxed["items"][0]["name"] == "社会保障卡补领"
+
+
+def test_item_search_refuses_an_unknown_near_region(client, places):
+    response = client.get("/api/catalog/items", {"q": "社保", "near": "999999"})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "near"
+
+
+def test_the_openapi_document_describes_the_search_parameters(client, places):
+    schema = client.get("/api/openapi.json").json()
+    params = {p["name"]: p for p in schema["paths"]["/api/catalog/items"]["get"]["parameters"]}
+    assert {"near", "group", "relax"} <= set(params)
+    assert "region" in params["near"]["schema"].get("description", "") + params["near"].get("description", "")

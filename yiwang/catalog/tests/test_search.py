@@ -171,7 +171,8 @@ def test_parse_drops_stop_words_and_adds_synonyms():
     words = [t.word for t in parsed.terms]
     assert "我要" not in words and "办理" not in words and "怎么" not in words
     alternatives = {alt for t in parsed.terms for alt in t.alternatives}
-    assert ("养老保险", "关系", "转移") in alternatives
+    # an expansion's long words are looked for as their sub-words, as the index holds them
+    assert ("养老", "保险", "关系", "转移") in alternatives
 
 
 def test_the_same_parsed_query_renders_for_both_databases():
@@ -209,3 +210,74 @@ def test_counts_and_pages_stop_at_max_results_on_every_database(places, monkeypa
     assert [i.code for i in selectors.search_items(q="烧烤摊点", page=2, page_size=2).items] == ["C2"]
     assert selectors.search_items(q="烧烤摊点", page=3, page_size=2).items == []
     assert not selectors.search_items(q="烧烤摊点登记4").capped
+
+
+# --- issue 9 §4: everyday words, variants, intent, one result per service, the visitor's region
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("身分证", "居民身份证"),  # a common misspelling
+        ("公積金提取", "住房公积金提取"),  # traditional characters
+        ("户囗迁移", "户口迁移"),  # 囗 (enclosure) for 口 (mouth)
+        ("医保报消", "医疗费用零星报销"),  # 消 for 销
+        ("ＳＣ证", "食品生产许可"),  # full-width letters
+    ],
+)
+def test_variants_and_misspellings_find_the_service(catalog, q, expected):
+    result = selectors.search_items(q=q, grouped=True, relax=True)
+    assert result.items and result.items[0].name.startswith(expected), [i.name for i in result.items]
+
+
+def test_normalize_query_maps_variants_but_leaves_correct_text_alone():
+    assert search.normalize_query("身分證") == "身份证"
+    assert search.normalize_query("营业执照") == "营业执照"
+
+
+def test_an_intent_word_picks_the_action_lost_means_replace(catalog):
+    assert first("身份证丢了", grouped=True, relax=True).items[0].name == "居民身份证补领"
+    assert first("社保卡丢了", grouped=True, relax=True).items[0].name in {"社会保障卡挂失", "社会保障卡补领"}
+
+
+def test_withdrawing_housing_fund_ranks_withdrawals_above_deposits(catalog):
+    names = [i.name for i in first("公积金提取", grouped=True).items[:3]]
+    assert all(n.startswith("住房公积金提取") for n in names), names
+
+
+def test_a_plain_noun_asks_for_the_thing_itself_before_its_later_actions(catalog):
+    assert first("社保卡", grouped=True).items[0].name == "社会保障卡申领"
+
+
+def test_colloquial_words_with_no_catalog_word_still_find_services(catalog):
+    for q, expected in [
+        ("外卖店", "食品经营许可"),
+        ("小卖部", "个体工商户设立登记"),
+        ("看病报销", "医疗费用零星报销"),
+    ]:
+        result = selectors.search_items(q=q, grouped=True, relax=True)
+        assert any(i.name.startswith(expected) for i in result.items[:5]), (q, [i.name for i in result.items])
+
+
+def test_grouping_shows_each_service_once_nearest_first_with_the_other_regions_counted(catalog):
+    xian = catalog["610100"]
+    plain = selectors.search_items(q="开餐馆", page_size=50)
+    grouped = selectors.search_items(q="开餐馆", page_size=50, grouped=True, user_region_id=xian.pk)
+    codes = [i.basic_item_id or i.pk for i in grouped.items]
+    assert len(codes) == len(set(codes)) and grouped.count < plain.count
+    assert grouped.items[0].region_id == xian.pk and grouped.items[0].other_regions >= 1
+    at_province = selectors.search_items(q="开餐馆", grouped=True, user_region_id=catalog["610000"].pk)
+    assert at_province.items[0].region_id == catalog["610000"].pk
+
+
+def test_one_service_lists_every_region_offering_it(catalog):
+    basic = ServiceItem.objects.get(name="个体工商户设立登记", basic_item__isnull=True)
+    result = selectors.search_items(basic=basic.pk, page_size=50, user_region_id=catalog["610100"].pk)
+    assert result.count == 1 + basic.implementations.count()
+    assert result.items[0].region_id == catalog["610100"].pk
+    assert {i.basic_item_id or i.pk for i in result.items} == {basic.pk}
+
+
+def test_relaxing_is_said_and_ranks_the_items_with_most_words_first(catalog):
+    strict = selectors.search_items(q="孩子 社保卡 补领")
+    relaxed = selectors.search_items(q="孩子 社保卡 补领", relax=True, grouped=True)
+    assert strict.count == 0 and not strict.relaxed
+    assert relaxed.relaxed and relaxed.items[0].name == "社会保障卡补领"

@@ -234,7 +234,10 @@ def test_home_shows_bundles_and_themes(client, catalog):
 def test_search_and_item_pages_use_a_bounded_number_of_queries(
     client, catalog, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(12):
+    # 18: the search (tiers, ranking, one item per service: its item and count; on PostgreSQL
+    # the planner setting and its reset) and, since issue 9 §4, the visitor's region with its
+    # ancestors and the region switcher's list; none grows with results.
+    with django_assert_max_num_queries(18):
         client.get(reverse("catalog:search"), {"q": "营业执照", "department": "610100-SCJG"})
     item = ServiceItem.objects.filter(status="published").first()
     with django_assert_max_num_queries(8):
@@ -254,3 +257,50 @@ def test_item_guide_gives_the_decision_date_in_working_days_if_accepted_today(cl
     html = client.get(full_item.get_absolute_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Decided by 2025-10-11 at the latest" in html
     assert "Provisional" not in html
+
+
+# --- issue 9 §4: region switcher and a usable department filter
+def test_the_region_switcher_is_on_home_and_search_and_is_remembered(client, catalog):
+    for url in ("/", reverse("catalog:search")):
+        html = client.get(url).content.decode()
+        assert 'action="/services/region/"' in html and "陕西省" in html
+    response = client.post(reverse("catalog:region"), {"region": "610100", "next": "/services/?q=开餐馆"})
+    assert response.status_code == 302 and response["Location"] == "/services/?q=%E5%BC%80%E9%A4%90%E9%A6%86"
+    html = client.get("/services/", {"q": "开餐馆"}).content.decode()
+    assert '<option value="610100" selected>' in html
+    first = html.split('<ol class="result-list"', 1)[1].split("</li>", 1)[0]
+    assert "西安市" in first and "?basic=" in first  # the city's own item, the others grouped behind a link
+
+
+def test_a_bad_region_is_refused_with_a_message_and_changes_nothing(client, catalog):
+    client.post(reverse("catalog:region"), {"region": "610100", "next": "/"})
+    response = client.post(
+        reverse("catalog:region"), {"region": "nope", "next": "https://evil.example/"}, follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/"
+    assert (
+        "Choose a region from the list." in response.content.decode()
+        or "请从列表中选择地区" in response.content.decode()
+    )
+    assert client.session["catalog_region"] == "610100"
+
+
+def test_the_department_filter_lists_the_visitors_departments_by_region(client, catalog):
+    html = client.get(reverse("catalog:search")).content.decode()
+    select = html.split('name="department"', 1)[1].split("</select>", 1)[0]
+    assert "<optgroup" in select and "610100-" not in select  # the province's own departments only
+    client.post(reverse("catalog:region"), {"region": "610100", "next": "/"})
+    select = client.get(reverse("catalog:search")).content.decode().split('name="department"', 1)[1]
+    select = select.split("</select>", 1)[0]
+    assert "610100-SCJG" in select and "610000-SCJG" in select
+    # a department chosen elsewhere (its page links to the search) stays valid
+    client.post(reverse("catalog:region"), {"region": "610000", "next": "/"})
+    response = client.get(reverse("catalog:search"), {"q": "许可", "department": "610100-SCJG"})
+    assert response.status_code == 200 and "has-error" not in response.content.decode()
+    assert "食品经营许可" in response.content.decode()
+
+
+def test_an_unknown_service_code_is_a_form_error(client, catalog):
+    response = client.get(reverse("catalog:search"), {"basic": "nope"})
+    assert response.status_code == 200 and 'class="error-summary"' in response.content.decode()
+    assert 'class="result-list"' not in response.content.decode()

@@ -118,6 +118,13 @@ PAGES: list[Row] = [
     Row("core:accessibility", "/accessibility", PUBLIC),
     Row("core:care_mode", "/preferences/care-mode", expect(MOVED, anonymous=MOVED), method="POST"),
     Row(
+        "catalog:region",
+        "/services/region/",
+        expect(MOVED, anonymous=MOVED),
+        method="POST",
+        data={"region": "610100"},
+    ),
+    Row(
         "set_language",
         "/i18n/setlang/",
         expect(MOVED, anonymous=MOVED),

@@ -488,6 +488,8 @@ PAGE_SLOTS = {
 # Pages whose odd input is POSTed rather than put in the URL: (name, persona, URL, field).
 POST_SLOTS = {
     "care_mode:next": ("anonymous", "/preferences/care-mode", {"on": "1", "next": "{v}"}),
+    "region_switch:region": ("anonymous", "/services/region/", {"region": "{v}", "next": "/services/"}),
+    "region_switch:next": ("anonymous", "/services/region/", {"region": "610100", "next": "{v}"}),
     "logout:next": ("citizen", "/logout", {"next": "{v}"}),
     "login:username": ("anonymous", "/login", {"username": "{v}", "password": "wrong-password-1"}),
     "login:password": ("anonymous", "/login", {"username": "citizen", "password": "{v}"}),
