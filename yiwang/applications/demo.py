@@ -625,10 +625,15 @@ def _reply_one(builder: _Builder, department, now: dt.datetime) -> None:
 
 
 def _claim_some(officials: dict, department, rng: random.Random) -> None:
-    """Some open tasks of the department are claimed, so "my tasks" is not empty."""
+    """Some open tasks of the department are claimed, so "my tasks" is not empty; the first
+    open task of each role stays in the shared queue, so every queue has one to claim."""
     open_tasks = Task.objects.filter(state=Task.State.OPEN, department=department).filter(
         Q(role="clerk") | Q(role="reviewer") | Q(role="approver")
     )
+    left_open: set[str] = set()
     for task in open_tasks.order_by("pk"):
-        if rng.random() < 0.15 and officials.get(task.role):
+        claim = rng.random() < 0.15 and officials.get(task.role)
+        if task.role not in left_open:
+            left_open.add(task.role)
+        elif claim:
             services.task_claim(actor=officials[task.role], task=task)

@@ -84,12 +84,6 @@ def _build_demo() -> dict:
 
     draft = _one(mine.filter(status=Case.Status.DRAFT).order_by("pk"), "draft of 张三")
     in_review = _one(mine.filter(status=Case.Status.IN_REVIEW, department=x).order_by("pk"), "case in review")
-    # The demo claims some tasks at random; the walk needs one unclaimed task of each role in X
-    # (which ones the seeded demo claims shifts whenever the demo's plan changes).
-    for role in ("clerk", "reviewer", "approver"):
-        pool = Task.objects.filter(state=Task.State.OPEN, department=x, role=role)
-        if not pool.filter(claimed_by=None).exists() and (first := pool.order_by("pk").first()):
-            Task.objects.filter(pk=first.pk).update(claimed_by=None, claimed_at=None)
     open_tasks = Task.objects.filter(state=Task.State.OPEN, claimed_by=None)
     processed = Process.objects.filter(is_active=True, item__department=x).values("item")
     if not Attachment.objects.filter(case=draft).exists():
