@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "yiwang.audit",
     "yiwang.identity",
     "yiwang.catalog",
+    "yiwang.licences",
     "yiwang.applications",
     "django_tasks",
     "django_tasks_db",

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.catalog.urls")),
+    path("", include("yiwang.licences.urls")),
     path("", include("yiwang.applications.urls")),
     path("", include("yiwang.audit.urls")),
     path("", include("yiwang.core.urls")),
