@@ -125,6 +125,8 @@ def account_notify(*, user: User | None, key: str, params: dict | None = None) -
     ``notice_texts`` with its parameters and rendered in the reader's language; the email
     (zh-Hans) goes after commit through the task queue when the account has an address.
     No-op without a user."""
+    if key not in notice_texts.MESSAGES:
+        raise ValueError(f"no account notice message {key!r}")
     if user is None:
         return None
     params = dict(params or {})

@@ -112,3 +112,8 @@ def test_every_message_has_a_translation():
     with translation.override("zh-hans"):
         for subject, body in notice_texts.MESSAGES.values():
             assert _(subject) != subject and _(body) != body
+
+
+def test_a_notice_with_an_unknown_key_is_a_programming_error():
+    with pytest.raises(ValueError, match="no.such.key"):
+        services.account_notify(user=None, key="no.such.key")
