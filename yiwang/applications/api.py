@@ -10,6 +10,7 @@ import datetime as dt
 import re
 
 from django.http import Http404
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Router, Schema, Status
 from ninja.files import UploadedFile
@@ -19,12 +20,13 @@ from pydantic import Field
 from yiwang.catalog.models import ServiceItem
 from yiwang.core import context
 from yiwang.core.api import ApiError, field_error
-from yiwang.identity.permissions import acting_enterprise
+from yiwang.identity.permissions import acting_enterprise, has_role
 from yiwang.lib.bilingual import pick
 
 from . import selectors, services
-from .models import Case, Rating, Task
-from .permissions import can_see_applicant_data, get_case_for_user, get_task_for_user
+from .forms import ProcessForm
+from .models import Case, Process, Rating, Task
+from .permissions import can_see_applicant_data, get_case_for_user, get_process_for_user, get_task_for_user
 
 router = Router(tags=["applications"])
 
@@ -577,3 +579,216 @@ def notices(request):
         }
         for n in rows
     ]
+
+
+# --- department admins: process versions -------------------------------------------------
+# The same checks, services and audit entries as the version pages (views.process_item,
+# process_version, process_download, process_activate): the API only reads and answers.
+
+
+class ProcessSummaryOut(Schema):
+    version: int
+    name: str
+    active: bool
+    key: str = Field(description="Hash of the BPMN and DMN as stored")
+    has_dmn: bool
+    created_at: dt.datetime
+    created_by: str | None
+
+
+class ProcessStepOut(Schema):
+    id: str
+    title: str = Field(description="The step's name in the reader's language")
+    kind: str = Field(description='"user" (a person\'s task) or "rules" (a decision table)')
+    role: str
+    status: str
+    decisions: list[str]
+
+
+class VerificationOut(Schema):
+    ok: bool = Field(description="Whether the version passes today's checks against the item's current form")
+    messages: list[str] = Field(description="What to change, when it does not")
+
+
+class ProcessOut(ProcessSummaryOut):
+    item: str
+    steps: list[ProcessStepOut]
+    fields: list[str] = Field(description="Form fields its conditions and rules read")
+    verification: VerificationOut
+
+
+PROCESS_REFUSED = {
+    "description": "The model was refused: each entry of `errors` says what to change "
+    "(the same messages as the process pages).",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+}
+PROCESS_FILE = {
+    200: {
+        "description": "The file exactly as uploaded, as an attachment",
+        "content": {"application/xml": {"schema": {"type": "string"}}},
+    }
+}
+
+
+OPTIONAL_FILE = File(None)  # the DMN file may be left out (ninja's marker, made once)
+
+
+def _ensure_process_admin(request) -> None:
+    if not has_role(request.user, "admin"):
+        raise ApiError(403, _("Only department administrators manage processes."))
+
+
+def _admin_item(request, code: str) -> ServiceItem:
+    """The item, for an administrator of its department (or one above it): 403 otherwise, as
+    the item's process page; 404 when no item has this code."""
+    _ensure_process_admin(request)
+    item = get_object_or_404(ServiceItem.objects.select_related("department"), code=str(code)[:64])
+    if not has_role(request.user, "admin", item.department_id):
+        raise ApiError(403, _("Only administrators of the item's department manage its processes."))
+    return item
+
+
+def _admin_process(request, code: str, version: int) -> Process:
+    _ensure_process_admin(request)
+    return get_process_for_user(request.user, code, version)
+
+
+def _refused(exc: services.ApplicationError) -> ApiError:
+    messages = getattr(exc, "messages", None) or list(exc.errors.values())
+    field = next(iter(exc.errors), "bpmn")
+    return ApiError(400, exc.message, [{"field": field, "message": str(m)} for m in messages])
+
+
+def _process_summary(p: Process) -> dict:
+    return {
+        "version": p.version,
+        "name": pick(p.name),
+        "active": p.is_active,
+        "key": p.key,
+        "has_dmn": bool(p.dmn.strip()),
+        "created_at": p.created_at,
+        "created_by": p.created_by.username if p.created_by_id else None,
+    }
+
+
+def _process_out(p: Process) -> dict:
+    outline = selectors.process_outline(p)
+    try:
+        services.process_check(item=p.item, bpmn=p.bpmn, dmn=p.dmn)
+        verification = {"ok": True, "messages": []}
+    except services.ModelRefused as exc:
+        verification = {"ok": False, "messages": exc.messages}
+    return _process_summary(p) | {
+        "item": p.item.code,
+        "steps": [
+            {
+                "id": step.id,
+                "title": pick(step.title),
+                "kind": step.kind,
+                "role": step.role,
+                "status": step.status,
+                "decisions": list(step.decisions),
+            }
+            for step in outline.steps
+        ],
+        "fields": outline.fields,
+        "verification": verification,
+    }
+
+
+@router.get(
+    "/items/{code}/processes",
+    response=list[ProcessSummaryOut],
+    auth=django_auth,
+    summary="An item's process versions, newest first (its department's admins)",
+)
+def process_list(request, code: str):
+    item = _admin_item(request, code)
+    versions = Process.objects.filter(item=item).select_related("created_by").order_by("-version")
+    return [_process_summary(p) for p in versions]
+
+
+@router.post(
+    "/items/{code}/processes",
+    response={201: ProcessOut},
+    auth=django_auth,
+    summary="Upload a new process version (BPMN, optional DMN): checked as on the process page",
+    openapi_extra={
+        "responses": {400: PROCESS_REFUSED},
+        # Optional in the signature so that the right to upload is checked before the input.
+        "requestBody": {"content": {"multipart/form-data": {"schema": {"required": ["bpmn"]}}}},
+    },
+)
+def process_upload(
+    request,
+    code: str,
+    bpmn: UploadedFile | None = OPTIONAL_FILE,
+    dmn: UploadedFile | None = OPTIONAL_FILE,
+    name: Form[str] = "",
+    activate: Form[bool] = True,
+):
+    """Checked and saved exactly as the item's process page does (``services.process_attach``):
+    a refused model saves nothing and answers 400 with every problem. With ``activate`` (the
+    default) new cases use it at once; running cases keep their version."""
+    item = _admin_item(request, code)
+    if bpmn is None:
+        raise field_error("bpmn", _("This field is required."))
+    form = ProcessForm(data={"name": name}, files={"bpmn": bpmn, **({"dmn": dmn} if dmn else {})})
+    if not form.is_valid():
+        errors = [{"field": f, "message": str(m)} for f, ms in form.errors.items() for m in ms]
+        raise ApiError(400, _("The files could not be read."), errors)
+    data = form.cleaned_data
+    try:
+        process = services.process_attach(
+            actor=request.user,
+            item=item,
+            bpmn=data["bpmn"],
+            dmn=data["dmn"],
+            name=data["name"],
+            activate=activate,
+        )
+    except services.ModelRefused as exc:
+        raise _refused(exc) from exc
+    return Status(201, _process_out(process))
+
+
+@router.get(
+    "/items/{code}/processes/{version}",
+    response=ProcessOut,
+    auth=django_auth,
+    summary="One process version: its steps, the fields it reads and today's check of it",
+)
+def process_detail(request, code: str, version: int):
+    return _process_out(_admin_process(request, code, version))
+
+
+@router.post(
+    "/items/{code}/processes/{version}/activate",
+    response=ProcessOut,
+    auth=django_auth,
+    summary="Use this version for new cases: a later one, or a rollback to an earlier one",
+    openapi_extra={"responses": {400: PROCESS_REFUSED}},
+)
+def process_activate(request, code: str, version: int):
+    """Checked again against the item's current form first (``services.process_activate``);
+    refused: 400 with every problem, and the version in use stays. Already in use: nothing
+    changes."""
+    process = _admin_process(request, code, version)
+    try:
+        process = services.process_activate(actor=request.user, process=process)
+    except services.ModelRefused as exc:
+        raise _refused(exc) from exc
+    return _process_out(process)
+
+
+# After the activation: its path would also match {kind}.
+@router.get(
+    "/items/{code}/processes/{version}/{kind}",
+    auth=django_auth,
+    summary="Download a version's BPMN or DMN file (kind: bpmn or dmn)",
+    openapi_extra={"responses": PROCESS_FILE},
+)
+def process_file(request, code: str, version: int, kind: str):
+    from .views import process_file_response
+
+    return process_file_response(_admin_process(request, code, version), kind)

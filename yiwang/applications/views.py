@@ -771,7 +771,12 @@ PROCESS_FILE_KINDS = ("bpmn", "dmn")
 @require_GET
 def process_download(request: HttpRequest, code: str, version: int, kind: str) -> HttpResponse:
     """The version's BPMN or DMN file exactly as uploaded, as a download (never rendered)."""
-    process = get_process_for_user(request.user, code, version)
+    return process_file_response(get_process_for_user(request.user, code, version), kind)
+
+
+def process_file_response(process: Process, kind: str) -> HttpResponse:
+    """The version's BPMN or DMN file as an attachment (the page's and the API's download);
+    404 for another kind or a DMN the version does not have."""
     text = process.bpmn if kind == "bpmn" else process.dmn if kind == "dmn" else ""
     if kind not in PROCESS_FILE_KINDS or not text:
         raise Http404("no such file")

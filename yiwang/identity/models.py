@@ -326,6 +326,10 @@ class AccountNotice(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_notices")
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("message"), blank=True)
+    # The message as a key and parameters (notice_texts), rendered in the reader's language;
+    # ``subject`` and ``body`` keep the zh-Hans rendering for email and for rows without a key.
+    message_key = models.CharField(_("message key"), max_length=64, blank=True)
+    params = models.JSONField(_("message parameters"), default=dict, blank=True)
     created_at = models.DateTimeField(_("sent"), default=timezone.now)
     read_at = models.DateTimeField(_("read"), null=True, blank=True)
 
@@ -336,6 +340,22 @@ class AccountNotice(models.Model):
 
     def __str__(self) -> str:
         return self.subject
+
+    @property
+    def subject_text(self) -> str:
+        """The subject in the reader's language (as written for a row without a key)."""
+        from yiwang.identity import notice_texts
+
+        rendered = notice_texts.subject(self.message_key, self.params) if self.message_key else ""
+        return rendered or self.subject
+
+    @property
+    def body_text(self) -> str:
+        """The text in the reader's language (as written for a row without a key)."""
+        from yiwang.identity import notice_texts
+
+        rendered = notice_texts.body(self.message_key, self.params) if self.message_key else ""
+        return rendered or self.body
 
 
 class RealNameAttempt(models.Model):

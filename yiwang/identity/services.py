@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
 from yiwang.core import context, throttle
-from yiwang.identity import legalentities, pii, realname
+from yiwang.identity import legalentities, notice_texts, pii, realname
 from yiwang.identity.models import (
     AccountNotice,
     Department,
@@ -120,12 +120,20 @@ def _verified_holder(id_number_index: str, *, other_than: Person | None = None) 
     return holders.first()
 
 
-def account_notify(*, user: User | None, subject: str, body: str = "") -> AccountNotice | None:
-    """An in-site notice to ``user`` (shown on "My account"); the email goes after commit
-    through the task queue when the account has an address. No-op without a user."""
+def account_notify(*, user: User | None, key: str, params: dict | None = None) -> AccountNotice | None:
+    """An in-site notice to ``user`` (shown on "My account"), stored as a message key of
+    ``notice_texts`` with its parameters and rendered in the reader's language; the email
+    (zh-Hans) goes after commit through the task queue when the account has an address.
+    No-op without a user."""
+    if key not in notice_texts.MESSAGES:
+        raise ValueError(f"no account notice message {key!r}")
     if user is None:
         return None
-    notice = AccountNotice.objects.create(user=user, subject=subject[:200], body=body)
+    params = dict(params or {})
+    subject, body = notice_texts.stored(key, params)
+    notice = AccountNotice.objects.create(
+        user=user, subject=subject[:200], body=body, message_key=key, params=params
+    )
 
     def send():
         from yiwang.identity.tasks import send_account_notice_email
@@ -137,15 +145,7 @@ def account_notify(*, user: User | None, subject: str, body: str = "") -> Accoun
 
 
 def _warn_holder(holder: Person) -> None:
-    account_notify(
-        user=holder.user,
-        subject=_("Someone used your identity number"),
-        body=_(
-            "Another account declared the identity number bound to your account. Nothing was "
-            "changed on your account and the other account was not verified. If this was not "
-            "you, you need do nothing; if it keeps happening, contact a government service hall."
-        ),
-    )
+    account_notify(user=holder.user, key=notice_texts.NUMBER_USED)
 
 
 @transaction.atomic
@@ -352,15 +352,7 @@ def _demote(person: Person, *, actor: User) -> None:
         revoked_at=timezone.now(), revoked_by=actor
     )
     audit.record(actor=actor, event="identity:person:demote", target=person, data={"agencies_ended": ended})
-    account_notify(
-        user=person.user,
-        subject=_("Your identity is no longer verified"),
-        body=_(
-            "The identity number of your account was checked in person for another account at a "
-            "government service hall. Your account is back at level L1 (self-declared). If this "
-            "is your identity, bring your identity card to a service hall."
-        ),
-    )
+    account_notify(user=person.user, key=notice_texts.DEMOTED)
 
 
 # --- Enterprises -----------------------------------------------------------------------------
@@ -588,9 +580,8 @@ def _delegation_create(enterprise, grantor, name, id_number, scope, valid_until,
     )
     account_notify(
         user=delegate.user,
-        subject=_("You may now act for %(name)s") % {"name": enterprise.name},
-        body=_("Its legal representative delegated you until %(date)s. See My account.")
-        % {"date": valid_until.isoformat()},
+        key=notice_texts.DELEGATION_GRANTED,
+        params={"name": enterprise.name, "date": valid_until.isoformat()},
     )
     return agency
 
@@ -623,8 +614,8 @@ def delegation_revoke(*, agency: EnterpriseAgent, actor: User) -> EnterpriseAgen
     other = agency.granted_by if is_delegate else agency.person
     account_notify(
         user=other.user if other else None,
-        subject=_("A delegation for %(name)s ended") % {"name": agency.enterprise.name},
-        body=_("See My account for who acts for the enterprise now."),
+        key=notice_texts.DELEGATION_ENDED,
+        params={"name": agency.enterprise.name},
     )
     return agency
 

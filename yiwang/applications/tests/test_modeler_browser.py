@@ -79,6 +79,20 @@ def test_an_admin_draws_a_process_in_the_browser_and_a_case_runs_through_it(
     panel.locator("select[name=role]").select_option("approver")
     panel.locator("select[name=status]").select_option("in_review")
     panel.locator("input[name=decisions][value=approve]").check()
+    # Its English name, in its own field: the step's name becomes "审批 | Approval".
+    assert panel.locator("input[name=name_zh]").input_value() == "审批"
+    panel.locator("input[name=name_en]").fill("Approval")
+    panel.locator("input[name=name_en]").press("Tab")
+    assert (
+        admin.evaluate(
+            f"window.yiwangModeler.bpmn.get('elementRegistry').get('{new_id}').businessObject.name"
+        )
+        == "审批 | Approval"
+    )
+    # The process as a whole takes an English name the same way.
+    admin.locator("#panel-element").select_option("Process_1")
+    panel.locator("input[name=name_en]").fill("Two-step licence")
+    panel.locator("input[name=name_en]").press("Tab")
     # A sequence flow offers its condition, with the names a condition can use.
     admin.locator("#panel-element").select_option("Flow_1")
     condition = panel.locator("input[name=condition]")
@@ -105,8 +119,15 @@ def test_an_admin_draws_a_process_in_the_browser_and_a_case_runs_through_it(
     assert admin.locator(".messages").inner_text() == zh("Process version %(v)s is now in use.") % {"v": 1}
     process = Process.objects.get(item=item, is_active=True)
     assert process.name == "两步流程" and 'value="approver"' in process.bpmn
+    assert (
+        'name="审批 | Approval"' in process.bpmn and f'name="{item.name} | Two-step licence"' in process.bpmn
+    )
     admin.locator('#bpmn-canvas [data-element-id="Task_accept"]').wait_for()  # the saved diagram reopens
     assert admin.locator(f'#bpmn-canvas [data-element-id="{new_id}"]').count() == 1
+    # Read back, the step's name shows in its two parts.
+    admin.locator("#panel-element").select_option(new_id)
+    assert admin.locator("#panel-body input[name=name_zh]").input_value() == "审批"
+    assert admin.locator("#panel-body input[name=name_en]").input_value() == "Approval"
     context.close()
 
     # A citizen applies and submits.
@@ -136,8 +157,20 @@ def test_an_admin_draws_a_process_in_the_browser_and_a_case_runs_through_it(
         colleague = browser.new_context(locale="zh-CN", extra_http_headers={"Accept-Language": "zh-CN"})
         tab = colleague.new_page()
         sign_in(tab, base, username)
+        if username == "approver_x":  # the case page in Chinese names the open step in Chinese
+            tab.goto(f"{base}/workbench/cases/{case.number}/")
+            assert tab.locator("main a.button", has_text="审批").count() == 1
+            assert "Approval" not in tab.locator("main").inner_text()
         decide(tab, base, queue, case.number, decision)
         colleague.close()
+        if username == "clerk_x":  # the case page in English names the open step in English
+            english = browser.new_context(locale="en-GB", extra_http_headers={"Accept-Language": "en"})
+            tab = english.new_page()
+            sign_in(tab, base, "approver_x")
+            tab.goto(f"{base}/workbench/cases/{case.number}/")
+            assert tab.locator("main a.button", has_text="Approval").count() == 1
+            assert "审批" not in tab.locator("main").inner_text()
+            english.close()
     case.refresh_from_db()
     assert case.status == Case.Status.COMPLETED
     assert list(Task.objects.filter(case=case).values_list("role", "decision")) == [

@@ -496,6 +496,39 @@ API: list[Row] = [
         data={"decision": "accept", "comment": ""},
     ),
     Row("GET /api/applications/notices", "/api/applications/notices", api(OK)),
+    # Process versions: the department's admins, as the version pages.
+    Row(
+        "GET /api/applications/items/{code}/processes",
+        "/api/applications/items/{item}/processes",
+        api(DENIED, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "GET /api/applications/items/{code}/processes",
+        "/api/applications/items/{item_elsewhere}/processes",
+        api(DENIED, ok="admin"),
+    ),
+    Row(
+        "POST /api/applications/items/{code}/processes",
+        "/api/applications/items/{item}/processes",
+        api(DENIED, allowed=("deptadmin", "admin")),
+        method="POST",
+    ),
+    Row(
+        "GET /api/applications/items/{code}/processes/{version}",
+        "/api/applications/items/{item}/processes/1",
+        api(DENIED, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "GET /api/applications/items/{code}/processes/{version}/{kind}",
+        "/api/applications/items/{item}/processes/1/bpmn",
+        api(DENIED, ok=("deptadmin", "admin")),
+    ),
+    Row(
+        "POST /api/applications/items/{code}/processes/{version}/activate",
+        "/api/applications/items/{item}/processes/1/activate",
+        api(DENIED, allowed=("deptadmin", "admin")),
+        method="POST",
+    ),
 ]
 
 # The admin site (one door: its login sends to /login, so the walk counts it as LOGIN). Staff

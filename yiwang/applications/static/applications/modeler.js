@@ -141,6 +141,39 @@
       elementSelect.appendChild(option);
     });
   }
+  // Steps and the process carry both languages in one name, "中文 | English" (the server's
+  // yiwang.lib.bilingual reads it and shows each reader their part): the panel edits the two
+  // parts in separate fields and shows a name read back from a diagram split the same way.
+  var SEPARATOR = " | ";
+  function splitName(name) {
+    var at = (name || "").indexOf(SEPARATOR);
+    if (at < 0) return [name || "", ""];
+    return [name.slice(0, at).trim(), name.slice(at + SEPARATOR.length).trim()];
+  }
+  function joinName(zh, en) {
+    zh = zh.trim();
+    en = en.trim();
+    return en ? zh + SEPARATOR + en : zh;
+  }
+  function nameFields(element, kind) {
+    var parts = splitName(element.businessObject.name);
+    var zh = el("input", { type: "text", value: parts[0], name: "name_zh", lang: "zh-Hans" });
+    var en = el("input", { type: "text", value: parts[1], name: "name_en", lang: "en" });
+    function write() {
+      var value = joinName(zh.value, en.value);
+      if (value === (element.businessObject.name || "")) return;
+      if (kind === "process") modeling.updateProperties(element, { name: value || undefined });
+      else modeling.updateLabel(element, value);
+    }
+    zh.addEventListener("change", write);
+    en.addEventListener("change", write);
+    panelBody.appendChild(labelled(text.name_zh, zh));
+    var field = labelled(text.name_en, en);
+    var hint = el("p", { "class": "hint", id: en.id + "-hint", text: text.name_en_hint });
+    en.setAttribute("aria-describedby", hint.id);
+    field.appendChild(hint);
+    panelBody.appendChild(field);
+  }
   function render() {
     var element = current || canvas.getRootElement();
     var bo = element.businessObject;
@@ -148,7 +181,9 @@
     if (!bo) return; // no diagram yet
     var kind = kindOf(element);
     var props = propertiesOf(bo);
-    if (kind !== "process") {
+    if (kind === "user_task" || kind === "process") {
+      nameFields(element, kind);
+    } else {
       var name = el("input", { type: "text", value: bo.name || "" });
       name.addEventListener("change", function () { modeling.updateLabel(element, name.value); });
       panelBody.appendChild(labelled(text.name, name));
