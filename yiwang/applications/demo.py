@@ -302,21 +302,14 @@ def _setup_processes(department, admin) -> tuple[list[ServiceItem], list[Service
 class _Builder:
     """Walks cases through the services on the replayed clock."""
 
-    def __init__(
-        self, clock: _Clock, rng: random.Random, people: dict, officials: dict, started: dt.datetime
-    ):
+    def __init__(self, clock: _Clock, rng: random.Random, people: dict, officials: dict):
         self.clock, self.rng, self.people, self.officials = clock, rng, people, officials
-        self.real_start = started
         self.stand_ins: dict[tuple[int, str], User] = {}
         self.citizen_scenarios: set[str] = set()
         # Nobody signs in as a stand-in: one secret nobody knows serves them all (hashed once).
         self.stand_in_password = secrets.token_urlsafe(24)
         self.blob: Blob | None = None  # the demo's one PDF, stored by the first upload
         self.materials: dict[int, list[Material]] = {}  # what each item asks the applicant for
-
-    def _stamp_notices(self, case: Case) -> None:
-        """Notices take the real time from their model default; give them the replayed one."""
-        Notice.objects.filter(case=case, created_at__gte=self.real_start).update(created_at=self.clock.at)
 
     def _set_clock(self, at: dt.datetime) -> None:
         self.clock.at = at
@@ -414,7 +407,6 @@ class _Builder:
             else:
                 who, decision = step.split(":")
                 case = self._act(case, who, decision)
-            self._stamp_notices(case)
         return case
 
     def start(self, item: ServiceItem, scenario: str, at: dt.datetime) -> Case:
@@ -525,8 +517,6 @@ def _bundle(builder: _Builder, now: dt.datetime) -> BundleCase | None:
     Case.objects.filter(bundle_case=bundle_case).update(created_at=builder.clock.at)
     builder.clock.at = submitted_at
     services.bundle_submit(actor=agent, bundle_case=bundle_case)
-    for case in bundle_case.cases.all():
-        builder._stamp_notices(case)
     stages = [["clerk:accept", "reviewer:pass", "approver:approve", "clerk:complete"], ["clerk:accept"], []]
     for case, steps in zip(bundle_case.cases.order_by("pk"), stages, strict=False):
         times = _step_times(["submit", *steps], dt.timedelta(days=1), now, builder.rng)[1:]
@@ -568,8 +558,10 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
     rng = random.Random(20261124)
     real_now = timezone.now()
     clock = _Clock()
-    builder = _Builder(clock, rng, people, officials, real_now)
-    with transaction.atomic(), mock.patch.object(services, "timezone", clock):
+    builder = _Builder(clock, rng, people, officials)
+    # Notices take their time from the model's default: the replayed one while the demo runs.
+    notice_time = mock.patch.object(Notice._meta.get_field("created_at"), "_get_default", clock.now)
+    with transaction.atomic(), mock.patch.object(services, "timezone", clock), notice_time:
         supplement, others, instant, attached = _setup_processes(department, admin)
         if not others and not supplement:
             raise RuntimeError("Run the catalog demo first: the demo department has no online items.")
@@ -641,7 +633,6 @@ def _reply_one(builder: _Builder, department, now: dt.datetime) -> None:
         rectification=rectification,
         reply="已约谈承办人员并改进告知流程，今后补正要求一次性告知。感谢您的监督。",
     )
-    builder._stamp_notices(rectification.rating.case)
 
 
 def _claim_some(officials: dict, department, rng: random.Random) -> None:
