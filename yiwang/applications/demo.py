@@ -5,6 +5,9 @@ its own form), about 300 cases in every status and one bundle application (å¹¶è
 is built through the services, so its tasks, timeline, notices and audit entries are real. The
 services run on a replayed clock (``_Clock``) so numbers, due dates and task times fall on past
 days and the workbench shows waits of different lengths; the audit log keeps the real time.
+Rows created with their model's time default (cases, uploads, notices) take the replayed time too.
+The applicants' uploads of the demo's one PDF after the first are inserted as the rows the upload
+service writes for it (``_Builder._complete``; checked in tests/test_demo_bulk.py).
 
 ``build`` is idempotent: it records ``applications:demo:load`` in the audit log once and does
 nothing when that entry is there.
@@ -12,6 +15,7 @@ nothing when that entry is there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import secrets
@@ -168,6 +172,19 @@ class _Clock:
 
     def localdate(self, value: dt.datetime | None = None) -> dt.date:
         return timezone.localdate(value or self.at)
+
+
+# Rows the services create with the time from the model's default (not from ``timezone`` in
+# services.py): while the demo runs, the default is the replayed time.
+_REPLAYED_DEFAULTS = ((Case, "created_at"), (Attachment, "uploaded_at"), (Notice, "created_at"))
+
+
+@contextlib.contextmanager
+def _replayed_defaults(clock: _Clock):
+    with contextlib.ExitStack() as stack:
+        for model, name in _REPLAYED_DEFAULTS:
+            stack.enter_context(mock.patch.object(model._meta.get_field(name), "_get_default", clock.now))
+        yield
 
 
 def _say(stdout, message: str) -> None:
@@ -419,8 +436,6 @@ class _Builder:
         )
         case = services.case_start(actor=person, item=item, enterprise=enterprise)
         case = self._complete(case, person, scenario, partial=scenario == "draft" and self.rng.random() < 0.6)
-        Case.objects.filter(pk=case.pk).update(created_at=self.clock.at)
-        case.attachments.update(uploaded_at=self.clock.at)
         return case
 
     def _applicant_for(self, item: ServiceItem, scenario: str) -> User:
@@ -514,7 +529,6 @@ def _bundle(builder: _Builder, now: dt.datetime) -> BundleCase | None:
     bundle_case = services.bundle_start(actor=agent, bundle=bundle, enterprise=enterprise)
     for case in bundle_case.cases.select_related("item").order_by("pk"):
         builder._complete(case, agent, "bundle")
-    Case.objects.filter(bundle_case=bundle_case).update(created_at=builder.clock.at)
     builder.clock.at = submitted_at
     services.bundle_submit(actor=agent, bundle_case=bundle_case)
     stages = [["clerk:accept", "reviewer:pass", "approver:approve", "clerk:complete"], ["clerk:accept"], []]
@@ -559,9 +573,7 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
     real_now = timezone.now()
     clock = _Clock()
     builder = _Builder(clock, rng, people, officials)
-    # Notices take their time from the model's default: the replayed one while the demo runs.
-    notice_time = mock.patch.object(Notice._meta.get_field("created_at"), "_get_default", clock.now)
-    with transaction.atomic(), mock.patch.object(services, "timezone", clock), notice_time:
+    with transaction.atomic(), mock.patch.object(services, "timezone", clock), _replayed_defaults(clock):
         supplement, others, instant, attached = _setup_processes(department, admin)
         if not others and not supplement:
             raise RuntimeError("Run the catalog demo first: the demo department has no online items.")
