@@ -5,14 +5,17 @@ holds it already, then gunicorn) in a fresh temporary data folder (SQLite) and t
 `GET /` answers 200, stops it, starts it again on the same database and times that. Alternated
 with the runs, in the same run, the references: a bare interpreter with Django set up (every
 start pays it), and a bare `yiwang migrate` on a fresh database. The machine is shared and noisy:
-medians of ``--runs`` rounds are what to read.
+medians of ``--runs`` rounds are what to read. ``--before REV`` adds, in each round, the first
+start of the code at git revision REV (its files unpacked in a temporary folder), so a change is
+measured against what it replaced under the same load.
 
-python bench/bench_first_start.py [--runs 3] [--no-write]
+python bench/bench_first_start.py [--runs 3] [--before REV] [--no-write]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
@@ -56,7 +59,7 @@ def _timed(args: list[str], env: dict) -> float:
     return time.monotonic() - started
 
 
-def start_until_answer(var_dir: str, timeout: float = 600) -> tuple[float, str]:
+def start_until_answer(var_dir: str, timeout: float = 600, root: Path = ROOT) -> tuple[float, str]:
     """Seconds from starting `yiwang serve --demo` until `GET /` answers 200; the output."""
     port = _free_port()
     log = Path(var_dir) / f"serve-{port}.log"
@@ -64,7 +67,7 @@ def start_until_answer(var_dir: str, timeout: float = 600) -> tuple[float, str]:
     with log.open("w") as out:
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "-m", "yiwang.cli", "serve", "--demo", f"127.0.0.1:{port}"],
-            cwd=ROOT,
+            cwd=root,
             env=_env(var_dir),
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -92,7 +95,20 @@ def start_until_answer(var_dir: str, timeout: float = 600) -> tuple[float, str]:
     return elapsed, log.read_text()
 
 
-def one_round() -> dict:
+def _phases(output: str) -> dict:
+    phases = {}
+    for name, pattern in PHASES.items():
+        found = pattern.search(output)
+        phases[name] = float(found.group(1)) if found else float("nan")
+    return phases
+
+
+def one_round(before: Path | None = None) -> dict:
+    extra = {}
+    if before is not None:
+        with tempfile.TemporaryDirectory(prefix="yiwang-bench-before-") as var_dir:
+            first, output = start_until_answer(var_dir, root=before)
+        extra = {"before_first": first, **{f"before_{k}": v for k, v in _phases(output).items()}}
     with tempfile.TemporaryDirectory(prefix="yiwang-bench-start-") as var_dir:
         env = _env(var_dir)
         django_setup = _timed([sys.executable, "-c", SETUP_ONLY], env)
@@ -101,14 +117,18 @@ def one_round() -> dict:
         assert "up to date" in second_output, second_output[-2000:]
     with tempfile.TemporaryDirectory(prefix="yiwang-bench-migrate-") as var_dir:
         migrate = _timed([sys.executable, "-m", "yiwang.cli", "migrate"], _env(var_dir))
-    phases = {}
-    for name, pattern in PHASES.items():
-        found = pattern.search(output)
-        phases[name] = float(found.group(1)) if found else float("nan")
-    return {"first": first, "second": second, "django_setup": django_setup, "migrate": migrate, **phases}
+    phases = _phases(output)
+    return {
+        "first": first,
+        "second": second,
+        "django_setup": django_setup,
+        "migrate": migrate,
+        **phases,
+        **extra,
+    }
 
 
-def render(rounds: list[dict]) -> str:
+def render(rounds: list[dict], before: str = "") -> str:
     def med(key: str) -> float:
         return statistics.median(r[key] for r in rounds)
 
@@ -126,6 +146,17 @@ def render(rounds: list[dict]) -> str:
         ("reference: bare `yiwang migrate` on an empty database", "migrate", "same run", False),
         ("reference: interpreter + `django.setup()`", "django_setup", "same run", False),
     ]
+    if before:
+        rows += [
+            (
+                f"reference: first `make run` of the code before (`{before}`)",
+                "before_first",
+                "same run",
+                False,
+            ),
+            ("· its applications demo", "before_applications", "same run", False),
+            ("· its catalog demo", "before_catalog", "same run", False),
+        ]
     lines = [
         MARKER,
         f"### SQLite, {len(rounds)} rounds ({today}, CPython {python}, {platform.machine()}, "
@@ -156,16 +187,28 @@ def write_docs(block: str) -> Path:
     return path
 
 
+@contextlib.contextmanager
+def _checkout(rev: str):
+    """The files of git revision ``rev`` in a temporary folder (``git archive``; removed afterwards)."""
+    with tempfile.TemporaryDirectory(prefix="yiwang-bench-rev-") as folder:
+        archive = subprocess.run(["git", "archive", rev], cwd=ROOT, check=True, capture_output=True)  # noqa: S603, S607
+        subprocess.run(["tar", "-x", "-C", folder], input=archive.stdout, check=True)  # noqa: S603, S607
+        yield Path(folder)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3, help="rounds (default 3)")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/benchmarks.md alone.")
+    parser.add_argument("--before", default="", help="also time the first start of this git revision")
     args = parser.parse_args()
     rounds = []
-    for n in range(args.runs):
-        rounds.append(one_round())
-        print(f"round {n + 1}: " + ", ".join(f"{k} {v:.1f} s" for k, v in rounds[-1].items()), flush=True)  # noqa: T201
-    block = render(rounds)
+    with contextlib.ExitStack() as stack:
+        before = stack.enter_context(_checkout(args.before)) if args.before else None
+        for n in range(args.runs):
+            rounds.append(one_round(before))
+            print(f"round {n + 1}: " + ", ".join(f"{k} {v:.1f} s" for k, v in rounds[-1].items()), flush=True)  # noqa: T201
+    block = render(rounds, args.before)
     print(block)  # noqa: T201
     if not args.no_write:
         print(f"written to {write_docs(block)}")  # noqa: T201

@@ -5,6 +5,9 @@ its own form), about 300 cases in every status and one bundle application (并�
 is built through the services, so its tasks, timeline, notices and audit entries are real. The
 services run on a replayed clock (``_Clock``) so numbers, due dates and task times fall on past
 days and the workbench shows waits of different lengths; the audit log keeps the real time.
+Rows created with their model's time default (cases, uploads, notices) take the replayed time too.
+The applicants' uploads of the demo's one PDF after the first are inserted as the rows the upload
+service writes for it (``_Builder._complete``; checked in tests/test_demo_bulk.py).
 
 ``build`` is idempotent: it records ``applications:demo:load`` in the audit log once and does
 nothing when that entry is there.
@@ -12,6 +15,7 @@ nothing when that entry is there.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import random
 import secrets
@@ -28,14 +32,16 @@ from yiwang.audit import services as audit
 from yiwang.audit.models import AuditEntry
 from yiwang.catalog import services as catalog_services
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
+from yiwang.core.bulk import insert_rows
 from yiwang.identity import services as identity_services
 from yiwang.identity.models import Official, User
 from yiwang.identity.permissions import department_subtree_ids
 from yiwang.identity.selectors import enterprises_of, person_of
+from yiwang.lib.filetypes import safe_name
 from yiwang.lib.workdays import is_workday
 
 from . import services, tasks
-from .models import BundleCase, Case, Notice, Rectification, Task
+from .models import Attachment, Blob, BundleCase, Case, Notice, Rectification, Task
 
 ACTOR = "system:demo"
 LOAD_EVENT = "applications:demo:load"
@@ -45,6 +51,7 @@ INSTANT_CODE = "0500199901-610100"
 APPLICANTS = ("citizen", "citizen2", "agent", "elder", "elder2")  # demo accounts (identity demo)
 INSTANT_NAME = "老年人便民摊点经营补贴申领"
 BUNDLE_CODE = "open-pharmacy"
+ATTACHMENT_FIELDS = ("case", "material", "blob", "filename", "uploaded_at")
 PDF = b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog >>\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n"
 
 INSTANT_SCHEMA = {
@@ -165,6 +172,19 @@ class _Clock:
 
     def localdate(self, value: dt.datetime | None = None) -> dt.date:
         return timezone.localdate(value or self.at)
+
+
+# Rows the services create with the time from the model's default (not from ``timezone`` in
+# services.py): while the demo runs, the default is the replayed time.
+_REPLAYED_DEFAULTS = ((Case, "created_at"), (Attachment, "uploaded_at"), (Notice, "created_at"))
+
+
+@contextlib.contextmanager
+def _replayed_defaults(clock: _Clock):
+    with contextlib.ExitStack() as stack:
+        for model, name in _REPLAYED_DEFAULTS:
+            stack.enter_context(mock.patch.object(model._meta.get_field(name), "_get_default", clock.now))
+        yield
 
 
 def _say(stdout, message: str) -> None:
@@ -299,19 +319,14 @@ def _setup_processes(department, admin) -> tuple[list[ServiceItem], list[Service
 class _Builder:
     """Walks cases through the services on the replayed clock."""
 
-    def __init__(
-        self, clock: _Clock, rng: random.Random, people: dict, officials: dict, started: dt.datetime
-    ):
+    def __init__(self, clock: _Clock, rng: random.Random, people: dict, officials: dict):
         self.clock, self.rng, self.people, self.officials = clock, rng, people, officials
-        self.real_start = started
         self.stand_ins: dict[tuple[int, str], User] = {}
         self.citizen_scenarios: set[str] = set()
         # Nobody signs in as a stand-in: one secret nobody knows serves them all (hashed once).
         self.stand_in_password = secrets.token_urlsafe(24)
-
-    def _stamp_notices(self, case: Case) -> None:
-        """Notices take the real time from their model default; give them the replayed one."""
-        Notice.objects.filter(case=case, created_at__gte=self.real_start).update(created_at=self.clock.at)
+        self.blob: Blob | None = None  # the demo's one PDF, stored by the first upload
+        self.materials: dict[int, list[Material]] = {}  # what each item asks the applicant for
 
     def _set_clock(self, at: dt.datetime) -> None:
         self.clock.at = at
@@ -335,11 +350,26 @@ class _Builder:
         if partial:
             data = {k: v for k, v in data.items() if k in case.provided or k == "phone"}
         services.case_save(actor=applicant, case=case, data=data)
-        materials = services.required_materials(case)
+        if case.item_id not in self.materials:
+            self.materials[case.item_id] = services.required_materials(case)
+        materials = self.materials[case.item_id]
+        rows = []
         for material in materials[: 1 if partial else None]:
             if material.required or self.rng.random() < 0.5:
-                upload = SimpleUploadedFile(f"{material.name[:40]}.pdf", PDF, content_type="application/pdf")
-                services.attachment_add(actor=applicant, case=case, material_id=material.pk, upload=upload)
+                name = f"{material.name[:40]}.pdf"
+                if self.blob is None:  # the first upload of the demo: through the service
+                    upload = SimpleUploadedFile(name, PDF, content_type="application/pdf")
+                    attachment = services.attachment_add(
+                        actor=applicant, case=case, material_id=material.pk, upload=upload
+                    )
+                    self.blob = attachment.blob
+                else:
+                    rows.append(
+                        (case.pk, material.pk, self.blob.pk, safe_name(name, self.blob.kind), self.clock.at)
+                    )
+        # The same file again: the service would store the blob once and add a row per material
+        # (a draft's upload writes no audit entry), so the rows go in at once.
+        insert_rows(Attachment, ATTACHMENT_FIELDS, rows)
         return Case.objects.get(pk=case.pk)
 
     def _instant_data(self, scenario: str, applicant: User) -> dict:
@@ -394,7 +424,6 @@ class _Builder:
             else:
                 who, decision = step.split(":")
                 case = self._act(case, who, decision)
-            self._stamp_notices(case)
         return case
 
     def start(self, item: ServiceItem, scenario: str, at: dt.datetime) -> Case:
@@ -407,8 +436,6 @@ class _Builder:
         )
         case = services.case_start(actor=person, item=item, enterprise=enterprise)
         case = self._complete(case, person, scenario, partial=scenario == "draft" and self.rng.random() < 0.6)
-        Case.objects.filter(pk=case.pk).update(created_at=self.clock.at)
-        case.attachments.update(uploaded_at=self.clock.at)
         return case
 
     def _applicant_for(self, item: ServiceItem, scenario: str) -> User:
@@ -502,11 +529,8 @@ def _bundle(builder: _Builder, now: dt.datetime) -> BundleCase | None:
     bundle_case = services.bundle_start(actor=agent, bundle=bundle, enterprise=enterprise)
     for case in bundle_case.cases.select_related("item").order_by("pk"):
         builder._complete(case, agent, "bundle")
-    Case.objects.filter(bundle_case=bundle_case).update(created_at=builder.clock.at)
     builder.clock.at = submitted_at
     services.bundle_submit(actor=agent, bundle_case=bundle_case)
-    for case in bundle_case.cases.all():
-        builder._stamp_notices(case)
     stages = [["clerk:accept", "reviewer:pass", "approver:approve", "clerk:complete"], ["clerk:accept"], []]
     for case, steps in zip(bundle_case.cases.order_by("pk"), stages, strict=False):
         times = _step_times(["submit", *steps], dt.timedelta(days=1), now, builder.rng)[1:]
@@ -548,8 +572,8 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
     rng = random.Random(20261124)
     real_now = timezone.now()
     clock = _Clock()
-    builder = _Builder(clock, rng, people, officials, real_now)
-    with transaction.atomic(), mock.patch.object(services, "timezone", clock):
+    builder = _Builder(clock, rng, people, officials)
+    with transaction.atomic(), mock.patch.object(services, "timezone", clock), _replayed_defaults(clock):
         supplement, others, instant, attached = _setup_processes(department, admin)
         if not others and not supplement:
             raise RuntimeError("Run the catalog demo first: the demo department has no online items.")
@@ -621,7 +645,6 @@ def _reply_one(builder: _Builder, department, now: dt.datetime) -> None:
         rectification=rectification,
         reply="已约谈承办人员并改进告知流程，今后补正要求一次性告知。感谢您的监督。",
     )
-    builder._stamp_notices(rectification.rating.case)
 
 
 def _claim_some(officials: dict, department, rng: random.Random) -> None:

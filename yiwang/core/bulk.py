@@ -7,6 +7,31 @@ invariants the caller has already established (demo generators, the audit log's 
 
 from django.db import connection, models
 
+# Exactly these classes (not subclasses, which may change a value on its way to the database),
+# and the one type of value each takes as it is.
+_TEXT_FIELDS = (models.CharField, models.TextField)
+_INTEGER_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+def _plain_type(field: models.Field) -> type | None:
+    """The type of value ``field`` stores unchanged on SQLite (str, int), or None."""
+    if type(field) is models.ForeignKey:
+        field = field.target_field
+    if type(field) in _TEXT_FIELDS:
+        return str
+    if type(field) in _INTEGER_FIELDS:
+        return int
+    return None
+
 
 def insert_rows(model: type[models.Model], fields: list[str] | tuple[str, ...], rows: list) -> None:
     """Insert ``rows`` (sequences in ``fields`` order; foreign keys as ids) into ``model``'s table."""
@@ -25,8 +50,15 @@ def insert_rows(model: type[models.Model], fields: list[str] | tuple[str, ...], 
                 for row in rows:
                     copy.write_row([Jsonb(v) if j else v for j, v in zip(is_json, row, strict=True)])
         else:
+            # A str for a plain text column, an int for a plain integer one (or None for either) go in as they
+            # are (what preparing them gives); everything else is prepared by its field.
+            plain = [_plain_type(f) for f in columns]
             prepared = [
-                [f.get_db_prep_save(v, connection) for f, v in zip(columns, row, strict=True)] for row in rows
+                [
+                    v if t is not None and (v is None or type(v) is t) else f.get_db_prep_save(v, connection)
+                    for f, t, v in zip(columns, plain, row, strict=True)
+                ]
+                for row in rows
             ]
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", prepared)  # noqa: S608
