@@ -334,7 +334,7 @@ def expect(response, *codes: int):
     return response
 
 
-def measure_submit(client, base: dict, n: int, rng: random.Random) -> dict:
+def measure_submit(client, base: dict, n: int, rng: random.Random, tag: str = "") -> dict:
     from django.db import connection
 
     from yiwang.applications.models import Case
@@ -343,6 +343,7 @@ def measure_submit(client, base: dict, n: int, rng: random.Random) -> dict:
 
     def api(i, prefix="bench"):
         body = {"item": item.code, "data": VALID_DATA}
+        prefix = f"{prefix}{tag}"
         expect(
             client.post(
                 "/api/applications/cases",
@@ -372,12 +373,14 @@ def measure_submit(client, base: dict, n: int, rng: random.Random) -> dict:
                 "/api/applications/cases",
                 {"item": item.code, "data": VALID_DATA},
                 content_type="application/json",
-                HTTP_IDEMPOTENCY_KEY=f"bench-{i:08d}",
+                HTTP_IDEMPOTENCY_KEY=f"bench{tag}-{i:08d}",
             ),
             200,
         )
         replay.append(time.perf_counter() - t0)
-    status = Case.objects.filter(idempotency_key="count-00000000").values_list("status", flat=True).get()
+    status = (
+        Case.objects.filter(idempotency_key=f"count{tag}-00000000").values_list("status", flat=True).get()
+    )
     return {
         "bare": stats(samples["bare"]),
         "api": stats(samples["api"]),
@@ -412,12 +415,13 @@ def measure_page_double_submit(client, user, base: dict, n: int) -> dict:
     return {"first": stats(first), "second": stats(second), "codes": codes}
 
 
-def measure_instant(client, base: dict, n: int, rng: random.Random) -> dict:
+def measure_instant(client, base: dict, n: int, rng: random.Random, tag: str = "") -> dict:
     from django.db import connection
 
     item = base["instant_item"]
 
     def instant(i, prefix="instant"):
+        prefix = f"{prefix}{tag}"
         response = expect(
             client.post(
                 "/api/applications/cases",
@@ -640,6 +644,30 @@ def write_docs(vendor: str, block: str) -> Path:
     return path
 
 
+def submit_rounds(vendor: str, client, base: dict, args, rng: random.Random) -> int:
+    """``--submit-rounds N``: the submit and the 秒批 submit, N rounds of ``--requests`` each beside the
+    same-run bare insert; per round the medians and bare ÷ submit; then the median of the rounds.
+    Prints only (the "Submit path" section of docs/benchmarks.md is written from it by hand)."""
+    ratios, instant_ratios = [], []
+    for r in range(args.submit_rounds):
+        submit = measure_submit(client, base, args.requests, rng, tag=f"r{r}")
+        instant = measure_instant(client, base, args.requests, rng, tag=f"r{r}")
+        bare, api = submit["bare"]["p50"], submit["api"]["p50"]
+        ratios.append(bare / api)
+        instant_ratios.append(instant["bare"]["p50"] / instant["instant"]["p50"])
+        print(
+            f"{vendor} round {r + 1}: submit {api:.2f} ms, bare {bare:.2f} ms, ratio {ratios[-1]:.3f}; "
+            f"秒批 {instant['instant']['p50']:.2f} ms, bare {instant['bare']['p50']:.2f} ms, "
+            f"ratio {instant_ratios[-1]:.3f}; statements {submit['queries']} / 秒批 {instant['queries']}",
+            flush=True,
+        )
+    print(
+        f"{vendor}: median of {len(ratios)} rounds: ratio {statistics.median(ratios):.3f} "
+        f"(min {min(ratios):.3f}, max {max(ratios):.3f}); 秒批 {statistics.median(instant_ratios):.3f}"
+    )
+    return 0
+
+
 def run(args) -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -665,6 +693,8 @@ def run(args) -> int:
     official = Client()
     official.force_login(clerk)
 
+    if args.submit_rounds:
+        return submit_rounds(vendor, applicant, base, args, rng)
     print(f"{vendor}: submit ...", flush=True)
     submit = measure_submit(applicant, base, args.requests, rng)
     double = measure_page_double_submit(applicant, citizen, base, min(args.requests, 100))
@@ -686,6 +716,12 @@ def main() -> int:
     parser.add_argument("--open-share", type=float, default=0.07, help="share of open cases (default 0.07)")
     parser.add_argument("--requests", type=int, default=300, help="timed requests per path (default 300)")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/benchmarks.md alone.")
+    parser.add_argument(
+        "--submit-rounds",
+        type=int,
+        default=0,
+        help="only the submit paths, this many rounds, printed (issue 9 §9's same-run ratios)",
+    )
     args = parser.parse_args()
 
     return run_isolated("applications", run, args)

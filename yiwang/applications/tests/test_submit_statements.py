@@ -146,3 +146,19 @@ def test_a_version_whose_stored_hash_does_not_match_is_never_kept(me, no_materia
 
 def _bpmn(name: str) -> str:
     return (engine.PROCESSES_DIR / name).read_text(encoding="utf-8")
+
+
+def test_the_drafts_quota_counts_with_its_partial_index(citizen):
+    # Every start and submit counts the person's drafts: on the (applicant, created) index alone
+    # that count walked all their earlier cases, a cost growing with their history.
+    sql = services._sql(connection.vendor)["drafts"]
+    params = [citizen.pk, Case.Status.DRAFT]
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        else:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute(f"EXPLAIN {sql}", params)
+            plan = " ".join(row[0] for row in cursor.fetchall())
+    assert "case_applicant_draft_idx" in plan, plan
