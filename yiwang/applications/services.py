@@ -349,16 +349,16 @@ def _sql(vendor: str) -> dict[str, str]:
 
 @functools.cache
 def _insert_sql(vendor: str, model) -> tuple[str, tuple]:
-    """``INSERT ... RETURNING id`` of one row of ``model`` and the fields it sets, in order."""
+    """``INSERT ... RETURNING id`` of one row of ``model`` (without RETURNING where the database
+    cannot, SQLite before 3.35) and the fields it sets, in order."""
     opts = model._meta
     fields = tuple(f for f in opts.local_concrete_fields if not (f.primary_key and f.auto_created))
     q = connection.ops.quote_name
     columns = ", ".join(q(f.column) for f in fields)
-    return (
-        f"INSERT INTO {q(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))}) "  # noqa: S608
-        f"RETURNING {q(opts.pk.column)}",
-        fields,
-    )
+    sql = f"INSERT INTO {q(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
+    if connection.features.can_return_columns_from_insert:
+        sql += f" RETURNING {q(opts.pk.column)}"
+    return sql, fields
 
 
 def _insert(*objs) -> None:
@@ -373,7 +373,10 @@ def _insert(*objs) -> None:
         for obj in objs:
             obj._prepare_related_fields_for_save(operation_name="save")
             cursor.execute(sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-            obj.pk = cursor.fetchone()[0]
+            if connection.features.can_return_columns_from_insert:
+                obj.pk = cursor.fetchone()[0]
+            else:
+                obj.pk = connection.ops.last_insert_id(cursor, obj._meta.db_table, obj._meta.pk.column)
             obj._state.adding, obj._state.db = False, connection.alias
 
 
