@@ -287,16 +287,27 @@ def bulk_load(n_cases: int, open_share: float, busy_department, batch: int = 50_
 # --- measurements -------------------------------------------------------------------------------
 
 
-def alternate(paths: dict, n: int, rng: random.Random) -> dict[str, list[float]]:
-    """Call each path n times, interleaved in a shuffled order per round; seconds per call."""
+def alternate(
+    paths: dict, n: int, rng: random.Random, cpu: dict[str, list[float]] | None = None
+) -> dict[str, list[float]]:
+    """Call each path n times, interleaved in a shuffled order per round; seconds per call. With
+    ``cpu``, also the CPU seconds this thread spent on each call, appended there per path: unlike
+    the wall clock, that does not grow when other processes take the cores (a long request is
+    preempted more often than a short one, which skews a wall-clock ratio on a busy machine); it
+    leaves out the database server's own work, so it fits SQLite (in-process) best."""
     samples: dict[str, list[float]] = {name: [] for name in paths}
+    if cpu is not None:
+        for name in paths:
+            cpu.setdefault(name, [])
     names = list(paths)
     for i in range(n):
         rng.shuffle(names)
         for name in names:
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             paths[name](i)
             samples[name].append(time.perf_counter() - t0)
+            if cpu is not None:
+                cpu[name].append(time.thread_time() - c0)
     return samples
 
 
@@ -334,7 +345,9 @@ def expect(response, *codes: int):
     return response
 
 
-def measure_submit(client, base: dict, n: int, rng: random.Random, tag: str = "") -> dict:
+def measure_submit(
+    client, base: dict, n: int, rng: random.Random, tag: str = "", cpu: dict | None = None
+) -> dict:
     from django.db import connection
 
     from yiwang.applications.models import Case
@@ -362,7 +375,7 @@ def measure_submit(client, base: dict, n: int, rng: random.Random, tag: str = ""
     for i in range(20):  # warm up: templates, caches, the connection
         api(i, "warm")
         bare(i)
-    samples = alternate({"bare": bare, "api": api}, n, rng)
+    samples = alternate({"bare": bare, "api": api}, n, rng, cpu)
     with fresh_capture(connection) as ctx:
         api(0, "count")
     replay = []
@@ -415,7 +428,9 @@ def measure_page_double_submit(client, user, base: dict, n: int) -> dict:
     return {"first": stats(first), "second": stats(second), "codes": codes}
 
 
-def measure_instant(client, base: dict, n: int, rng: random.Random, tag: str = "") -> dict:
+def measure_instant(
+    client, base: dict, n: int, rng: random.Random, tag: str = "", cpu: dict | None = None
+) -> dict:
     from django.db import connection
 
     item = base["instant_item"]
@@ -440,7 +455,7 @@ def measure_instant(client, base: dict, n: int, rng: random.Random, tag: str = "
 
     for i in range(10):
         instant(i, "warm-instant")
-    samples = alternate({"bare": bare, "instant": instant}, n, rng)
+    samples = alternate({"bare": bare, "instant": instant}, n, rng, cpu)
     with fresh_capture(connection) as ctx:
         instant(0, "count-instant")
     return {
@@ -646,24 +661,35 @@ def write_docs(vendor: str, block: str) -> Path:
 
 def submit_rounds(vendor: str, client, base: dict, args, rng: random.Random) -> int:
     """``--submit-rounds N``: the submit and the 秒批 submit, N rounds of ``--requests`` each beside the
-    same-run bare insert; per round the medians and bare ÷ submit; then the median of the rounds.
-    Prints only (the "Submit path" section of docs/benchmarks.md is written from it by hand)."""
-    ratios, instant_ratios = [], []
+    same-run bare insert; per round the wall-clock medians and bare ÷ submit, and the same from the
+    CPU time of this thread (see ``alternate``); then the medians of the rounds. Prints only (the
+    "Submit path" section of docs/benchmarks.md is written from it by hand)."""
+    wall, cpu_ratios, instant_wall, instant_cpu = [], [], [], []
     for r in range(args.submit_rounds):
-        submit = measure_submit(client, base, args.requests, rng, tag=f"r{r}")
-        instant = measure_instant(client, base, args.requests, rng, tag=f"r{r}")
+        cpu: dict[str, list[float]] = {}
+        submit = measure_submit(client, base, args.requests, rng, tag=f"r{r}", cpu=cpu)
+        cpu_i: dict[str, list[float]] = {}
+        instant = measure_instant(client, base, args.requests, rng, tag=f"r{r}", cpu=cpu_i)
         bare, api = submit["bare"]["p50"], submit["api"]["p50"]
-        ratios.append(bare / api)
-        instant_ratios.append(instant["bare"]["p50"] / instant["instant"]["p50"])
+        c_bare, c_api = (statistics.median(cpu[k]) * 1e3 for k in ("bare", "api"))
+        wall.append(bare / api)
+        cpu_ratios.append(c_bare / c_api)
+        instant_wall.append(instant["bare"]["p50"] / instant["instant"]["p50"])
+        instant_cpu.append(statistics.median(cpu_i["bare"]) / statistics.median(cpu_i["instant"]))
+        inst = instant["instant"]["p50"], instant["bare"]["p50"]
         print(
-            f"{vendor} round {r + 1}: submit {api:.2f} ms, bare {bare:.2f} ms, ratio {ratios[-1]:.3f}; "
-            f"秒批 {instant['instant']['p50']:.2f} ms, bare {instant['bare']['p50']:.2f} ms, "
-            f"ratio {instant_ratios[-1]:.3f}; statements {submit['queries']} / 秒批 {instant['queries']}",
+            f"{vendor} round {r + 1}: submit {api:.2f} ms, bare {bare:.2f} ms, ratio {wall[-1]:.3f} "
+            f"(CPU {c_api:.2f} / {c_bare:.2f} ms, {cpu_ratios[-1]:.3f}); "
+            f"秒批 {inst[0]:.2f} ms, bare {inst[1]:.2f} ms, ratio {instant_wall[-1]:.3f} "
+            f"(CPU {instant_cpu[-1]:.3f}); statements {submit['queries']} / 秒批 {instant['queries']}; "
+            f"load {os.getloadavg()[0]:.1f}",
             flush=True,
         )
+    med = statistics.median
     print(
-        f"{vendor}: median of {len(ratios)} rounds: ratio {statistics.median(ratios):.3f} "
-        f"(min {min(ratios):.3f}, max {max(ratios):.3f}); 秒批 {statistics.median(instant_ratios):.3f}"
+        f"{vendor}: median of {len(wall)} rounds: ratio {med(wall):.3f} (min {min(wall):.3f}, max "
+        f"{max(wall):.3f}); CPU ratio {med(cpu_ratios):.3f}; "
+        f"秒批 {med(instant_wall):.3f} (CPU {med(instant_cpu):.3f})"
     )
     return 0
 
