@@ -348,36 +348,47 @@ def _sql(vendor: str) -> dict[str, str]:
 
 
 @functools.cache
-def _insert_sql(vendor: str, model) -> tuple[str, tuple]:
-    """``INSERT ... RETURNING id`` of one row of ``model`` (without RETURNING where the database
-    cannot, SQLite before 3.35) and the fields it sets, in order."""
+def _insert_sql(vendor: str, model, rows: int) -> tuple[str, tuple]:
+    """``INSERT ... RETURNING id`` of ``rows`` rows of ``model`` (one row and no RETURNING where the
+    database cannot return, SQLite before 3.35) and the fields it sets, in order."""
     opts = model._meta
     fields = tuple(f for f in opts.local_concrete_fields if not (f.primary_key and f.auto_created))
     q = connection.ops.quote_name
-    columns = ", ".join(q(f.column) for f in fields)
-    sql = f"INSERT INTO {q(opts.db_table)} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})"  # noqa: S608
-    if connection.features.can_return_columns_from_insert:
-        sql += f" RETURNING {q(opts.pk.column)}"
-    return sql, fields
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = f"INSERT INTO {q(opts.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "  # noqa: S608
+    if not connection.features.can_return_columns_from_insert:
+        return sql + row, fields
+    return f"{sql}{', '.join([row] * rows)} RETURNING {q(opts.pk.column)}", fields
 
 
 def _insert(*objs) -> None:
-    """Insert new rows of one model with one prepared statement each, as ``save(force_insert=True)``
-    would (defaults, ``auto_now`` and foreign keys to rows saved since, prepared by the fields
-    themselves), without the ORM's statement building. Nothing listens to these models' save
-    signals; a failing constraint raises IntegrityError as ``save`` does."""
+    """Insert new rows of one model in one prepared statement, as ``bulk_create`` would (defaults,
+    ``auto_now`` and foreign keys to rows saved since, prepared by the fields themselves; the ids
+    come back in the order of the rows, as ``bulk_create`` relies on too), without the ORM's
+    statement building. Nothing listens to these models' save signals (a test says so); a failing
+    constraint raises IntegrityError as ``save`` does."""
     if not objs:
         return
-    sql, fields = _insert_sql(connection.vendor, type(objs[0]))
+    returning = connection.features.can_return_columns_from_insert
+    sql, fields = _insert_sql(connection.vendor, type(objs[0]), len(objs) if returning else 1)
+    rows = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="save")
+        rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
     with connection.cursor() as cursor:
-        for obj in objs:
-            obj._prepare_related_fields_for_save(operation_name="save")
-            cursor.execute(sql, [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-            if connection.features.can_return_columns_from_insert:
-                obj.pk = cursor.fetchone()[0]
-            else:
-                obj.pk = connection.ops.last_insert_id(cursor, obj._meta.db_table, obj._meta.pk.column)
-            obj._state.adding, obj._state.db = False, connection.alias
+        if returning:
+            cursor.execute(sql, [value for row in rows for value in row])
+            ids = [row[0] for row in cursor.fetchall()]
+        else:
+            ids = []
+            for row in rows:
+                cursor.execute(sql, row)
+                ids.append(
+                    connection.ops.last_insert_id(cursor, objs[0]._meta.db_table, objs[0]._meta.pk.column)
+                )
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
 
 
 # --- drafts ------------------------------------------------------------------------------

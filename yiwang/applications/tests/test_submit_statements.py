@@ -215,3 +215,25 @@ def test_nothing_listens_to_the_save_signals_the_prepared_inserts_skip():
     for model in (Case, CaseEvent, Task, Notice):
         for signal in (pre_save, post_save):
             assert not signal.has_listeners(model), (signal, model)
+
+
+def test_several_rows_inserted_at_once_get_their_own_ids(me, no_material_item):
+    answer = ok(
+        call(
+            me,
+            "post",
+            "/cases",
+            {"item": no_material_item.code, "data": VALID_DATA},
+            HTTP_IDEMPOTENCY_KEY="rows-0001",
+        ),
+        201,
+    )
+    case = Case.objects.get(number=answer["number"])
+    events = [
+        CaseEvent(case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, comment=f"第{i}条")
+        for i in range(3)
+    ]
+    services._insert(*events)
+    assert len({e.pk for e in events}) == 3
+    for event in events:
+        assert CaseEvent.objects.get(pk=event.pk).comment == event.comment
