@@ -287,16 +287,27 @@ def bulk_load(n_cases: int, open_share: float, busy_department, batch: int = 50_
 # --- measurements -------------------------------------------------------------------------------
 
 
-def alternate(paths: dict, n: int, rng: random.Random) -> dict[str, list[float]]:
-    """Call each path n times, interleaved in a shuffled order per round; seconds per call."""
+def alternate(
+    paths: dict, n: int, rng: random.Random, cpu: dict[str, list[float]] | None = None
+) -> dict[str, list[float]]:
+    """Call each path n times, interleaved in a shuffled order per round; seconds per call. With
+    ``cpu``, also the CPU seconds this thread spent on each call, appended there per path: unlike
+    the wall clock, that does not grow when other processes take the cores (a long request is
+    preempted more often than a short one, which skews a wall-clock ratio on a busy machine); it
+    leaves out the database server's own work, so it fits SQLite (in-process) best."""
     samples: dict[str, list[float]] = {name: [] for name in paths}
+    if cpu is not None:
+        for name in paths:
+            cpu.setdefault(name, [])
     names = list(paths)
     for i in range(n):
         rng.shuffle(names)
         for name in names:
-            t0 = time.perf_counter()
+            c0, t0 = time.thread_time(), time.perf_counter()
             paths[name](i)
             samples[name].append(time.perf_counter() - t0)
+            if cpu is not None:
+                cpu[name].append(time.thread_time() - c0)
     return samples
 
 
@@ -334,7 +345,9 @@ def expect(response, *codes: int):
     return response
 
 
-def measure_submit(client, base: dict, n: int, rng: random.Random) -> dict:
+def measure_submit(
+    client, base: dict, n: int, rng: random.Random, tag: str = "", cpu: dict | None = None
+) -> dict:
     from django.db import connection
 
     from yiwang.applications.models import Case
@@ -343,6 +356,7 @@ def measure_submit(client, base: dict, n: int, rng: random.Random) -> dict:
 
     def api(i, prefix="bench"):
         body = {"item": item.code, "data": VALID_DATA}
+        prefix = f"{prefix}{tag}"
         expect(
             client.post(
                 "/api/applications/cases",
@@ -361,7 +375,7 @@ def measure_submit(client, base: dict, n: int, rng: random.Random) -> dict:
     for i in range(20):  # warm up: templates, caches, the connection
         api(i, "warm")
         bare(i)
-    samples = alternate({"bare": bare, "api": api}, n, rng)
+    samples = alternate({"bare": bare, "api": api}, n, rng, cpu)
     with fresh_capture(connection) as ctx:
         api(0, "count")
     replay = []
@@ -372,12 +386,14 @@ def measure_submit(client, base: dict, n: int, rng: random.Random) -> dict:
                 "/api/applications/cases",
                 {"item": item.code, "data": VALID_DATA},
                 content_type="application/json",
-                HTTP_IDEMPOTENCY_KEY=f"bench-{i:08d}",
+                HTTP_IDEMPOTENCY_KEY=f"bench{tag}-{i:08d}",
             ),
             200,
         )
         replay.append(time.perf_counter() - t0)
-    status = Case.objects.filter(idempotency_key="count-00000000").values_list("status", flat=True).get()
+    status = (
+        Case.objects.filter(idempotency_key=f"count{tag}-00000000").values_list("status", flat=True).get()
+    )
     return {
         "bare": stats(samples["bare"]),
         "api": stats(samples["api"]),
@@ -412,12 +428,15 @@ def measure_page_double_submit(client, user, base: dict, n: int) -> dict:
     return {"first": stats(first), "second": stats(second), "codes": codes}
 
 
-def measure_instant(client, base: dict, n: int, rng: random.Random) -> dict:
+def measure_instant(
+    client, base: dict, n: int, rng: random.Random, tag: str = "", cpu: dict | None = None
+) -> dict:
     from django.db import connection
 
     item = base["instant_item"]
 
     def instant(i, prefix="instant"):
+        prefix = f"{prefix}{tag}"
         response = expect(
             client.post(
                 "/api/applications/cases",
@@ -436,7 +455,7 @@ def measure_instant(client, base: dict, n: int, rng: random.Random) -> dict:
 
     for i in range(10):
         instant(i, "warm-instant")
-    samples = alternate({"bare": bare, "instant": instant}, n, rng)
+    samples = alternate({"bare": bare, "instant": instant}, n, rng, cpu)
     with fresh_capture(connection) as ctx:
         instant(0, "count-instant")
     return {
@@ -640,6 +659,41 @@ def write_docs(vendor: str, block: str) -> Path:
     return path
 
 
+def submit_rounds(vendor: str, client, base: dict, args, rng: random.Random) -> int:
+    """``--submit-rounds N``: the submit and the 秒批 submit, N rounds of ``--requests`` each beside the
+    same-run bare insert; per round the wall-clock medians and bare ÷ submit, and the same from the
+    CPU time of this thread (see ``alternate``); then the medians of the rounds. Prints only (the
+    "Submit path" section of docs/benchmarks.md is written from it by hand)."""
+    wall, cpu_ratios, instant_wall, instant_cpu = [], [], [], []
+    for r in range(args.submit_rounds):
+        cpu: dict[str, list[float]] = {}
+        submit = measure_submit(client, base, args.requests, rng, tag=f"r{r}", cpu=cpu)
+        cpu_i: dict[str, list[float]] = {}
+        instant = measure_instant(client, base, args.requests, rng, tag=f"r{r}", cpu=cpu_i)
+        bare, api = submit["bare"]["p50"], submit["api"]["p50"]
+        c_bare, c_api = (statistics.median(cpu[k]) * 1e3 for k in ("bare", "api"))
+        wall.append(bare / api)
+        cpu_ratios.append(c_bare / c_api)
+        instant_wall.append(instant["bare"]["p50"] / instant["instant"]["p50"])
+        instant_cpu.append(statistics.median(cpu_i["bare"]) / statistics.median(cpu_i["instant"]))
+        inst = instant["instant"]["p50"], instant["bare"]["p50"]
+        print(
+            f"{vendor} round {r + 1}: submit {api:.2f} ms, bare {bare:.2f} ms, ratio {wall[-1]:.3f} "
+            f"(CPU {c_api:.2f} / {c_bare:.2f} ms, {cpu_ratios[-1]:.3f}); "
+            f"秒批 {inst[0]:.2f} ms, bare {inst[1]:.2f} ms, ratio {instant_wall[-1]:.3f} "
+            f"(CPU {instant_cpu[-1]:.3f}); statements {submit['queries']} / 秒批 {instant['queries']}; "
+            f"load {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+    med = statistics.median
+    print(
+        f"{vendor}: median of {len(wall)} rounds: ratio {med(wall):.3f} (min {min(wall):.3f}, max "
+        f"{max(wall):.3f}); CPU ratio {med(cpu_ratios):.3f}; "
+        f"秒批 {med(instant_wall):.3f} (CPU {med(instant_cpu):.3f})"
+    )
+    return 0
+
+
 def run(args) -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
@@ -665,6 +719,8 @@ def run(args) -> int:
     official = Client()
     official.force_login(clerk)
 
+    if args.submit_rounds:
+        return submit_rounds(vendor, applicant, base, args, rng)
     print(f"{vendor}: submit ...", flush=True)
     submit = measure_submit(applicant, base, args.requests, rng)
     double = measure_page_double_submit(applicant, citizen, base, min(args.requests, 100))
@@ -686,6 +742,12 @@ def main() -> int:
     parser.add_argument("--open-share", type=float, default=0.07, help="share of open cases (default 0.07)")
     parser.add_argument("--requests", type=int, default=300, help="timed requests per path (default 300)")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs/benchmarks.md alone.")
+    parser.add_argument(
+        "--submit-rounds",
+        type=int,
+        default=0,
+        help="only the submit paths, this many rounds, printed (issue 9 §9's same-run ratios)",
+    )
     args = parser.parse_args()
 
     return run_isolated("applications", run, args)

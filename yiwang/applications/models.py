@@ -193,6 +193,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["applicant", "-created_at"], name="case_applicant_idx"),
             models.Index(fields=["department", "status"], name="case_department_status_idx"),
+            # The drafts quota counts one person's drafts on every start and submit: without it
+            # the count walked all their earlier cases (issue 9 §9).
+            models.Index(fields=["applicant"], condition=Q(status="draft"), name="case_applicant_draft_idx"),
         ]
 
     def __str__(self) -> str:

@@ -8,6 +8,7 @@ subclasses carrying a message in the user's language; nothing is half-changed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import json
 import uuid
@@ -278,13 +279,116 @@ def _ensure_admin(actor, item: ServiceItem) -> None:
 
 def _spec_for(case: Case) -> engine.ProcessSpec:
     if case.process_id:
-        process = case.process
         try:
-            return engine.parse_process(process.bpmn, [process.dmn] if process.dmn.strip() else [])
+            if Case.process.is_cached(case):
+                process = case.process
+                return engine.parse_process(process.bpmn, [process.dmn] if process.dmn.strip() else [])
+            return process_spec(case.process_id, getattr(case, "_process_key", None))
         except engine.ModelError as exc:
             # A version stored before a check was added: the case goes to a person, never a 500.
             raise engine.RunHalted(exc.messages, "model") from exc
     return engine.default_process()
+
+
+# Parsed process versions by (id, content hash). A version's model never changes once stored (a
+# change is a new version, ``process_attach``), and the key is the hash of that content, so an
+# entry can never be stale; which version is active is read from the database on every submit
+# (``_active_process``), so activating or rolling back takes effect at once in every worker.
+_SPECS: dict[tuple[int, str], engine.ProcessSpec] = {}
+_SPECS_MAX = 512
+
+
+def process_spec(process_id: int, key: str | None = None) -> engine.ProcessSpec:
+    """The parsed model of a process version (raises engine.ModelError). ``key``: its stored
+    content hash, when the caller has read it (saves a lookup on a hit)."""
+    if key is not None and (spec := _SPECS.get((process_id, key))) is not None:
+        return spec
+    bpmn, dmn, key = Process.objects.values_list("bpmn", "dmn", "key").get(pk=process_id)
+    spec = engine.parse_process(bpmn, [dmn] if dmn.strip() else [])
+    if spec.key == key:  # a row edited behind the versioning's back is parsed each time, never kept
+        if len(_SPECS) >= _SPECS_MAX:
+            _SPECS.clear()
+        _SPECS[(process_id, key)] = spec
+    return spec
+
+
+# --- the submit path's statements ----------------------------------------------------------
+# The one-step submit runs on every application, and most of its cost was the ORM building
+# statements in Python (issue 9 §9): its narrow reads and its inserts are prepared once per
+# database vendor here, as the audit append does. Everything else uses the ORM.
+
+
+@functools.cache
+def _sql(vendor: str) -> dict[str, str]:
+    q = connection.ops.quote_name
+
+    def table(model) -> str:
+        return q(model._meta.db_table)
+
+    def col(model, name: str) -> str:
+        return q(model._meta.get_field(name).column)
+
+    case, process, material = table(Case), table(Process), table(Material)
+    user = get_user_model()
+    return {  # noqa: S608 below — model metadata only, every value is a parameter
+        "active_process": f"SELECT {col(Process, 'id')}, {col(Process, 'key')} FROM {process} "  # noqa: S608
+        f"WHERE {col(Process, 'item')} = %s AND {col(Process, 'is_active')}",
+        "lock_user": f"SELECT {col(user, 'id')} FROM {table(user)} WHERE {col(user, 'id')} = %s FOR UPDATE",  # noqa: S608
+        "drafts": f"SELECT COUNT(*) FROM {case} WHERE {col(Case, 'applicant')} = %s "  # noqa: S608
+        f"AND {col(Case, 'status')} = %s",
+        # The partial unique index's condition written as the index has it (``NOT (key = '')``;
+        # SQLite does not take ``key <> ''`` for it), so SQLite uses that index (a test asks).
+        "idempotency": f"SELECT {col(Case, 'id')} FROM {case} WHERE {col(Case, 'applicant')} = %s "  # noqa: S608
+        f"AND {col(Case, 'idempotency_key')} = %s AND NOT ({col(Case, 'idempotency_key')} = %s)",
+        "materials_to_upload": f"SELECT {col(Material, 'id')}, {col(Material, 'name')} FROM {material} "  # noqa: S608
+        f"WHERE {col(Material, 'item')} = %s AND {col(Material, 'required')} "
+        f"AND {col(Material, 'source')} <> %s "
+        f"ORDER BY {col(Material, 'order')}, {col(Material, 'id')}",
+    }
+
+
+@functools.cache
+def _insert_sql(vendor: str, model, rows: int) -> tuple[str, tuple]:
+    """``INSERT ... RETURNING id`` of ``rows`` rows of ``model`` (one row and no RETURNING where the
+    database cannot return, SQLite before 3.35) and the fields it sets, in order."""
+    opts = model._meta
+    fields = tuple(f for f in opts.local_concrete_fields if not (f.primary_key and f.auto_created))
+    q = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = f"INSERT INTO {q(opts.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "  # noqa: S608
+    if not connection.features.can_return_columns_from_insert:
+        return sql + row, fields
+    return f"{sql}{', '.join([row] * rows)} RETURNING {q(opts.pk.column)}", fields
+
+
+def _insert(*objs) -> None:
+    """Insert new rows of one model in one prepared statement, as ``bulk_create`` would (defaults,
+    ``auto_now`` and foreign keys to rows saved since, prepared by the fields themselves; the ids
+    come back in the order of the rows, as ``bulk_create`` relies on too), without the ORM's
+    statement building. Nothing listens to these models' save signals (a test says so); a failing
+    constraint raises IntegrityError as ``save`` does."""
+    if not objs:
+        return
+    returning = connection.features.can_return_columns_from_insert
+    sql, fields = _insert_sql(connection.vendor, type(objs[0]), len(objs) if returning else 1)
+    rows = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="save")
+        rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+    with connection.cursor() as cursor:
+        if returning:
+            cursor.execute(sql, [value for row in rows for value in row])
+            ids = [row[0] for row in cursor.fetchall()]
+        else:
+            ids = []
+            for row in rows:
+                cursor.execute(sql, row)
+                ids.append(
+                    connection.ops.last_insert_id(cursor, objs[0]._meta.db_table, objs[0]._meta.pk.column)
+                )
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias
 
 
 # --- drafts ------------------------------------------------------------------------------
@@ -377,13 +481,14 @@ def _new_draft(
     errors = schemaforms.validate(schema, values, partial=True)
     if errors:
         raise InvalidInput(_("Some fields need correcting."), errors)
+    process_id, process_key = _active_process(item.pk)
     case = Case(
         item=item,
         department_id=item.department_id,
         applicant=actor,
         enterprise=enterprise,
         bundle_case=bundle_case,
-        process=Process.objects.filter(item=item, is_active=True).first(),
+        process_id=process_id,
         data=values,
         provided=sorted(provided),
         idempotency_key=idempotency_key,
@@ -391,20 +496,39 @@ def _new_draft(
     )
     if ServiceItem.department.is_cached(item):  # loaded with the item: no query to show it
         case.department = item.department
+    case._process_key = process_key  # for _spec_for: the parsed version without reading it
     return case
 
 
+def _active_process(item_id: int) -> tuple[int | None, str | None]:
+    """(id, content hash) of the item's active process version (at most one, a unique index), or
+    (None, None). Read on every submit: it is what makes an activation count at once everywhere."""
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(connection.vendor)["active_process"], [item_id])
+        row = cursor.fetchone()
+    return (row[0], row[1]) if row else (None, None)
+
+
 def _lock_person(actor) -> None:
-    """Serialise one person's quota checks (their drafts and uploads) across requests."""
-    list(get_user_model().objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
+    """Serialise one person's quota checks (their drafts and uploads) across requests. SQLite has
+    no row locks: its transactions start with the database's write lock (BEGIN IMMEDIATE), which
+    already serialises them, so nothing is sent there."""
+    if connection.features.has_select_for_update:
+        with connection.cursor() as cursor:
+            cursor.execute(_sql(connection.vendor)["lock_user"], [actor.pk])
+            cursor.fetchall()
 
 
 def _ensure_draft_quota(actor) -> None:
     """At most APPLICATIONS_MAX_DRAFTS open drafts per person (a bundle's drafts count too).
-    The person's row is locked so two starts at once cannot both take the last place."""
+    The person's row is locked so two starts at once cannot both take the last place (the count
+    is its own statement, so it sees what a transaction we waited for committed)."""
     _lock_person(actor)
     limit = settings.APPLICATIONS_MAX_DRAFTS
-    if Case.objects.filter(applicant=actor, status=Case.Status.DRAFT).count() >= limit:
+    with connection.cursor() as cursor:
+        cursor.execute(_sql(connection.vendor)["drafts"], [actor.pk, Case.Status.DRAFT])
+        (drafts,) = cursor.fetchone()
+    if drafts >= limit:
         raise QuotaReached(
             _("You have %(n)s unfinished drafts, the most allowed. Submit or delete one first.")
             % {"n": limit},
@@ -594,6 +718,18 @@ def prereview(case: Case, *, uploaded: set[int] | None = None) -> dict[str, str]
     return errors
 
 
+def _prereview_new(case: Case) -> dict[str, str]:
+    """``prereview`` of a case not saved yet (nothing uploaded): the form, and every required
+    material the applicant submits, read narrowly."""
+    errors = dict(schemaforms.validate(form_schema(case.item), case.data))
+    with connection.cursor() as cursor:
+        sql = _sql(connection.vendor)["materials_to_upload"]
+        cursor.execute(sql, [case.item_id, Material.Source.GOVERNMENT])
+        for pk, name in cursor.fetchall():
+            errors[f"material-{pk}"] = _("Upload “%(name)s”.") % {"name": name}
+    return errors
+
+
 _NEXT_SEQUENCE_SQL = (
     f"UPDATE {CaseSequence._meta.db_table} SET last = last + 1 "  # noqa: S608 — our own table name
     "WHERE region_code = %s AND day = %s RETURNING last"
@@ -664,11 +800,11 @@ def _submit(*, actor, case: Case) -> Case:
         halted = _apply_run(case, run, now=now, fresh=True, pending=(events, tasks))
     fresh = case.pk is None
     if fresh:
-        case.save(force_insert=True)
+        _insert(case)
     else:
         case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at"])
-    CaseEvent.objects.bulk_create(events)
-    Task.objects.bulk_create(tasks)
+    _insert(*events)
+    _insert(*tasks)
     if halted is not None:
         _halt(case, halted, now=now)
     elif fresh:  # all the rows it has: what the response shows needs no query
@@ -729,9 +865,11 @@ def case_submit_once(
     """The API's submit: create and submit in one step. The same Idempotency-Key returns the
     same case (created=False); reusing a key for a different request is refused."""
     digest = case_request_digest(item.code, data, enterprise.pk if enterprise else None)
-    existing = case_by_idempotency_key(actor, idempotency_key).first()
-    if existing is not None:
-        return _replay(existing, digest), False
+    with connection.cursor() as cursor:  # the common answer is "none": one narrow indexed read
+        cursor.execute(_sql(connection.vendor)["idempotency"], [actor.pk, idempotency_key, ""])
+        found = cursor.fetchone()
+    if found is not None:
+        return _replay(case_by_idempotency_key(actor, idempotency_key).get(), digest), False
     try:
         with transaction.atomic():
             # case_start's checks, then case_submit's on the draft in memory: the case is
@@ -745,7 +883,7 @@ def case_submit_once(
                 idempotency_key=idempotency_key,
                 request_digest=digest,
             )
-            errors = prereview(case, uploaded=set())
+            errors = _prereview_new(case)
             if errors:
                 raise InvalidInput(_("The application is not complete yet."), errors)
             return _submit(actor=actor, case=case), True
@@ -1495,7 +1633,7 @@ def track_lookup(*, number: str, id_last4: str, client_ip: str | None) -> Case |
 def _notify(case: Case, key: str, params: dict, body: str = "") -> Notice:
     """An in-site notice now, stored as a message key and parameters (``notice_texts``) and
     rendered in the reader's language; the email goes out after commit through the task queue."""
-    notice = Notice.objects.create(
+    notice = Notice(
         user_id=case.applicant_id,
         case=case,
         subject=notice_texts.stored_subject(key, params)[:200],
@@ -1503,6 +1641,7 @@ def _notify(case: Case, key: str, params: dict, body: str = "") -> Notice:
         message_key=key,
         params=params,
     )
+    _insert(notice)
 
     def send():
         from .tasks import send_notice_email
