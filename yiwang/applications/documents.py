@@ -326,6 +326,7 @@ def issue(*, case: Case, kind: str, actor, english: bool = False) -> Issued:
     seal, and record the issuance. The caller has checked ``viewer_may_have``. Raises
     ValueError when the case has no such document and seals.SealError (pdf.FontMissing) when
     it cannot be sealed; nothing is recorded then."""
+    pdf.ensure_font()  # before anything is made: a missing font refuses with nothing recorded
     seal = seals.seal_for(case.department)
     document = build(case, kind, english=english, fingerprint=seal.fingerprint)
     body, place = pdf.render(document)

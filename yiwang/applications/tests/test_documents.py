@@ -220,6 +220,7 @@ def test_a_missing_font_is_a_clear_503_and_nothing_is_issued(completed, citizen,
     assert response.status_code == 503
     assert "fonts-wqy-zenhei" in response.content.decode()
     assert not AuditEntry.objects.filter(event="applications:document:issue").exists()
+    assert not AuditEntry.objects.filter(event__startswith="licences:seal").exists()
 
 
 # --- what the document says ----------------------------------------------------------------------

@@ -292,3 +292,35 @@ def test_seal_ca_prints_the_root(capsys):
     out = capsys.readouterr().out
     assert out.startswith("-----BEGIN CERTIFICATE-----")
     assert out.strip() == seals.root_certificate_pem().strip()
+
+
+def test_seal_rotate_command_rotates_and_refuses_an_unknown_code(department_x):
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    old = seals.seal_for(department_x)
+    out = StringIO()
+    call_command("seal_rotate", department_x.code, "--reason", "yearly", stdout=out)
+    new = seals.current_seal(department_x)
+    assert new.pk != old.pk and new.fingerprint in out.getvalue()
+    with pytest.raises(CommandError, match="No department"):
+        call_command("seal_rotate", "no-such-department")
+
+
+def test_seal_verify_command(department_x, tmp_path):
+    from io import StringIO
+
+    from django.core.management.base import CommandError
+
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    document = sealed(department_x)
+    good.write_bytes(document)
+    bad.write_bytes(flip_a_signed_byte(document))
+    out = StringIO()
+    call_command("seal_verify", str(good), stdout=out)
+    assert "The seal is valid." in out.getvalue()
+    with pytest.raises(CommandError, match="does not validate"):
+        call_command("seal_verify", str(bad), stdout=StringIO())
+    with pytest.raises(CommandError):
+        call_command("seal_verify", str(tmp_path / "absent.pdf"))
