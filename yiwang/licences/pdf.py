@@ -29,7 +29,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Flowable, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus import Paragraph as RLParagraph
 
 from .seals import SealError, StampPlace
@@ -248,15 +248,21 @@ def render(document: Document) -> tuple[bytes, StampPlace]:
             )
         )
         story += [table, Spacer(1, 8)]
+    body: list = []
     for p in document.paragraphs:
-        story.append(RLParagraph(_escape(p.text), styles["heading" if p.heading else "body"]))
+        part = [RLParagraph(_escape(p.text), styles["heading" if p.heading else "body"])]
         if document.english and p.text_en:
-            story.append(RLParagraph(_escape(p.text_en), styles["en"]))
+            part.append(RLParagraph(_escape(p.text_en), styles["en"]))
+        body.append(part)
     where: dict = {}
-    story += [
+    closing = [
         Spacer(1, 18),
         _Closing(font, document.issuer, document.date, document.date_en if document.english else "", where),
     ]
+    # the closing (and the seal over it) never stands alone on a page: it keeps the last paragraph
+    for part in body[:-1]:
+        story += part
+    story.append(KeepTogether([*(body[-1] if body else []), *closing]))
     if document.footer:
         story += [Spacer(1, 14), RLParagraph(_escape(document.footer), styles["footer"])]
         if document.english and document.footer_en:
