@@ -375,6 +375,10 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@yiwang.invalid")
 # Background tasks (deadline flags, email): django-tasks on the database; run `yiwang worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 JIEBA_CACHE_DIR = Path(env("JIEBA_CACHE_DIR", str(VAR_DIR / "jieba")))
+# E-seals: the TrueType font sealed documents embed (Debian fonts-wqy-zenhei by default; a .ttc
+# takes the index of the face). Missing: documents are refused with a message naming the package.
+DOCUMENT_FONT_FILE = Path(env("DOCUMENT_FONT_FILE", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"))
+DOCUMENT_FONT_INDEX = int(env("DOCUMENT_FONT_INDEX", "0") or 0)
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,9 @@ yiwang worker              run the background task worker (notice email, deadlin
 yiwang flag-deadlines      queue the deadline check (run daily, e.g. from cron); --now runs it here
 yiwang rotate-keys         re-encrypt personal data under the current field key (--dry-run counts only;
                            --reindex rebuilds blind indexes after BLIND_INDEX_KEY changed)
+yiwang seal-ca             print the e-seal root certificate for verifiers (--out FILE; created on first use)
+yiwang seal-rotate CODE    give a department a new seal certificate (the old one is retired, audited)
+yiwang seal-verify FILE    check a sealed PDF offline against the deployment's root
 yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
 """
 
@@ -22,6 +25,9 @@ COMMAND_ALIASES = {
     "worker": "db_worker",
     "flag-deadlines": "flag_deadlines",
     "rotate-keys": "rotate_keys",
+    "seal-ca": "seal_ca",
+    "seal-rotate": "seal_rotate",
+    "seal-verify": "seal_verify",
 }
 
 

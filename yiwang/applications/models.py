@@ -444,3 +444,40 @@ class Notice(models.Model):
         from . import notice_texts
 
         return notice_texts.body(self.params, self.body)
+
+
+class ResultDelivery(models.Model):
+    """How the applicant wants the paper result of a decided case (办结) delivered: download only,
+    by post to an address, or picked up at the department's window. Chosen by the applicant
+    (delivery.py), shown to the department's handlers; each choice and change is audited."""
+
+    class Method(models.TextChoices):
+        DOWNLOAD = "download", _("Download only (电子送达)")
+        POST = "post", _("Post it to an address (邮寄送达)")
+        WINDOW = "window", _("Pick it up at the window (窗口领取)")
+
+    case = models.OneToOneField(
+        Case, on_delete=models.CASCADE, related_name="result_delivery", verbose_name=_("case")
+    )
+    method = models.CharField(_("delivery"), max_length=16, choices=Method.choices)
+    recipient = models.CharField(_("recipient"), max_length=64, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    address = models.CharField(_("postal address"), max_length=255, blank=True)
+    postcode = models.CharField(_("postcode"), max_length=6, blank=True)
+    chosen_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("chosen by")
+    )
+    chosen_at = models.DateTimeField(_("chosen"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("result delivery")
+        verbose_name_plural = _("result deliveries")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(method="post") | (~Q(address="") & ~Q(recipient="") & ~Q(phone="")),
+                name="result_delivery_post_has_address",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case} {self.method}"

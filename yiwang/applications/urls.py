@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yiwang.applications import modeler, views
+from yiwang.applications import document_views, modeler, views
 
 app_name = "applications"
 urlpatterns = [
@@ -17,6 +17,8 @@ urlpatterns = [
     path("cases/<str:number>/supplement/", views.supplement, name="supplement"),
     path("cases/<str:number>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<str:number>/rate/", views.rate, name="rate"),
+    path("cases/<str:number>/documents/<str:kind>/", document_views.document, name="document"),
+    path("cases/<str:number>/delivery/", document_views.choose_delivery, name="delivery"),
     path("track/", views.track, name="track"),
     path("notices/", views.notices, name="notices"),
     path("workbench/", views.workbench, name="workbench"),

@@ -16,6 +16,9 @@ ENCRYPTED_FIELDS = (
     ("identity.Person", "id_number_ciphertext", ID_NUMBER_PURPOSE),
     ("identity.User", "totp_secret_ciphertext", TOTP_PURPOSE),
     ("identity.LegalEntityRecord", "representative_id_number_ciphertext", REPRESENTATIVE_PURPOSE),
+    # e-seal private keys (the purposes are yiwang.licences.seals' constants)
+    ("licences.SealAuthority", "private_key_ciphertext", "licences.seal_authority.private_key"),
+    ("licences.SealCertificate", "private_key_ciphertext", "licences.seal_certificate.private_key"),
 )
 
 

@@ -41,7 +41,7 @@ department          X's code
 case                张三's case in review at X; ``attachment`` one of its files
 draft               张三's draft (``draft-<id>``); ``draft_attachment`` one of its files
 supplement_case     张三's case waiting for his 补正
-done_case           张三's completed case (may be rated)
+done_case           张三's completed case of X (may be rated; its decision may be downloaded)
 case_elsewhere      the agent's bundle case in review at 陕西省市场监督管理局 (not under X)
 task_accept         an open acceptance task of X (clerk); ``task_review``, ``task_approve`` likewise
 task_elsewhere      an open task of 陕西省市场监督管理局
@@ -234,6 +234,19 @@ PAGES: list[Row] = [
         method="POST",
         data={"level": "1", "comment": "差"},
     ),
+    # sealed documents: the decision for the applicant after 办结 and for X's handlers; the step
+    # notices for the handlers only (documents.py)
+    Row(
+        "applications:document",
+        "/cases/{done_case}/documents/approval/",
+        expect(HIDDEN, ok=("citizen", *HANDLERS, "admin")),
+    ),
+    Row(
+        "applications:document",
+        "/cases/{case}/documents/acceptance/",
+        expect(HIDDEN, ok=(*HANDLERS, "admin")),
+    ),
+    Row("applications:delivery", "/cases/{done_case}/delivery/", expect(HIDDEN, ok="citizen"), post=True),
     Row("applications:track", "/track/", PUBLIC),
     Row("applications:notices", "/notices/", expect(OK)),
     # --- applications: officials ---

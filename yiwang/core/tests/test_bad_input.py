@@ -484,6 +484,9 @@ PAGE_SLOTS = {
     "process_version/version": ("dept_admin", "/workbench/processes/610100-SCJG-XK-0002/v{v}/"),
     "process_download/kind": ("dept_admin", "/workbench/processes/610100-SCJG-XK-0002/v1/{v}/"),
     "rectifications?page": ("dept_admin", "/workbench/rectifications/?page={v}"),
+    "document/number": ("citizen", "/cases/{v}/documents/approval/"),
+    "document/kind": ("official_x", "/cases/{number}/documents/{v}/"),
+    "delivery/number": ("citizen", "/cases/{v}/delivery/"),
 }
 # Pages whose odd input is POSTed rather than put in the URL: (name, persona, URL, field).
 POST_SLOTS = {
@@ -551,6 +554,16 @@ POST_SLOTS = {
         {"role": "clerk", "password": "{v}"},
     ),
     # applications
+    "delivery:all": (
+        "citizen",
+        "/cases/{number}/delivery/",
+        {k: "{v}" for k in ("method", "recipient", "phone", "address", "postcode")},
+    ),
+    "delivery:post": (
+        "citizen",
+        "/cases/{number}/delivery/",
+        {"method": "post", "recipient": "{v}", "phone": "{v}", "address": "{v}", "postcode": "{v}"},
+    ),
     "apply:post": ("citizen", "/apply/{item}/", {"x": "{v}"}),
     "apply_bundle/code": ("citizen", "/apply-bundle/{v}/", {}),
     "bundle_case:post": ("citizen", "/bundle-cases/{bundle_case}/", {"x": "{v}"}),
