@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('applications', '0002_notice_message_key_and_params'),
+        ('applications', '0003_case_applicant_draft_idx'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
