@@ -181,6 +181,13 @@ PAGES: list[Row] = [
         post=True,
         data={"role": "reviewer", "password": "x"},
     ),
+    # --- single sign-on (OpenID Connect provider; without a client's request the endpoints refuse) ---
+    Row("oauth2_provider:oidc-connect-discovery-info", "/.well-known/openid-configuration", PUBLIC),
+    Row("oauth2_provider:jwks-info", "/o/jwks/", PUBLIC),
+    Row("oauth2_provider:authorize", "/o/authorize/", expect("400")),  # no client_id: the error page
+    Row("oauth2_provider:token", "/o/token/", expect("400", anonymous="400"), method="POST"),
+    Row("oauth2_provider:user-info", "/o/userinfo/", expect(UNAUTHORIZED, anonymous=UNAUTHORIZED)),
+    Row("oauth2_provider:rp-initiated-logout", "/o/logout/", expect(OK, anonymous=MOVED)),
     # --- catalog (public) ---
     Row("catalog:search", "/services/", PUBLIC, query="q=食品"),
     Row("catalog:guide", "/services/guide/", PUBLIC, query="q=开饭店"),
@@ -504,6 +511,7 @@ API: list[Row] = [
 STAFF_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
 READ_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
 READ_ONLY_ADD = expect(LOGIN, denied=("deptadmin", "admin"))
+ADMINS = expect(LOGIN, ok=("deptadmin", "admin"))
 ADMIN_MODELS = {
     # model path: (changelist, add page)
     "auth/group": (STAFF_ONLY, STAFF_ONLY),
@@ -516,6 +524,7 @@ ADMIN_MODELS = {
     "identity/enterprise": (READ_ONLY, READ_ONLY_ADD),
     "identity/enterpriseagent": (READ_ONLY, READ_ONLY_ADD),
     "identity/official": (expect(LOGIN, ok=("deptadmin", "admin")), STAFF_ONLY),
+    "identity/oidcclient": (ADMINS, ADMINS),  # each department administrator: their department's
     "catalog/theme": (STAFF_ONLY, STAFF_ONLY),
     "catalog/serviceitem": (STAFF_ONLY, STAFF_ONLY),
     "catalog/lifeevent": (STAFF_ONLY, STAFF_ONLY),
