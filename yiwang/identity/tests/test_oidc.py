@@ -149,7 +149,9 @@ def test_code_flow_gives_a_signed_id_token_and_userinfo_with_the_claims_of_the_s
     assert tokens["access_token"] not in json.dumps(list(AuditEntry.objects.values("data")))
 
 
-def test_name_only_with_the_profile_scope_and_sub_differs_per_client(login, citizen, sso, dept_admin, department_x):
+def test_name_only_with_the_profile_scope_and_sub_differs_per_client(
+    login, citizen, sso, dept_admin, department_x
+):
     _c, _v, tokens = sign_in_flow(login, citizen, sso, scope="openid")
     claims = verified_claims(login(None), tokens["id_token"])
     assert "name" not in claims and "realname_level" not in claims
@@ -233,7 +235,9 @@ def test_authorization_requests_the_provider_refuses_go_back_with_an_error(login
         "https://shiyao.example.org:443/sso/callback",
     ],
 )
-def test_only_registered_redirect_uris_exactly_and_never_a_redirect_elsewhere(login, citizen, sso, redirect_uri):
+def test_only_registered_redirect_uris_exactly_and_never_a_redirect_elsewhere(
+    login, citizen, sso, redirect_uri
+):
     _verifier, challenge = pkce_pair()
     response = login(citizen).get(
         "/o/authorize/?" + urlencode(authorize_params(sso[0], challenge, redirect_uri=redirect_uri))
