@@ -381,3 +381,83 @@ def test_logout_to_an_unregistered_address_is_refused(login, citizen, sso):
     page = login(citizen).get("/o/logout/?" + urlencode(params))
     assert page.status_code == 400
     assert "evil.example.org" not in page.get("Content-Security-Policy", "")
+
+
+# --- keys and settings -----------------------------------------------------------------------------
+
+
+def _settings_in_subprocess(env: dict, code: str):
+    import subprocess
+    import sys
+
+    return subprocess.run(  # noqa: S603 — a fixed interpreter and argument list
+        [sys.executable, "-c", code],
+        env={"PATH": "/usr/bin:/bin", **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_development_creates_the_signing_key_once_and_production_never_does(tmp_path):
+    read = "import config.settings as s; print(len(s.OAUTH2_PROVIDER['OIDC_RSA_PRIVATE_KEY']))"
+    dev = {"YIWANG_DEV": "1", "YIWANG_VAR_DIR": str(tmp_path)}
+    first = _settings_in_subprocess(dev, read)
+    key = tmp_path / "oidc_rs256.pem"
+    assert first.returncode == 0, first.stderr
+    assert key.exists() and oct(key.stat().st_mode & 0o777) == "0o600"
+    pem = key.read_text()
+    assert _settings_in_subprocess(dev, read).returncode == 0 and key.read_text() == pem
+    production = {
+        "SECRET_KEY": "x" * 60,
+        "FIELD_ENCRYPTION_KEY": base64.b64encode(bytes(32)).decode(),
+        "YIWANG_VAR_DIR": str(tmp_path / "prod"),
+    }
+    result = _settings_in_subprocess(production, read)
+    assert result.returncode == 0 and result.stdout.strip() == "0"
+    assert not (tmp_path / "prod" / "oidc_rs256.pem").exists()
+
+
+def test_deploy_check_refuses_a_missing_or_weak_signing_key(settings):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from yiwang.identity.checks import check_oidc_signing_key
+
+    assert check_oidc_signing_key(None) == []
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": ""}
+    assert [e.id for e in check_oidc_signing_key(None)] == ["identity.E001"]
+    not_rsa = (
+        ec.generate_private_key(ec.SECP256R1())
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode()
+    )
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_RSA_PRIVATE_KEY": not_rsa}
+    assert [e.id for e in check_oidc_signing_key(None)] == ["identity.E002"]
+
+
+def test_oidc_keygen_writes_a_key_once(tmp_path):
+    from django.core.management import CommandError, call_command
+
+    target = tmp_path / "k.pem"
+    call_command("oidc_keygen", path=str(target))
+    assert target.read_text().startswith("-----BEGIN PRIVATE KEY-----")
+    with pytest.raises(CommandError, match="exists"):
+        call_command("oidc_keygen", path=str(target))
+
+
+def test_two_factor_users_pass_their_code_on_the_way_to_the_consent_page(client, dept_admin, sso):
+    import pyotp
+
+    from yiwang.conftest import PERSONA_PASSWORD, PERSONA_TOTP_SECRET
+
+    _verifier, challenge = pkce_pair()
+    target = "/o/authorize/?" + urlencode(authorize_params(sso[0], challenge))
+    login_page = client.get(target)["Location"]
+    step = client.post(login_page, {"username": "dept_admin", "password": PERSONA_PASSWORD, "next": target})
+    assert step["Location"] == "/login/code"
+    done = client.post("/login/code", {"code": pyotp.TOTP(PERSONA_TOTP_SECRET).now()})
+    assert done["Location"] == target
+    assert client.get(target).status_code == 200
