@@ -286,7 +286,7 @@ def code_replayed(*, client: OidcClient | None, code: str) -> bool:
     if client is None:
         return False
     sign_in = (
-        OidcSignIn.objects.select_for_update()
+        OidcSignIn.objects.select_for_update(of=("self",))
         .filter(code_hash=code_hash(code), client=client, redeemed_at__isnull=False)
         .select_related("access_token__id_token")
         .first()
@@ -317,7 +317,7 @@ def sign_out_everywhere(*, user: User) -> int:
     """RP-initiated logout: revoke the user's live single sign-on tokens (one audit entry per
     sign-in whose tokens are revoked). Returns how many sign-ins were ended."""
     sign_ins = list(
-        OidcSignIn.objects.select_for_update()
+        OidcSignIn.objects.select_for_update(of=("self",))
         .filter(user=user, access_token__isnull=False)
         .select_related("client__application", "access_token__id_token")
     )
