@@ -461,3 +461,11 @@ def test_two_factor_users_pass_their_code_on_the_way_to_the_consent_page(client,
     done = client.post("/login/code", {"code": pyotp.TOTP(PERSONA_TOTP_SECRET).now()})
     assert done["Location"] == target
     assert client.get(target).status_code == 200
+
+
+def test_logout_accepts_an_expired_id_token_as_hint(login, citizen, sso, settings):
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "ID_TOKEN_EXPIRE_SECONDS": -60}
+    _code, _verifier, tokens = sign_in_flow(login, citizen, sso)
+    params = {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGOUT_TO}
+    page = login(citizen).get("/o/logout/?" + urlencode(params))
+    assert page.status_code == 200 and page.context["application"] == sso[0].application
