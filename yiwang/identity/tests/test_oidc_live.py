@@ -12,6 +12,7 @@ import pytest
 from authlib.common.security import generate_token
 from authlib.deprecate import AuthlibDeprecationWarning
 from authlib.integrations.base_client.errors import OAuthError
+from django.db import connection
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -191,3 +192,50 @@ def test_bad_input_from_a_running_client_gets_precise_oauth_errors(live_server, 
     )
     page = browser.get(bad)
     assert page.status_code == 400 and "location" not in page.headers
+
+
+@pytest.mark.skipif(
+    connection.vendor == "sqlite",
+    reason="the test database is SQLite in memory, shared by the live server's threads, whose table "
+    "locks fail at once instead of waiting; the lock is exercised on PostgreSQL (CI runs both)",
+)
+def test_two_racing_redemptions_of_one_code_give_one_set_of_tokens_then_none(
+    live_server, rp, browser, citizen
+):
+    """The code is locked while it is redeemed: the second request waits, finds it used, and
+    revokes what the first got (a code used twice is a replay, however close together)."""
+    import threading
+
+    from oauth2_provider.models import AccessToken
+
+    session, metadata = rp
+    sign_in(browser, "citizen")
+    url, _state, verifier = start(session, metadata)
+    code = parse_qs(urlsplit(consent(browser, url)).query)["code"][0]
+    data = {
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": CALLBACK,
+        "code_verifier": verifier,
+    }
+    results, barrier = [], threading.Barrier(2)
+
+    def redeem():
+        barrier.wait()
+        answer = httpx.post(
+            metadata["token_endpoint"], data=data, auth=(session.client_id, session.client_secret)
+        )
+        results.append(
+            (
+                answer.status_code,
+                answer.json().get("error") if answer.status_code < 500 else answer.text[:200],
+            )
+        )
+
+    threads = [threading.Thread(target=redeem) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results, key=str) == [(200, None), (400, "invalid_grant")]
+    assert not AccessToken.objects.exists()
