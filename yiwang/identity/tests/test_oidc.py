@@ -185,6 +185,18 @@ def test_sign_in_goes_through_the_platforms_door(client, sso):
     assert target.path == "/login" and parse_qs(target.query)["next"][0].startswith("/o/authorize/?")
 
 
+def test_prompt_none_without_a_session_goes_back_with_an_error_never_a_page(client, sso):
+    """Consent is asked every time, so even a signed-in user would need a page: consent_required."""
+    _verifier, challenge = pkce_pair()
+    response = client.get("/o/authorize/?" + urlencode(authorize_params(sso[0], challenge, prompt="none")))
+    assert (
+        response.status_code == 302
+        and response["Location"] == REDIRECT + "?error=consent_required&state=st-1"
+    )
+    elsewhere = authorize_params(sso[0], challenge, prompt="none", redirect_uri="https://evil.example.org/cb")
+    assert client.get("/o/authorize/?" + urlencode(elsewhere)).status_code == 400  # never to that address
+
+
 def test_consent_page_opens_form_action_for_the_registered_redirect_origin_only(login, citizen, sso):
     _verifier, challenge = pkce_pair()
     page = login(citizen).get("/o/authorize/?" + urlencode(authorize_params(sso[0], challenge)))
