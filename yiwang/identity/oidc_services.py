@@ -104,11 +104,13 @@ def client_register(
     name: str,
     redirect_uris: str,
     post_logout_redirect_uris: str = "",
+    client_id: str | None = None,
 ) -> tuple[OidcClient, str]:
     """Register a department's system: a confidential client of the authorization code flow,
     ID tokens signed RS256, consent asked every time. Returns the client and its secret, which
     is stored hashed and never shown again. Only an administrator of the department (or of one
-    above it) may; raises PermissionDenied otherwise, ValidationError for bad addresses."""
+    above it) may; raises PermissionDenied otherwise, ValidationError for bad addresses.
+    ``client_id`` is generated unless given (the demo gives a fixed one)."""
     permissions.ensure_role(actor, Role.ADMIN, department)
     name = (name or "").strip()
     if not name:
@@ -126,6 +128,7 @@ def client_register(
         skip_authorization=False,
         hash_client_secret=True,
         client_secret=secret,
+        **({"client_id": client_id} if client_id else {}),
     )
     application.full_clean()
     application.save()

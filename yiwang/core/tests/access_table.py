@@ -94,6 +94,12 @@ def expect(default: str | None, anonymous: str | None = LOGIN, **groups) -> dict
 
 
 PUBLIC = expect(OK, anonymous=OK)
+# A sign-in request of the demo's single sign-on client (yiwang.identity.demo), with PKCE.
+DEMO_SSO_REQUEST = (
+    "response_type=code&client_id=yiwang-demo-scjg&redirect_uri=http%3A%2F%2F127.0.0.1%3A8001%2Fcallback"
+    "&scope=openid+profile&state=walk&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    "&code_challenge_method=S256"
+)
 
 
 @dataclass(frozen=True)
@@ -185,6 +191,7 @@ PAGES: list[Row] = [
     Row("oauth2_provider:oidc-connect-discovery-info", "/.well-known/openid-configuration", PUBLIC),
     Row("oauth2_provider:jwks-info", "/o/jwks/", PUBLIC),
     Row("oauth2_provider:authorize", "/o/authorize/", expect("400")),  # no client_id: the error page
+    Row("oauth2_provider:authorize", "/o/authorize/", expect(OK), query=DEMO_SSO_REQUEST),  # consent page
     Row("oauth2_provider:token", "/o/token/", expect("400", anonymous="400"), method="POST"),
     Row("oauth2_provider:user-info", "/o/userinfo/", expect(UNAUTHORIZED, anonymous=UNAUTHORIZED)),
     Row("oauth2_provider:rp-initiated-logout", "/o/logout/", expect(OK, anonymous=MOVED)),
@@ -354,6 +361,12 @@ PAGES: list[Row] = [
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---
 
 API_PUBLIC = expect(OK, anonymous=OK)
+# A sign-in request of the demo's single sign-on client (yiwang.identity.demo), with PKCE.
+DEMO_SSO_REQUEST = (
+    "response_type=code&client_id=yiwang-demo-scjg&redirect_uri=http%3A%2F%2F127.0.0.1%3A8001%2Fcallback"
+    "&scope=openid+profile&state=walk&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    "&code_challenge_method=S256"
+)
 
 
 def api(default, **groups):
