@@ -43,6 +43,11 @@ def sso(dept_admin, department_x):
     return client, secret
 
 
+def sso_stub(application):
+    """Something with an ``application``, as an OidcClient has, for authorize_params."""
+    return type("Stub", (), {"application": application})()
+
+
 def authorize_params(client, challenge, **extra) -> dict:
     params = {
         "response_type": "code",
@@ -481,3 +486,19 @@ def test_logout_accepts_an_expired_id_token_as_hint(login, citizen, sso, setting
     params = {"id_token_hint": tokens["id_token"], "post_logout_redirect_uri": LOGOUT_TO}
     page = login(citizen).get("/o/logout/?" + urlencode(params))
     assert page.status_code == 200 and page.context["application"] == sso[0].application
+
+
+def test_an_application_no_department_registered_is_no_client(login, citizen):
+    from oauth2_provider.models import Application
+
+    bare = Application.objects.create(
+        name="unregistered",
+        client_type=Application.CLIENT_CONFIDENTIAL,
+        authorization_grant_type=Application.GRANT_AUTHORIZATION_CODE,
+        redirect_uris=REDIRECT,
+        algorithm=Application.RS256_ALGORITHM,
+    )
+    _verifier, challenge = pkce_pair()
+    params = authorize_params(sso_stub(bare), challenge)
+    page = login(citizen).get("/o/authorize/?" + urlencode(params))
+    assert page.status_code == 400 and "Invalid client_id" in page.content.decode()
