@@ -139,7 +139,7 @@ class PlatformValidator(OAuth2Validator):
         return oidc_services.claims(user=request.user, client=request.client, sign_in=self._sign_in(request))
 
     def get_discovery_claims(self, request):
-        return ["sub", "acr", *CLAIM_SCOPE.keys() - {"sub"}]
+        return ["sub", "acr", *sorted(CLAIM_SCOPE.keys() - {"sub"})]
 
     def get_id_token_dictionary(self, token, token_handler, request):
         claims, expiration_time = super().get_id_token_dictionary(token, token_handler, request)

@@ -56,6 +56,10 @@ class AuthorizeView(dot_views.AuthorizationView):
             _open_form_action(response, _origin(redirect_uri))
         return response
 
+    def post(self, request, *args, **kwargs):
+        with transaction.atomic():  # the code, its sign-in row and the audit entry, or nothing
+            return super().post(request, *args, **kwargs)
+
     def create_authorization_response(self, request, scopes, credentials, allow):
         if allow:
             enterprise = permissions.acting_enterprise(request)
