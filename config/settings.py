@@ -145,6 +145,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "template_partials",
     "csp",
+    "oauth2_provider",  # the OpenID Connect provider (before identity, whose admin replaces its pages)
     "yiwang.core",
     "yiwang.audit",
     "yiwang.identity",
@@ -340,6 +341,90 @@ CONTENT_SECURITY_POLICY = {
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
     }
+}
+
+
+# --- Single sign-on: OpenID Connect provider (django-oauth-toolkit; docs/sso.md) ---------
+# Departments' own systems sign their users in through the platform's one door (/login), with the
+# authorization code flow and PKCE S256 only; clients are registered per department in the admin
+# site. The ID token is signed RS256 (the only asymmetric algorithm django-oauth-toolkit signs with)
+# by the key in OIDC_SIGNING_KEY_FILE; OIDC_RETIRED_SIGNING_KEY_FILES stay in the JWKS for clients
+# still holding tokens they signed.
+def _oidc_signing_key(path: Path) -> str:
+    """The PEM of the OIDC signing key. In development it is created on first use (like the audit
+    key); in production it must exist (``identity.E001`` at deploy check, see docs/operations.md)."""
+    if path.exists():
+        return path.read_text(encoding="ascii")
+    if not DEV:
+        return ""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    pem = (
+        rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        .private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        .decode("ascii")
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as handle:
+            handle.write(pem)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text(encoding="ascii")
+    return pem
+
+
+OIDC_SIGNING_KEY_FILE = Path(env("OIDC_SIGNING_KEY_FILE", str(VAR_DIR / "oidc_rs256.pem")))
+OIDC_RETIRED_SIGNING_KEY_FILES = [
+    Path(p.strip()) for p in (env("OIDC_RETIRED_SIGNING_KEY_FILES", "") or "").split(",") if p.strip()
+]
+# Keys the pairwise subject identifiers (``sub``, one per user and client). Stable like the blind
+# index, from which it is derived unless set (base64 of 32 bytes): changing it changes every sub.
+OIDC_PAIRWISE_KEY = (
+    _decode_key("OIDC_PAIRWISE_KEY", env("OIDC_PAIRWISE_KEY"))
+    if env("OIDC_PAIRWISE_KEY")
+    else hashlib.sha256(b"yiwang-oidc-pairwise:" + BLIND_INDEX_KEY).digest()
+)
+# Named so that identity's models may refer to them (Django resolves swappable models by setting).
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"  # noqa: S105 — a model name
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_signing_key(OIDC_SIGNING_KEY_FILE),
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": [p.read_text(encoding="ascii") for p in OIDC_RETIRED_SIGNING_KEY_FILES],
+    # The issuer (https://gov.example.org, no trailing slash); empty: the origin of each request.
+    "OIDC_ISS_ENDPOINT": env("OIDC_ISSUER", "") or "",
+    "OAUTH2_VALIDATOR_CLASS": "yiwang.identity.oidc.PlatformValidator",
+    "OAUTH2_SERVER_CLASS": "yiwang.identity.oidc.PlatformServer",
+    "SCOPES": {"openid": "openid", "profile": "profile", "realname": "realname", "enterprise": "enterprise"},
+    "DEFAULT_SCOPES": ["openid"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OIDC_SUBJECT_TYPES_SUPPORTED": ["pairwise"],
+    "PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,  # refuse "plain", and leave it out of discovery
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,  # never a token in the query string
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,  # RFC 9207 iss in the authorization response
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,  # tokens stored as checksums only
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_SCHEME": not DEV,  # development allows http (below)
+    "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,  # none are issued (yiwang.identity.oidc); if ever, safe
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["http", "https"] if DEV else ["https"],
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": int(env("OIDC_ACCESS_TOKEN_SECONDS", "600") or 600),
+    "ID_TOKEN_EXPIRE_SECONDS": int(env("OIDC_ACCESS_TOKEN_SECONDS", "600") or 600),
+    "REQUEST_APPROVAL_PROMPT": "force",  # the consent page every time (see yiwang.identity.oidc_views)
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,  # an old hint still signs out (signature checked)
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": True,
+    "OIDC_TOKEN_ENDPOINT_AUTH_METHODS_SUPPORTED": ["client_secret_basic", "client_secret_post"],
 }
 
 # --- Request bodies and quotas (docs/configuration.md, "Request bodies and quotas") ----------

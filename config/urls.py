@@ -7,6 +7,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/", api.urls),
+    path("", include("yiwang.identity.oidc_views")),  # OpenID Connect provider (docs/sso.md)
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.catalog.urls")),
     path("", include("yiwang.licences.urls")),

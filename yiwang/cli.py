@@ -6,6 +6,7 @@ yiwang migrate             create or upgrade the database
 yiwang demo [--scale large] load demo data (refuses in production)
 yiwang verify-log          recompute the audit log's Merkle tree and report the first bad entry
 yiwang audit-keygen        create the Ed25519 key that signs audit tree heads
+yiwang oidc-keygen         create the RSA key that signs single sign-on ID tokens (docs/sso.md)
 yiwang worker              run the background task worker (notice email, deadline flags)
 yiwang flag-deadlines      queue the deadline check (run daily, e.g. from cron); --now runs it here
 yiwang rotate-keys         re-encrypt personal data under the current field key (--dry-run counts only;
@@ -22,6 +23,7 @@ import sys
 COMMAND_ALIASES = {
     "verify-log": "verify_log",
     "audit-keygen": "audit_keygen",
+    "oidc-keygen": "oidc_keygen",
     "worker": "db_worker",
     "flag-deadlines": "flag_deadlines",
     "rotate-keys": "rotate_keys",

@@ -1,17 +1,21 @@
 """Admin site for identity records. Identity numbers appear masked only; changes to roles go
 through the services (audited), whether made in the inline or by an action."""
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
+from oauth2_provider import models as oauth2_models
 
-from yiwang.identity import selectors, services
+from yiwang.identity import oidc_services, selectors, services
 from yiwang.identity.models import (
     Department,
     Enterprise,
     EnterpriseAgent,
     Official,
+    OidcClient,
     Person,
     Region,
     Role,
@@ -260,3 +264,170 @@ class OfficialAdmin(admin.ModelAdmin):
         if warning and (formset.new_objects or formset.changed_objects):
             self.message_user(request, warning, messages.WARNING)
         return None
+
+
+# --- single sign-on clients (docs/sso.md) ------------------------------------------------------
+# django-oauth-toolkit's own admin pages show tokens, grants and every department's applications
+# to anyone with model permissions; here a department's administrators manage their department's
+# clients only, through the services (audited), and secrets are shown once.
+for _model in (
+    oauth2_models.get_application_model(),
+    oauth2_models.get_access_token_model(),
+    oauth2_models.get_grant_model(),
+    oauth2_models.get_id_token_model(),
+    oauth2_models.get_refresh_token_model(),
+):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
+
+
+class OidcClientForm(forms.ModelForm):
+    name = forms.CharField(label=_("name of the system"), max_length=255)
+    redirect_uris = forms.CharField(
+        label=_("redirect addresses"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("One full address a line, exactly as the system sends it (https://…/callback)."),
+    )
+    post_logout_redirect_uris = forms.CharField(
+        label=_("addresses after sign-out"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Where the system may send users after they sign out; one a line."),
+    )
+    reset_secret = forms.BooleanField(
+        label=_("issue a new client secret"),
+        required=False,
+        help_text=_("The old secret stops working at once; the new one is shown once."),
+    )
+
+    class Meta:
+        model = OidcClient
+        fields = ["department"]
+
+    def __init__(self, *args, departments=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if departments is not None:
+            self.fields["department"].queryset = Department.objects.filter(pk__in=departments)
+        if self.instance.pk:
+            app = self.instance.application
+            self.fields["name"].initial = app.name
+            self.fields["redirect_uris"].initial = app.redirect_uris
+            self.fields["post_logout_redirect_uris"].initial = app.post_logout_redirect_uris
+        else:
+            del self.fields["reset_secret"]
+
+    def clean(self):
+        data = super().clean()
+        for field in ("redirect_uris", "post_logout_redirect_uris"):
+            if field in data:
+                try:
+                    oidc_services.parse_uris(data[field], field=field, required=field == "redirect_uris")
+                except ValidationError as exc:
+                    for message in exc.message_dict[field]:
+                        self.add_error(field, message)
+        return data
+
+
+@admin.register(OidcClient)
+class OidcClientAdmin(admin.ModelAdmin):
+    form = OidcClientForm
+    list_display = ["__str__", "client_id", "department", "created_at"]
+    search_fields = ["application__name", "application__client_id", "department__name"]
+    readonly_fields = ["client_id", "created_at"]
+    fieldsets = ((None, {"fields": ["name", "department", "redirect_uris", "post_logout_redirect_uris"]}),)
+
+    @admin.display(description=_("client id"))
+    def client_id(self, obj):
+        return obj.application.client_id if obj and obj.pk else ""
+
+    def get_fieldsets(self, request, obj=None):
+        fields = ["name", "department", "redirect_uris", "post_logout_redirect_uris"]
+        if obj is not None:
+            fields = ["client_id", *fields, "reset_secret", "created_at"]
+        return ((None, {"fields": fields}),)
+
+    def _scope(self, request):
+        return departments_for(request.user, Role.ADMIN)
+
+    def has_module_permission(self, request):
+        return has_role(request.user, Role.ADMIN)
+
+    def has_view_permission(self, request, obj=None):
+        return has_role(request.user, Role.ADMIN, obj.department_id if obj else None)
+
+    has_change_permission = has_view_permission
+    has_delete_permission = has_view_permission
+
+    def has_add_permission(self, request):
+        return has_role(request.user, Role.ADMIN)
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request).select_related("application", "department")
+        scope = self._scope(request)
+        return queryset if scope is None else queryset.filter(department_id__in=scope)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        scope = self._scope(request)
+
+        class ScopedForm(form):
+            def __init__(self, *args, **kw):
+                super().__init__(*args, departments=scope, **kw)
+
+        return ScopedForm
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data  # a refused change raises PermissionDenied (403), nothing saved
+        if change:
+            oidc_services.client_update(
+                actor=request.user,
+                client=obj,
+                name=data["name"],
+                redirect_uris=data["redirect_uris"],
+                post_logout_redirect_uris=data.get("post_logout_redirect_uris", ""),
+                department=data["department"],
+            )
+            if data.get("reset_secret"):
+                request._oidc_secret = oidc_services.client_reset_secret(actor=request.user, client=obj)
+        else:
+            client, secret = oidc_services.client_register(
+                actor=request.user,
+                department=data["department"],
+                name=data["name"],
+                redirect_uris=data["redirect_uris"],
+                post_logout_redirect_uris=data.get("post_logout_redirect_uris", ""),
+            )
+            obj.pk, obj.application = client.pk, client.application
+            request._oidc_secret = secret
+
+    def save_related(self, request, form, formsets, change):
+        return None  # no inlines; the services saved everything
+
+    def delete_model(self, request, obj):
+        oidc_services.client_delete(actor=request.user, client=obj)
+
+    def delete_queryset(self, request, queryset):
+        for client in queryset:
+            oidc_services.client_delete(actor=request.user, client=client)
+
+    def _secret_page(self, request, obj):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Client secret of %(name)s") % {"name": obj.application.name},
+            "client": obj,
+            "secret": request._oidc_secret,
+            "opts": self.model._meta,
+        }
+        response = TemplateResponse(request, "identity/admin_oidc_secret.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if getattr(request, "_oidc_secret", None):
+            return self._secret_page(request, obj)
+        return super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        if getattr(request, "_oidc_secret", None):
+            return self._secret_page(request, obj)
+        return super().response_change(request, obj)

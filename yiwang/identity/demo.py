@@ -296,7 +296,30 @@ def build(*, stdout=None) -> None:
     departments = {d.code: d for d in Department.objects.filter(code__in={o[2] for o in OFFICIALS})}
     for username, display, dept_code, roles, is_staff in OFFICIALS:
         _official(username, display, departments[dept_code], roles, is_staff, admin)
+    _sso_client(admin)
     _say(stdout, f"identity: demo accounts ready in {time.monotonic() - started:.1f} s")
+
+
+# A department's system registered for single sign-on (docs/sso.md). Its secret is not kept:
+# issue a new one on its admin page to try it with an OpenID Connect client on port 8001.
+DEMO_SSO_CLIENT_ID = "yiwang-demo-scjg"
+DEMO_SSO_REDIRECT = "http://127.0.0.1:8001/callback"
+
+
+def _sso_client(admin: User) -> None:
+    from yiwang.identity import oidc_services
+    from yiwang.identity.models import OidcClient
+
+    if OidcClient.objects.filter(application__client_id=DEMO_SSO_CLIENT_ID).exists():
+        return
+    oidc_services.client_register(
+        actor=admin,
+        department=Department.objects.get(code="610100-SCJG"),
+        name="市场监管业务系统（演示） | Market regulation back office (demo)",
+        redirect_uris=DEMO_SSO_REDIRECT,
+        post_logout_redirect_uris="http://127.0.0.1:8001/",
+        client_id=DEMO_SSO_CLIENT_ID,
+    )
 
 
 # --- many persons for benchmarks -------------------------------------------------------------

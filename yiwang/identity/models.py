@@ -435,3 +435,66 @@ class LoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.username_key} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class OidcClient(models.Model):
+    """A department's own system that signs its users in through the platform (OpenID Connect).
+
+    The protocol side (client id, hashed secret, redirect URIs) is django-oauth-toolkit's
+    ``Application``; this row says which department registered it and answers for it. Clients
+    are registered, changed and removed only through ``oidc_services`` (audited)."""
+
+    application = models.OneToOneField(
+        "oauth2_provider.Application",
+        on_delete=models.CASCADE,
+        related_name="oidc_client",
+        verbose_name=_("OAuth application"),
+    )
+    department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, related_name="oidc_clients", verbose_name=_("department")
+    )
+    created_by = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("registered by"),
+    )
+    created_at = models.DateTimeField(_("registered"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["department__code", "application__name"]
+        verbose_name = _("single sign-on client")
+        verbose_name_plural = _("single sign-on clients")
+
+    def __str__(self) -> str:
+        return self.application.name
+
+
+class OidcSignIn(models.Model):
+    """One sign-in of a user at a client: made when the user consents (an authorization code is
+    issued), redeemed once at the token endpoint. Remembers which enterprise the user acted for
+    and which tokens the code gave, so a replayed code can revoke them (RFC 6749 §4.1.2). Only a
+    hash of the code is kept; tokens are django-oauth-toolkit's rows (stored as checksums)."""
+
+    client = models.ForeignKey(OidcClient, on_delete=models.CASCADE, related_name="sign_ins")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, unique=True)
+    scope = models.CharField(max_length=255)
+    enterprise = models.ForeignKey(
+        Enterprise, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    access_token = models.OneToOneField(
+        "oauth2_provider.AccessToken", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("single sign-on")
+        verbose_name_plural = _("single sign-ons")
+
+    def __str__(self) -> str:
+        return f"{self.client_id} · {self.user_id} @ {self.created_at:%Y-%m-%d %H:%M}"

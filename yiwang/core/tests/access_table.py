@@ -94,6 +94,12 @@ def expect(default: str | None, anonymous: str | None = LOGIN, **groups) -> dict
 
 
 PUBLIC = expect(OK, anonymous=OK)
+# A sign-in request of the demo's single sign-on client (yiwang.identity.demo), with PKCE.
+DEMO_SSO_REQUEST = (
+    "response_type=code&client_id=yiwang-demo-scjg&redirect_uri=http%3A%2F%2F127.0.0.1%3A8001%2Fcallback"
+    "&scope=openid+profile&state=walk&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    "&code_challenge_method=S256"
+)
 
 
 @dataclass(frozen=True)
@@ -181,6 +187,14 @@ PAGES: list[Row] = [
         post=True,
         data={"role": "reviewer", "password": "x"},
     ),
+    # --- single sign-on (OpenID Connect provider; without a client's request the endpoints refuse) ---
+    Row("oauth2_provider:oidc-connect-discovery-info", "/.well-known/openid-configuration", PUBLIC),
+    Row("oauth2_provider:jwks-info", "/o/jwks/", PUBLIC),
+    Row("oauth2_provider:authorize", "/o/authorize/", expect("400")),  # no client_id: the error page
+    Row("oauth2_provider:authorize", "/o/authorize/", expect(OK), query=DEMO_SSO_REQUEST),  # consent page
+    Row("oauth2_provider:token", "/o/token/", expect("400", anonymous="400"), method="POST"),
+    Row("oauth2_provider:user-info", "/o/userinfo/", expect(UNAUTHORIZED, anonymous=UNAUTHORIZED)),
+    Row("oauth2_provider:rp-initiated-logout", "/o/logout/", expect(OK, anonymous=MOVED)),
     # --- catalog (public) ---
     Row("catalog:search", "/services/", PUBLIC, query="q=食品"),
     Row("catalog:guide", "/services/guide/", PUBLIC, query="q=开饭店"),
@@ -360,6 +374,12 @@ PAGES: list[Row] = [
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---
 
 API_PUBLIC = expect(OK, anonymous=OK)
+# A sign-in request of the demo's single sign-on client (yiwang.identity.demo), with PKCE.
+DEMO_SSO_REQUEST = (
+    "response_type=code&client_id=yiwang-demo-scjg&redirect_uri=http%3A%2F%2F127.0.0.1%3A8001%2Fcallback"
+    "&scope=openid+profile&state=walk&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+    "&code_challenge_method=S256"
+)
 
 
 def api(default, **groups):
@@ -550,6 +570,7 @@ API: list[Row] = [
 STAFF_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
 READ_ONLY = expect(LOGIN, ok="admin", denied="deptadmin")
 READ_ONLY_ADD = expect(LOGIN, denied=("deptadmin", "admin"))
+ADMINS = expect(LOGIN, ok=("deptadmin", "admin"))
 ADMIN_MODELS = {
     # model path: (changelist, add page)
     "auth/group": (STAFF_ONLY, STAFF_ONLY),
@@ -562,6 +583,7 @@ ADMIN_MODELS = {
     "identity/enterprise": (READ_ONLY, READ_ONLY_ADD),
     "identity/enterpriseagent": (READ_ONLY, READ_ONLY_ADD),
     "identity/official": (expect(LOGIN, ok=("deptadmin", "admin")), STAFF_ONLY),
+    "identity/oidcclient": (ADMINS, ADMINS),  # each department administrator: their department's
     "catalog/theme": (STAFF_ONLY, STAFF_ONLY),
     "catalog/serviceitem": (STAFF_ONLY, STAFF_ONLY),
     "catalog/lifeevent": (STAFF_ONLY, STAFF_ONLY),
