@@ -375,6 +375,11 @@ DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "noreply@yiwang.invalid")
 # Background tasks (deadline flags, email): django-tasks on the database; run `yiwang worker`.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 JIEBA_CACHE_DIR = Path(env("JIEBA_CACHE_DIR", str(VAR_DIR / "jieba")))
+# --- Electronic licences (docs/licences.md) ---
+# The public origin of this deployment: issuer URLs (iss) and status list URLs are built on it.
+LICENCES_PUBLIC_URL = (env("LICENCES_PUBLIC_URL", "http://127.0.0.1:8000" if DEV else "") or "").rstrip("/")
+# Where `yiwang licences-cache` keeps issuer keys and status lists for offline verification.
+LICENCES_CACHE_FILE = Path(env("LICENCES_CACHE_FILE", str(VAR_DIR / "licences-cache.json")))
 
 LOGGING = {
     "version": 1,
