@@ -10,6 +10,9 @@ yiwang worker              run the background task worker (notice email, deadlin
 yiwang flag-deadlines      queue the deadline check (run daily, e.g. from cron); --now runs it here
 yiwang rotate-keys         re-encrypt personal data under the current field key (--dry-run counts only;
                            --reindex rebuilds blind indexes after BLIND_INDEX_KEY changed)
+yiwang licences-cache      write the offline cache of issuer keys and status lists (--refresh fetches
+                           the trusted issuers' first)
+yiwang verify-licence [FILE|-]  verify a licence or presentation offline with that cache
 yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
 """
 
@@ -22,6 +25,8 @@ COMMAND_ALIASES = {
     "worker": "db_worker",
     "flag-deadlines": "flag_deadlines",
     "rotate-keys": "rotate_keys",
+    "licences-cache": "licences_cache",
+    "verify-licence": "verify_licence",
 }
 
 
