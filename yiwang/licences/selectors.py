@@ -89,8 +89,27 @@ def status_list_for_url(uri: str) -> StatusList | None:
     return StatusList.objects.filter(department__code=code, number=int(number)).first()
 
 
+def _status_bits(uri: str, code: str) -> bytes | None:
+    """The bits of one of this deployment's status lists, if ``uri`` is one of ``code``'s."""
+    base = settings.LICENCES_PUBLIC_URL
+    prefix = f"{base}{STATUS_PATH}{code}/"
+    number = uri[len(prefix) :] if base and uri.startswith(prefix) else ""
+    if not number.isdigit() or len(number) > 9:
+        return None
+    found = StatusList.objects.filter(department__code=code, number=int(number))
+    bits = found.values_list("bits", flat=True).first()
+    return bytes(bits) if bits is not None else None
+
+
+# Issuer keys are never deleted nor changed (rotation retires a key, it still verifies), so a key
+# found once is kept for the process; keys not found are looked up again next time.
+_OWN_KEYS: dict[tuple[str, str], Ed25519PublicKey] = {}
+_OWN_NAMES: dict[str, str] = {}
+
+
 class DatabaseTrust:
-    """The web verifier's trust store (see the module docstring)."""
+    """The web verifier's trust store (see the module docstring). One query per verification on
+    the warm path: the status list's bits (issuer keys and names are kept once found)."""
 
     def __init__(self):
         self._trusted: dict[str, TrustedIssuer | None] = {}
@@ -111,26 +130,35 @@ class DatabaseTrust:
     def issuer_name(self, iss: str) -> str | None:
         code = own_department_code(iss)
         if code is not None:
-            return Department.objects.filter(code=code).values_list("name", flat=True).first()
+            if code not in _OWN_NAMES:
+                name = Department.objects.filter(code=code).values_list("name", flat=True).first()
+                if name is None:
+                    return None
+                _OWN_NAMES[code] = name
+            return _OWN_NAMES[code]
         trusted = self._trusted_issuer(iss)
         return trusted.name if trusted else None
 
     def issuer_key(self, iss: str, kid: str) -> Ed25519PublicKey | None:
         code = own_department_code(iss)
         if code is not None:
-            key = IssuerKey.objects.filter(kid=kid, department__code=code).first()
-            return jose.public_key_from_jwk(key.public_jwk) if key else None
+            if (code, kid) not in _OWN_KEYS:
+                key = IssuerKey.objects.filter(kid=kid, department__code=code).first()
+                if key is None:
+                    return None
+                _OWN_KEYS[(code, kid)] = jose.public_key_from_jwk(key.public_jwk)
+            return _OWN_KEYS[(code, kid)]
         trusted = self._trusted_issuer(iss)
         return self._static_for(trusted).issuer_key(iss, kid) if trusted else None
 
     def status_of(self, uri: str, idx: int, iss: str) -> int | None:
         code = own_department_code(iss)
         if code is not None:
-            lst = status_list_for_url(uri)
-            if lst is None or lst.department.code != code:
+            bits = _status_bits(uri, code)
+            if bits is None:
                 return None
             try:
-                return status.get(bytes(lst.bits), idx)
+                return status.get(bits, idx)
             except IndexError:
                 return None
         trusted = self._trusted_issuer(iss)
