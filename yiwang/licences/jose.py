@@ -33,8 +33,8 @@ def b64d(text: str) -> bytes:
     """Strict base64url without padding (RFC 7515 §2)."""
     if not isinstance(text, str) or not B64URL.match(text) or len(text) % 4 == 1:
         raise JoseError("not base64url")
-    try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    try:  # binascii directly: base64.urlsafe_b64decode costs twice as much per call
+        return binascii.a2b_base64(text.replace("-", "+").replace("_", "/") + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError) as exc:
         raise JoseError("not base64url") from exc
 

@@ -135,7 +135,7 @@ def _referenced_digests(value, found: set[str], decoded: dict, depth: int = 0) -
                 if digest in decoded:
                     _referenced_digests(decoded[digest][-1], found, decoded, depth + 1)
         for key, inner in value.items():
-            if key != "_sd":
+            if key != "_sd" and isinstance(inner, dict | list):
                 _referenced_digests(inner, found, decoded, depth + 1)
     elif isinstance(value, list):
         for element in value:
@@ -145,7 +145,7 @@ def _referenced_digests(value, found: set[str], decoded: dict, depth: int = 0) -
                     found.add(digest)
                     if digest in decoded:
                         _referenced_digests(decoded[digest][-1], found, decoded, depth + 1)
-            else:
+            elif isinstance(element, dict | list):
                 _referenced_digests(element, found, decoded, depth + 1)
 
 
