@@ -721,10 +721,12 @@ def _change(*, licence: Licence, actor, to: str, reason: str, verb: str) -> Lice
     reason = _reason(reason)
     licence = Licence.objects.select_for_update().select_related("department", "type").get(pk=licence.pk)
     if (licence.state, to) not in TRANSITIONS:
-        raise WrongState(
-            _("A licence that is %(state)s cannot be %(verb)s.")
-            % {"state": licence.get_state_display(), "verb": _(verb)}
-        )
+        refusals = {
+            Licence.State.SUSPENDED: _("Only a valid licence can be suspended."),
+            Licence.State.VALID: _("Only a suspended licence can be reinstated."),
+            Licence.State.REVOKED: _("This licence is revoked already."),
+        }
+        raise WrongState(refusals[to])
     before = licence.state
     licence.state, licence.state_reason, licence.state_changed_at = to, reason, timezone.now()
     licence.save(update_fields=["state", "state_reason", "state_changed_at"])

@@ -97,7 +97,7 @@ def test_holder_kind_and_issuing_department_are_checked(
             claims={},
             actor="t",
         )
-    assert "does not issue" in caught.value.message
+    assert "不签发" in caught.value.message
 
 
 def test_unknown_and_overlong_claims_are_refused(types, enterprise, department_x):

@@ -95,7 +95,7 @@ def test_an_altered_disclosure_is_rejected_where_the_reference_verifier_drops_it
     assert name not in reference
     result = verify.verify(text, trust)
     assert result.verdict == Verdict.TAMPERED
-    assert "not part of the signed credential" in result.message
+    assert "不属于已签名的凭证" in result.message
 
 
 def test_an_extra_disclosure_is_tampered(dog_licence, trust):
@@ -322,7 +322,7 @@ def test_key_binding_is_checked_even_without_an_expected_nonce(bound_licence, ci
     )
     result = verify.verify(text, trust)
     assert result.verdict == Verdict.KEY_BINDING
-    assert "holder's key" in result.message
+    assert "持证人的密钥" in result.message
 
 
 def test_key_binding_over_other_disclosures_fails(bound_licence, holder_key, citizen, trust):
