@@ -1084,7 +1084,8 @@ def task_complete(
         role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
-    if case.status == Case.Status.APPROVED and before != Case.Status.APPROVED:
+    decided = (Case.Status.APPROVED, Case.Status.COMPLETED)
+    if case.status in decided and before not in decided:
         try:  # the licence the item issues, in the approval's transaction (issue 10)
             licence_services.licence_issue_for_case(case=case, actor=actor)
         except licence_services.LicenceError as exc:
