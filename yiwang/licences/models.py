@@ -48,6 +48,8 @@ class LicenceType(models.Model):
     issuer_kinds = models.JSONField(_("issuing department kinds"), default=list)
     # Basic catalog item codes whose approval issues this licence (implementations included).
     item_codes = models.JSONField(_("issued on approval of items"), default=list, blank=True)
+    # The catalog materials' ``licence_type`` names this licence stands in for (免证办).
+    material_names = models.JSONField(_("replaces the materials named"), default=list, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

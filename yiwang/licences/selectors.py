@@ -64,8 +64,12 @@ def licence_for_case(case_id: int) -> list[Licence]:
 
 
 def licence_types_replacing(material_licence_type: str) -> list[LicenceType]:
-    """The licence types whose Chinese name is the one a catalog material names (免证办)."""
-    return list(LicenceType.objects.filter(is_active=True, name_zh=material_licence_type))
+    """The licence types that stand in for a catalog material whose ``licence_type`` is this
+    name (免证办): those listing it in ``material_names``, or named so."""
+    name = (material_licence_type or "").strip()
+    if not name:
+        return []
+    return [lt for lt in licence_types() if name in (lt.material_names or []) or name == lt.name_zh]
 
 
 def own_department_code(iss: str) -> str | None:

@@ -3,6 +3,7 @@
 Each claim: ``name``, labels ``zh``/``en``, ``sd`` (a salted disclosure the holder may withhold),
 ``personal`` (personal information: always ``sd`` and stored encrypted), ``required`` and
 ``from`` (where issuance on an approved case takes the value; see models.LicenceType).
+``material_names``: the ``licence_type`` of catalog materials the licence stands in for (免证办).
 Item codes are basic catalog items (yiwang/catalog/data): approving one of them, or one of
 their regional implementations, issues the licence.
 """
@@ -52,6 +53,7 @@ TYPES = [
         "validity_years": None,
         "issuer_kinds": ["SCJG"],
         "item_codes": ["0102100101"],
+        "material_names": ["营业执照"],
         "claims": [
             NUMBER,
             *ENTERPRISE_CLAIMS,
@@ -66,6 +68,7 @@ TYPES = [
         "validity_years": None,
         "issuer_kinds": ["SCJG"],
         "item_codes": ["0102100201"],
+        "material_names": ["营业执照", "个体工商户营业执照"],
         "claims": [
             NUMBER,
             _c("operator", "经营者", "Operator", personal=True, required=True, source="person.name"),
@@ -89,6 +92,7 @@ TYPES = [
         "validity_years": 5,
         "issuer_kinds": ["SCJG"],
         "item_codes": ["0102100401"],
+        "material_names": ["食品经营许可证"],
         "claims": [
             NUMBER,
             _c("operator", "经营者名称", "Operator", sd=False, required=True, source="holder.name"),
@@ -112,6 +116,7 @@ TYPES = [
         "validity_years": 5,
         "issuer_kinds": ["SCJG"],
         "item_codes": ["0102101101"],
+        "material_names": ["药品经营许可证", "药品零售企业经营许可证"],
         "claims": [
             NUMBER,
             *ENTERPRISE_CLAIMS,
@@ -126,6 +131,7 @@ TYPES = [
         "validity_years": 1,
         "issuer_kinds": ["GAT"],
         "item_codes": ["0100500901"],
+        "material_names": ["养犬登记证"],
         "claims": [
             NUMBER,
             _c("owner", "犬主姓名", "Owner", personal=True, required=True, source="person.name"),
@@ -155,6 +161,7 @@ TYPES = [
         "validity_years": 10,
         "issuer_kinds": ["GAT"],
         "item_codes": [],
+        "material_names": ["居民身份证"],
         "claims": [
             _c("name", "姓名", "Name", personal=True, required=True, source="person.name"),
             _c(

@@ -301,3 +301,15 @@ def test_the_resident_identity_credential_discloses_age_without_birth_date(
     text = services.licence_present(licence=licence, disclose=["age_over_18"], actor=citizen)
     result = verify.verify(text, trust)
     assert result.ok and result.claims["age_over_18"] is True and "birth_date" not in result.claims
+
+
+def test_licence_types_stand_in_for_the_catalog_materials_they_replace(types):
+    from yiwang.licences.selectors import licence_types_replacing
+
+    assert [lt.code for lt in licence_types_replacing("居民身份证")] == ["resident-identity"]
+    assert {lt.code for lt in licence_types_replacing("营业执照")} == {
+        "business-licence",
+        "individual-business-licence",
+    }
+    assert [lt.code for lt in licence_types_replacing("食品经营许可证")] == ["food-business-licence"]
+    assert licence_types_replacing("不动产权证书") == [] and licence_types_replacing("") == []
