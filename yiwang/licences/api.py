@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
+from ninja.security import django_auth
 
 from yiwang.core.api import ApiError
-from yiwang.licences import selectors, verify
+from yiwang.licences import selectors, services, verify
+from yiwang.licences.models import HolderKey
 from yiwang.licences.verify import MAX_INPUT, Verdict
 from yiwang.licences.views import claim_rows
 
@@ -128,3 +130,56 @@ def get_types(request):
         }
         for lt in selectors.licence_types()
     ]
+
+
+class HolderKeyIn(Schema):
+    jwk: dict = Field(
+        ..., description='The wallet\'s public key: {"kty": "OKP", "crv": "Ed25519", "x": "..."}'
+    )
+    label: str = Field("", max_length=100, description="The device, as the holder names it")
+
+
+class HolderKeyOut(Schema):
+    thumbprint: str | None
+    jwk: dict | None
+    label: str
+    registered: str | None
+
+
+def _holder_key_out(key: HolderKey | None) -> dict:
+    if key is None:
+        return {"thumbprint": None, "jwk": None, "label": "", "registered": None}
+    return {
+        "thumbprint": key.thumbprint,
+        "jwk": key.jwk,
+        "label": key.label,
+        "registered": key.created_at.isoformat(),
+    }
+
+
+@router.get(
+    "/holder-key", response=HolderKeyOut, auth=django_auth, summary="The wallet key licences are bound to"
+)
+def get_holder_key(request):
+    return _holder_key_out(HolderKey.objects.filter(user=request.user, revoked_at__isnull=True).first())
+
+
+@router.post(
+    "/holder-key",
+    response={201: HolderKeyOut},
+    auth=django_auth,
+    summary="Register the wallet's public key",
+    description="Licences issued from now on carry it as `cnf`, so presenting them needs a key-binding JWT "
+    "signed by the wallet. Replaces the account's previous key.",
+)
+def post_holder_key(request, payload: HolderKeyIn):
+    try:
+        key = services.holder_key_register(
+            user=request.user, jwk=payload.jwk, label=payload.label, actor=request.user
+        )
+    except services.LicenceError as exc:
+        errors = [
+            {"field": f"jwk.{k}" if k != "jwk" else "jwk", "message": str(v)} for k, v in exc.errors.items()
+        ]
+        raise ApiError(exc.status, exc.message, errors) from exc
+    return Status(201, _holder_key_out(key))

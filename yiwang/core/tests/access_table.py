@@ -536,6 +536,8 @@ API: list[Row] = [
     ),
     Row("GET /api/applications/notices", "/api/applications/notices", api(OK)),
     Row("GET /api/licences/types", "/api/licences/types", API_PUBLIC),
+    Row("GET /api/licences/holder-key", "/api/licences/holder-key", api(OK)),
+    Row("POST /api/licences/holder-key", "/api/licences/holder-key", api(None), method="POST"),
     Row(
         "POST /api/licences/verify",
         "/api/licences/verify",

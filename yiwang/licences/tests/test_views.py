@@ -242,3 +242,31 @@ def test_only_platform_administrators_keep_the_trust_list(superuser, dept_admin,
     monkeypatch.setattr(fetch, "http_get", broken)
     failed = client.post("/workbench/licences/trusted-issuers/", {"issuer": iss + "x", "name": "x"})
     assert failed.status_code == 400
+
+
+def test_a_wallet_registers_its_key_through_the_api(citizen, login, types, department_gat):
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    client = login(citizen)
+    assert client.get("/api/licences/holder-key").json()["thumbprint"] is None
+    x = jose.public_x(Ed25519PrivateKey.generate())
+    response = client.post(
+        "/api/licences/holder-key",
+        {"jwk": {"kty": "OKP", "crv": "Ed25519", "x": x}, "label": "手机"},
+        content_type="application/json",
+    )
+    assert response.status_code == 201 and response.json()["thumbprint"] == jose.thumbprint(x)
+    bad = client.post("/api/licences/holder-key", {"jwk": {"kty": "RSA"}}, content_type="application/json")
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"].startswith("jwk")
+    assert (
+        login(None).post("/api/licences/holder-key", {"jwk": {}}, content_type="application/json").status_code
+        == 401
+    )
+    licence = services.licence_issue(
+        licence_type=types["dog-registration"],
+        holder=citizen.person,
+        department=department_gat,
+        claims={},
+        actor="t",
+    )
+    assert licence.holder_jwk["x"] == x
