@@ -17,7 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import Department, Role
@@ -40,7 +40,7 @@ def _issuer_department(code: str) -> Department:
     return department
 
 
-@require_GET
+@require_safe
 def issuer_metadata(request: HttpRequest, code: str) -> HttpResponse:
     """SD-JWT VC issuer metadata (``/.well-known/jwt-vc-issuer/licences/issuers/<code>``): the
     issuer URL and every key the department ever signed with (retired ones verify old licences)."""
@@ -52,13 +52,13 @@ def issuer_metadata(request: HttpRequest, code: str) -> HttpResponse:
     return response
 
 
-@require_GET
+@require_safe
 def issuer(request: HttpRequest, code: str) -> HttpResponse:
     """The issuer URL itself answers with the same metadata (clients that skip the well-known path)."""
     return issuer_metadata(request, code)
 
 
-@require_GET
+@require_safe
 def status_list(request: HttpRequest, code: str, number: int) -> HttpResponse:
     """The signed status list token (``application/statuslist+jwt``), cacheable for its ttl, with
     an ETag so a verifier's conditional request costs nothing when nothing changed."""
@@ -94,7 +94,7 @@ def claim_rows(vct: str, claims: dict) -> list[dict]:
     return rows
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def verify_page(request: HttpRequest) -> HttpResponse:
     """Anyone pastes a licence or a presentation and gets the verdict, the issuer and only the
     claims the holder disclosed. Nothing is stored."""
@@ -133,7 +133,7 @@ def _masked(spec: dict, value) -> str:
 
 
 @require_role(*services.READ_ROLES)
-@require_GET
+@require_safe
 def department_list(request: HttpRequest) -> HttpResponse:
     """The licences of the official's departments, newest first, filtered by state or number."""
     qs = selectors.department_licences(permissions.readable_department_ids(request.user))
@@ -169,7 +169,7 @@ ACTION_SERVICES = {
 
 @sensitive_post_parameters("password")
 @require_role(*services.READ_ROLES)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def department_licence(request: HttpRequest, pk) -> HttpResponse:
     """One licence of the department: its record, claims (personal ones masked) and, for
     approvers, suspend / reinstate / revoke (password again) / renew."""
@@ -228,7 +228,7 @@ def _holder_for(text: str):
 
 
 @require_role(services.MANAGE_ROLE)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def issue(request: HttpRequest) -> HttpResponse:
     """Issue a licence by hand (补发、存量证照电子化): choose the type, then the holder (from the
     registers, by number), the fields the register does not give, and the reason."""
@@ -277,7 +277,7 @@ def issue(request: HttpRequest) -> HttpResponse:
 
 @sensitive_post_parameters("password")
 @require_role(services.KEY_ROLE)
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def keys(request: HttpRequest) -> HttpResponse:
     """The department's signing keys; the administrator rotates the key (password again)."""
     official = official_of(request.user)
@@ -307,7 +307,7 @@ def keys(request: HttpRequest) -> HttpResponse:
     )
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def trusted_issuers(request: HttpRequest) -> HttpResponse:
     """The trust list (跨域互认) of platform administrators: add another deployment's issuer, whose
     metadata and keys are fetched now, once, and recorded with their thumbprints."""
