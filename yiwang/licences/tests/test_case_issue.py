@@ -73,3 +73,32 @@ def test_a_case_not_approved_issues_nothing(demo_cases):
     with pytest.raises(services.WrongState):
         services.licence_issue_for_case(case=case, actor="system:test")
     assert not Licence.objects.filter(case_id=case.pk).exists()
+
+
+@pytest.mark.django_db
+def test_approving_a_case_whose_licence_cannot_be_issued_is_refused_with_the_reason(demo_cases):
+    from yiwang.applications import services as applications
+    from yiwang.applications.models import Case, Task
+    from yiwang.identity.models import Enterprise, User
+    from yiwang.licences.models import LicenceType
+
+    task = (
+        Task.objects.filter(state="open", role="approver", claimed_by=None, case__enterprise__isnull=False)
+        .select_related("case__item")
+        .first()
+    )
+    assert task is not None, "the demo leaves a case waiting for approval"
+    food = LicenceType.objects.get(code="food-business-licence")
+    food.item_codes = [*food.item_codes, task.case.item.code]  # this item issues the licence (too)
+    food.save(update_fields=["item_codes"])
+    case = task.case
+    # The enterprise is no longer confirmed by the legal-entity register: no licence may be issued to it.
+    Enterprise.objects.filter(pk=case.enterprise_id).update(source=Enterprise.Source.DECLARED)
+    approver = User.objects.get(username="approver")
+    with pytest.raises(applications.WrongState) as caught:
+        applications.task_complete(actor=approver, task=task, decision="approve", comment="准予许可。")
+    assert "法人库" in caught.value.message
+    case.refresh_from_db()
+    task.refresh_from_db()
+    assert case.status == Case.Status.IN_REVIEW and task.state == "open"
+    assert not Licence.objects.filter(case_id=case.pk).exists()
