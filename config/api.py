@@ -6,6 +6,7 @@ from yiwang.audit.api import router as audit_router
 from yiwang.catalog.api import router as catalog_router
 from yiwang.core.api import PlatformAPI, PlatformSwagger, install_error_handlers
 from yiwang.identity.api import router as identity_router
+from yiwang.licences.api import router as licences_router
 
 api = PlatformAPI(
     title="yiwang API",
@@ -34,3 +35,4 @@ def on_application_error(request, exc: ApplicationError):
 
 api.add_router("/catalog/", catalog_router)
 api.add_router("/identity/", identity_router)
+api.add_router("/licences/", licences_router)

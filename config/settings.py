@@ -464,6 +464,11 @@ JIEBA_CACHE_DIR = Path(env("JIEBA_CACHE_DIR", str(VAR_DIR / "jieba")))
 # takes the index of the face). Missing: documents are refused with a message naming the package.
 DOCUMENT_FONT_FILE = Path(env("DOCUMENT_FONT_FILE", "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"))
 DOCUMENT_FONT_INDEX = int(env("DOCUMENT_FONT_INDEX", "0") or 0)
+# --- Electronic licences (docs/licences.md) ---
+# The public origin of this deployment: issuer URLs (iss) and status list URLs are built on it.
+LICENCES_PUBLIC_URL = (env("LICENCES_PUBLIC_URL", "http://127.0.0.1:8000" if DEV else "") or "").rstrip("/")
+# Where `yiwang licences-cache` keeps issuer keys and status lists for offline verification.
+LICENCES_CACHE_FILE = Path(env("LICENCES_CACHE_FILE", str(VAR_DIR / "licences-cache.json")))
 
 LOGGING = {
     "version": 1,

@@ -14,6 +14,9 @@ yiwang rotate-keys         re-encrypt personal data under the current field key 
 yiwang seal-ca             print the e-seal root certificate for verifiers (--out FILE; created on first use)
 yiwang seal-rotate CODE    give a department a new seal certificate (the old one is retired, audited)
 yiwang seal-verify FILE    check a sealed PDF offline against the deployment's root
+yiwang licences-cache      write the offline cache of issuer keys and status lists (--refresh fetches
+                           the trusted issuers' first)
+yiwang verify-licence [FILE|-]  verify a licence or presentation offline with that cache
 yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
 """
 
@@ -30,6 +33,8 @@ COMMAND_ALIASES = {
     "seal-ca": "seal_ca",
     "seal-rotate": "seal_rotate",
     "seal-verify": "seal_verify",
+    "licences-cache": "licences_cache",
+    "verify-licence": "verify_licence",
 }
 
 

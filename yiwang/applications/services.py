@@ -33,6 +33,7 @@ from yiwang.identity.permissions import has_role, may_apply_for
 from yiwang.identity.selectors import person_of, realname_level_of
 from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
+from yiwang.licences import services as licence_services
 
 from . import duties, engine, notice_texts, schemaforms, verification, workflow
 from .models import (
@@ -1221,6 +1222,12 @@ def task_complete(
         role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
+    decided = (Case.Status.APPROVED, Case.Status.COMPLETED)
+    if case.status in decided and before not in decided:
+        try:  # the licence the item issues, in the approval's transaction (issue 10)
+            licence_services.licence_issue_for_case(case=case, actor=actor)
+        except licence_services.LicenceError as exc:
+            raise WrongState(exc.message, exc.errors) from exc
     if task.role != APPLICANT_ROLE:
         _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status}, comment)
     if case.has_ended and case.bundle_case_id:

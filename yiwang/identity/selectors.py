@@ -63,6 +63,13 @@ def age_of(person: Person) -> int | None:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
+def id_number_for_credential(person: Person) -> str:
+    """The person's identity number, for a credential the platform issues to that same person
+    (an electronic licence: licences encrypts it at rest, discloses it only when the holder
+    chooses, and audits the issuance). Not for display: pages show ``id_number_masked``."""
+    return pii.id_number_of(person)
+
+
 def id_last4_matches(user_id: int, last4: str) -> bool:
     """Whether ``last4`` is the end of the identity number of the person of ``user_id`` (the
     no-sign-in progress query); compared with the masked form, never decrypting."""

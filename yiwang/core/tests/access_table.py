@@ -48,6 +48,8 @@ task_elsewhere      an open task of 陕西省市场监督管理局
 enterprise          the agent's enterprise; ``delegation`` a delegation the agent granted
 official            the clerk's official record (X); ``official_elsewhere`` one outside X
 rectification       an open rectification of X
+licence             a licence issued by X (the demo enterprise's); ``licence_elsewhere`` one of 西安市公安局
+status_list         X's first status list (``<department code>/1``)
 ==================  ============================================================================
 """
 
@@ -360,6 +362,43 @@ PAGES: list[Row] = [
         post=True,
         data={"id": "{rectification}", "reply": "已整改"},
     ),
+    # --- licences: public endpoints for verifiers, department pages ---
+    Row("licences:issuer_metadata", "/.well-known/jwt-vc-issuer/licences/issuers/{department}", PUBLIC),
+    Row("licences:issuer", "/licences/issuers/{department}", PUBLIC),
+    Row("licences:status_list", "/licences/status/{status_list}", PUBLIC),
+    Row("licences:verify", "/verify/", PUBLIC),
+    Row(
+        "licences:department_list", "/workbench/licences/", expect(DENIED, ok=("approver", "leader", "admin"))
+    ),
+    Row(
+        "licences:department_licence",
+        "/workbench/licences/{licence}/",
+        expect(DENIED, ok=("approver", "leader", "admin")),
+        post=True,
+        data={"action": "suspend", "reason": "x"},
+    ),
+    Row(
+        "licences:department_licence",
+        "/workbench/licences/{licence_elsewhere}/",
+        expect(DENIED, hidden=("approver", "leader"), ok="admin"),
+        post=True,
+        data={"action": "suspend", "reason": "x"},
+    ),
+    Row("licences:issue", "/workbench/licences/issue/", expect(DENIED, ok="approver")),
+    Row(
+        "licences:keys",
+        "/workbench/licences/keys/",
+        expect(DENIED, ok="deptadmin"),
+        post=True,
+        data={"reason": "x", "password": "x"},
+    ),
+    Row(
+        "licences:trusted_issuers",
+        "/workbench/licences/trusted-issuers/",
+        expect(DENIED, ok="admin"),
+        post=True,
+        data={"issuer": "https://deployment.example.org/licences/issuers/X", "name": "x"},
+    ),
     # --- audit ---
     Row("audit:transparency", "/transparency/", PUBLIC),
     Row(
@@ -561,6 +600,16 @@ API: list[Row] = [
         "/api/applications/items/{item}/processes/1/activate",
         api(DENIED, allowed=("deptadmin", "admin")),
         method="POST",
+    ),
+    Row("GET /api/licences/types", "/api/licences/types", API_PUBLIC),
+    Row("GET /api/licences/holder-key", "/api/licences/holder-key", api(OK)),
+    Row("POST /api/licences/holder-key", "/api/licences/holder-key", api(None), method="POST"),
+    Row(
+        "POST /api/licences/verify",
+        "/api/licences/verify",
+        expect("400", anonymous="400"),  # the walk sends text that is no licence: 400 for everyone
+        method="POST",
+        data={"credential": "not-a-licence"},
     ),
 ]
 

@@ -58,11 +58,14 @@ def _build_demo() -> dict:
     from yiwang.identity import services as identity_services
     from yiwang.identity.models import Department, EnterpriseAgent, Official, User
     from yiwang.lib.idnumbers import make_id_number
+    from yiwang.licences import demo as licences_demo
+    from yiwang.licences.models import Licence
 
     identity_demo.build()
     search.clear_caches()
     catalog_demo.build(cities=1, kinds=["SCJG"], counties=False)
     search.clear_caches()
+    licences_demo.build()
     applications_demo.build(cases=40)
     agent = User.objects.get(username="agent")
     enterprise = EnterpriseAgent.objects.get(person__user=agent).enterprise
@@ -129,6 +132,11 @@ def _build_demo() -> dict:
         "delegation": delegation.pk,
         "official": Official.objects.get(user__username="clerk").pk,
         "official_elsewhere": _one(Official.objects.filter(department=elsewhere), "official outside X").pk,
+        "licence": _one(Licence.objects.filter(department=x).order_by("pk"), "licence of X").pk,
+        "licence_elsewhere": _one(
+            Licence.objects.filter(department__code="610100-GAT").order_by("pk"), "licence outside X"
+        ).pk,
+        "status_list": f"{x.code}/1",
         "rectification": _one(
             Rectification.objects.filter(department=x).order_by("state"), "rectification"
         ).pk,

@@ -255,6 +255,8 @@ def _fill(route: str, world, official_pk: int) -> str:
         ("<slug:action>", "grant"),
         ("<int:version>", "1"),
         ("<str:kind>", "bpmn"),
+        ("<int:number>", "1"),  # a status list (licences)
+        ("<str:pk>", "1"),  # a licence of a department (licences)
     ):
         path = path.replace(name, value)
     if "<int:pk>" in path or "<slug:code>" in path:

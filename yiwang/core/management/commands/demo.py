@@ -77,10 +77,12 @@ class Command(BaseCommand):
         from yiwang.audit import services as audit
         from yiwang.catalog import demo as catalog_demo
         from yiwang.identity import demo as identity_demo
+        from yiwang.licences import demo as licences_demo
 
         with identity_demo.passwords_hashed_once():
             identity_demo.build(stdout=self.stdout)
             catalog_demo.build(stdout=self.stdout)
+            licences_demo.build(stdout=self.stdout)  # types first: approved demo cases issue licences
             applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)

@@ -1,0 +1,104 @@
+"""Issuance on approval, with a real approved case of the demo (the demo's builders)."""
+
+import pytest
+
+from yiwang.licences import services, verify
+from yiwang.licences.models import Licence
+from yiwang.licences.selectors import DatabaseTrust, licences_for_user
+
+
+@pytest.fixture(scope="module")
+def demo_cases(django_db_setup, django_db_blocker, tmp_path_factory):
+    from django.db import transaction
+    from django.test import override_settings
+
+    from yiwang.applications import demo as applications_demo
+    from yiwang.catalog import demo as catalog_demo
+    from yiwang.catalog import search
+    from yiwang.identity import demo as identity_demo
+
+    with (
+        override_settings(AUDIT_SIGNING_KEY_FILE=tmp_path_factory.mktemp("audit") / "audit.pem"),
+        django_db_blocker.unblock(),
+    ):
+        atomic = transaction.atomic()
+        atomic.__enter__()
+        try:
+            identity_demo.build()
+            search.clear_caches()
+            catalog_demo.build(cities=1, kinds=["SCJG"], counties=False)
+            search.clear_caches()
+            services.licence_types_sync(actor="system:test")
+            applications_demo.build(cases=40)
+            yield
+        finally:
+            transaction.set_rollback(True)
+            atomic.__exit__(None, None, None)
+            search.clear_caches()
+
+
+@pytest.mark.django_db
+def test_approving_a_demo_case_issued_its_licence_into_the_holders_wallet(demo_cases):
+    from yiwang.applications.models import Case
+
+    approved = Case.objects.filter(status__in=["approved", "completed"], item__code__startswith="01021004")
+    case = approved.select_related("item", "applicant").first()
+    assert case is not None, "the demo approves food business licence cases"
+    licences = Licence.objects.filter(case_id=case.pk)
+    assert licences.count() == 1
+    licence = licences.get()
+    assert licence.type.code == "food-business-licence"
+    assert licence.case_number == case.number
+    assert licence in licences_for_user(case.applicant)
+    result = verify.verify(services.licence_credential(licence), DatabaseTrust())
+    assert result.verdict == "valid", result.message
+
+
+@pytest.mark.django_db
+def test_issuing_for_a_case_again_returns_the_same_licence(demo_cases):
+    from yiwang.applications.models import Case
+
+    case = Case.objects.filter(status="completed", item__code__startswith="01021004").first()
+    first = Licence.objects.filter(case_id=case.pk).get()
+    again = services.licence_issue_for_case(case=case, actor="system:test")
+    assert again == [first]
+    assert Licence.objects.filter(case_id=case.pk).count() == 1
+
+
+@pytest.mark.django_db
+def test_a_case_not_approved_issues_nothing(demo_cases):
+    from yiwang.applications.models import Case
+
+    case = Case.objects.filter(status="in_review").first()
+    with pytest.raises(services.WrongState):
+        services.licence_issue_for_case(case=case, actor="system:test")
+    assert not Licence.objects.filter(case_id=case.pk).exists()
+
+
+@pytest.mark.django_db
+def test_approving_a_case_whose_licence_cannot_be_issued_is_refused_with_the_reason(demo_cases):
+    from yiwang.applications import services as applications
+    from yiwang.applications.models import Case, Task
+    from yiwang.identity.models import Enterprise, User
+    from yiwang.licences.models import LicenceType
+
+    task = (
+        Task.objects.filter(state="open", role="approver", claimed_by=None, case__enterprise__isnull=False)
+        .select_related("case__item")
+        .first()
+    )
+    assert task is not None, "the demo leaves a case waiting for approval"
+    food = LicenceType.objects.get(code="food-business-licence")
+    food.item_codes = [*food.item_codes, task.case.item.code]  # this item issues the licence (too)
+    food.save(update_fields=["item_codes"])
+    case = task.case
+    # The enterprise is no longer confirmed by the legal-entity register: no licence may be issued to it.
+    Enterprise.objects.filter(pk=case.enterprise_id).update(source=Enterprise.Source.DECLARED)
+    approver = User.objects.get(username="approver")
+    with pytest.raises(applications.WrongState) as caught:
+        applications.task_complete(actor=approver, task=task, decision="approve", comment="准予许可。")
+    assert "法人库" in caught.value.message
+    case.refresh_from_db()
+    task.refresh_from_db()
+    assert case.status == Case.Status.IN_REVIEW and task.state == "open"
+    assert not Licence.objects.filter(case_id=case.pk).exists()
