@@ -35,6 +35,11 @@ WITHDRAW_EVENT = "applications:licence:withdraw"
 VALID = "valid"
 
 
+def issued_type_names() -> list[str]:
+    """The Chinese names of the licence types the platform issues (catalog's guide asks)."""
+    return [lt.name_zh for lt in licence_selectors.licence_types()]
+
+
 def _replaceable(material: Material) -> bool:
     return bool(material.licence_replaceable and material.licence_type)
 

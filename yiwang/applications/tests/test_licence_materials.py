@@ -221,3 +221,24 @@ def test_a_held_government_material_may_be_replaced_too(item, agent, enterprise,
     assert [[lic.pk for lic in o.licences] for o in offers.rows] == [[business.pk]]
     personal = services.case_start(actor=agent, item=item)
     assert licence_materials.offers(personal).rows == []  # the enterprise's licence is for its cases
+
+
+def test_the_guide_promises_a_licence_exactly_when_the_platform_issues_its_type(client, stall_item, types):
+    Material.objects.create(
+        item=stall_item,
+        name="不动产权证书",
+        source=Material.Source.APPLICANT,
+        licence_replaceable=True,
+        licence_type="不动产权证书",  # not a type this platform issues
+        order=9,
+    )
+    page = client.get(f"/services/items/{stall_item.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    rows = {m.name: m for m in page.context["materials"]}
+    issued = page.context["licence_types"]
+    assert "个体工商户营业执照" in issued and "不动产权证书" not in issued
+    assert page.content.decode().count("免提交：以电子证照替代") == 1
+    LicenceType.objects.update(is_active=False)
+    again = client.get(f"/services/items/{stall_item.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert "免提交：以电子证照替代" not in again.content.decode()
+    assert rows
