@@ -48,6 +48,8 @@ task_elsewhere      an open task of 陕西省市场监督管理局
 enterprise          the agent's enterprise; ``delegation`` a delegation the agent granted
 official            the clerk's official record (X); ``official_elsewhere`` one outside X
 rectification       an open rectification of X
+wallet_licence      a licence 张三 holds (证照夹); ``presentation`` a QR link of it, read once
+draft_material      a material of 张三's draft's item (免证办)
 ==================  ============================================================================
 """
 
@@ -213,6 +215,36 @@ PAGES: list[Row] = [
         "/cases/{case}/files/{attachment}/",
         expect(HIDDEN, ok=("citizen", *HANDLERS, "admin")),
     ),
+    # --- 免证办 and the wallet (证照夹, 亮证): 张三's only ---
+    Row(
+        "applications:licence_use",
+        "/cases/{draft}/licences/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row(
+        "applications:licence_withdraw",
+        "/cases/{draft}/licences/{draft_material}/withdraw/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row("wallet:list", "/wallet/", expect(OK)),
+    Row(
+        "wallet:licence",
+        "/wallet/{wallet_licence}/",
+        expect(HIDDEN, ok="citizen"),
+        post=True,
+        data={"reveal": "1"},
+    ),
+    Row(
+        "wallet:present",
+        "/wallet/{wallet_licence}/show/",
+        expect(HIDDEN, ok="citizen"),
+        post=True,
+        data={"disclose": "owner"},
+    ),
+    # The QR link is public and read once: the walk's was read already (410 for everyone).
+    Row("wallet:presentation", "/p/{presentation}", expect("410", anonymous="410")),
     Row(
         "applications:supplement",
         "/cases/{supplement_case}/supplement/",
