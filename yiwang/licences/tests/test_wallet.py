@@ -7,7 +7,7 @@ import pytest
 import segno
 from django.db import connection
 from django.test.utils import CaptureQueriesContext, override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_official
@@ -179,9 +179,10 @@ def test_a_qr_code_is_read_once(citizen, dog_licence, trust):
     p = presentations.presentation_create(licence=dog_licence, disclose=["owner"], actor=citizen)
     payload = presentations.payload_for(p)
     assert presentations.verify_text(payload, trust).verdict == "valid"
-    again = presentations.verify_text(payload, trust)
+    with translation.override("en"):
+        again = presentations.verify_text(payload, trust)
+        assert again.title == "This QR code was used already" and "once" in again.message
     assert again.verdict == QrVerdict.USED
-    assert again.title and "once" in str(again.message)
     p.refresh_from_db()
     assert p.text_ciphertext is None and p.used_at is not None
 
@@ -219,7 +220,8 @@ def test_a_wrong_hash_is_tampered(citizen, dog_licence, trust):
 )
 def test_malformed_qr_payloads_get_a_precise_verdict(payload, words, trust, settings):
     text = payload.format(base=settings.LICENCES_PUBLIC_URL)
-    result = presentations.verify_text(text, trust)
+    with translation.override("en"):
+        result = presentations.verify_text(text, trust)
     assert result.verdict in (verify.Verdict.MALFORMED, QrVerdict.UNKNOWN)
     assert words in str(result.message)
     assert result.title
@@ -265,3 +267,13 @@ def test_unknown_fields_are_refused(login, citizen, dog_licence):
     page = login(citizen).post(f"/wallet/{dog_licence.pk}/show/", {"disclose": ["owner_id_numberX"]})
     assert page.status_code == 400
     assert not Presentation.objects.exists()
+
+
+def test_qr_verdicts_speak_chinese_first(citizen, dog_licence, trust):
+    p = presentations.presentation_create(licence=dog_licence, disclose=[], actor=citizen)
+    payload = presentations.payload_for(p)
+    presentations.verify_text(payload, trust)
+    with translation.override("zh-hans"):
+        again = presentations.verify_text(payload, trust)
+        assert again.title == "此二维码已被使用"
+        assert "只能读取一次" in again.message
