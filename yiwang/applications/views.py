@@ -412,6 +412,9 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         "is_applicant": is_applicant,
         "events": selectors.timeline(case),
         "attachments": attachments,
+        "case_licences": licence_materials.for_officials(case)
+        if can_see_applicant_data(request.user, case)
+        else None,
         "rating": getattr(case, "rating", None) if hasattr(case, "rating") else None,
         "open_applicant_task": case.tasks.filter(state=Task.State.OPEN, role="applicant").first(),
         "rating_form": RatingForm(),

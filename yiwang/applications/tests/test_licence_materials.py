@@ -242,3 +242,15 @@ def test_the_guide_promises_a_licence_exactly_when_the_platform_issues_its_type(
     again = client.get(f"/services/items/{stall_item.code}/", HTTP_ACCEPT_LANGUAGE="zh-hans")
     assert "免提交：以电子证照替代" not in again.content.decode()
     assert rows
+
+
+def test_the_applicant_sees_on_the_case_which_licence_was_used(login, stall_item, citizen, my_licence):
+    case = _draft(stall_item, citizen)
+    licence_material = _materials(stall_item)["个体工商户营业执照"]
+    licence_materials.case_licence_use(
+        actor=citizen, case=case, material_id=licence_material.pk, licence_id=my_licence.pk, consent=True
+    )
+    case = services.case_submit(actor=citizen, case=case)
+    page = login(citizen).get(f"/cases/{case.number}/")
+    assert page.status_code == 200
+    assert my_licence.number in page.content.decode()
