@@ -58,6 +58,8 @@ def licence_use(request: HttpRequest, number: str) -> HttpResponse:
 def licence_withdraw(request: HttpRequest, number: str, material: int) -> HttpResponse:
     """Stop using the licence for a material: it is asked for again."""
     case = get_case_for_user(request.user, number, for_write=True)
+    if not is_row_id(material):
+        raise Http404("no such material")
     try:
         licence_materials.case_licence_withdraw(actor=request.user, case=case, material_id=material)
     except services.ApplicationError as exc:

@@ -255,6 +255,9 @@ def _fill(route: str, world, official_pk: int) -> str:
         ("<slug:action>", "grant"),
         ("<int:version>", "1"),
         ("<str:kind>", "bpmn"),
+        ("<str:pk>", "1"),
+        ("<str:token>", "AAAAAAAAAAAAAAAA"),  # no such QR link: a real one is read once, by the GET
+        ("<int:material>", "1"),
     ):
         path = path.replace(name, value)
     if "<int:pk>" in path or "<slug:code>" in path:

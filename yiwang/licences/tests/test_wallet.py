@@ -277,3 +277,11 @@ def test_qr_verdicts_speak_chinese_first(citizen, dog_licence, trust):
         again = presentations.verify_text(payload, trust)
         assert again.title == "此二维码已被使用"
         assert "只能读取一次" in again.message
+
+
+@pytest.mark.parametrize("odd", ["0", "-1", "1.5", "9" * 30, "码", "%00", "../../etc/passwd", "²"])
+def test_odd_ids_and_tokens_are_not_found(login, citizen, client, odd):
+    signed_in = login(citizen)
+    assert signed_in.get(f"/wallet/{odd}/").status_code in (400, 404)
+    assert signed_in.post(f"/wallet/{odd}/show/", {"disclose": ["owner"]}).status_code in (400, 404)
+    assert client.get(f"/p/{odd}").status_code in (400, 404)
