@@ -285,3 +285,29 @@ def test_odd_ids_and_tokens_are_not_found(login, citizen, client, odd):
     assert signed_in.get(f"/wallet/{odd}/").status_code in (400, 404)
     assert signed_in.post(f"/wallet/{odd}/show/", {"disclose": ["owner"]}).status_code in (400, 404)
     assert client.get(f"/p/{odd}").status_code in (400, 404)
+
+
+# --- the public verify page (licences core) takes the QR text -----------------------------------
+
+
+@pytest.fixture
+def verify_url():
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("licences:verify")
+    except NoReverseMatch:
+        pytest.skip("the licences core's verify page is not in this tree yet (it calls verify_text)")
+
+
+def test_the_verify_page_checks_a_qr_payload_once(client, citizen, dog_licence, verify_url):
+    p = presentations.presentation_create(licence=dog_licence, disclose=["owner"], actor=citizen)
+    payload = presentations.payload_for(p)
+    page = client.post(verify_url, {"credential": payload}, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200
+    assert page.context["result"].verdict == "valid"
+    assert "张三" in page.content.decode()
+    again = client.post(verify_url, {"credential": payload})
+    assert again.context["result"].verdict == QrVerdict.USED
+    broken = client.post(verify_url, {"credential": payload.split("#")[0] + "#" + "A" * 43})
+    assert broken.status_code < 500 and broken.context["result"].verdict in (QrVerdict.USED, "tampered")
