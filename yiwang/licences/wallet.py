@@ -109,7 +109,7 @@ def state_label(licence: Licence) -> str:
 @login_required
 @require_GET
 def wallet_list(request: HttpRequest) -> HttpResponse:
-    """证照夹: every licence of the user and of the enterprises they act for. Two queries
+    """证照夹: every licence of the user and of the enterprises they act for. The same queries
     whatever the number of licences (the agencies, then the licences with what they show);
     the encrypted columns are not read, and each card is prepared here so the template loop
     stays small (a holder of 200 licences gets the page fast)."""
