@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("yiwang.identity.urls")),
     path("", include("yiwang.catalog.urls")),
     path("", include("yiwang.licences.urls")),
+    path("", include("yiwang.licences.wallet_urls")),
     path("", include("yiwang.applications.urls")),
     path("", include("yiwang.audit.urls")),
     path("", include("yiwang.core.urls")),

@@ -36,9 +36,11 @@ from yiwang.core.bulk import insert_rows
 from yiwang.identity import services as identity_services
 from yiwang.identity.models import Official, User
 from yiwang.identity.permissions import department_subtree_ids
-from yiwang.identity.selectors import enterprises_of, person_of
+from yiwang.identity.selectors import department_by_code, enterprises_of, person_of
 from yiwang.lib.filetypes import safe_name
 from yiwang.lib.workdays import is_workday
+from yiwang.licences import selectors as licence_selectors
+from yiwang.licences import services as licence_services
 
 from . import services, tasks
 from .models import Attachment, Blob, BundleCase, Case, Notice, Rectification, Task
@@ -539,6 +541,49 @@ def _bundle(builder: _Builder, now: dt.datetime) -> BundleCase | None:
     return bundle_case
 
 
+LICENCE_MATERIAL = "个体工商户营业执照"
+LICENCE_TYPE = "individual-business-licence"
+
+
+@transaction.atomic
+def _licence_demo(stdout=None) -> None:
+    """免证办 in the demo: the 秒批 stall allowance asks stall keepers for their individual
+    business licence, which 张三 holds in his wallet (the licences demo issues it; issued here
+    when that demo did not run), so his application form offers the licence instead of an
+    upload. Idempotent."""
+    item = ServiceItem.objects.filter(code=INSTANT_CODE).first()
+    person = person_of(_user("citizen")) if _user("citizen") else None
+    department = department_by_code("610100-SCJG")
+    if item is None or person is None or department is None:
+        return
+    Material.objects.get_or_create(
+        item=item,
+        name=LICENCE_MATERIAL,
+        defaults={
+            "source": Material.Source.APPLICANT,
+            "form": Material.Form.ELECTRONIC,
+            "required": False,
+            "licence_replaceable": True,
+            "licence_type": LICENCE_MATERIAL,
+            "notes": "已办理个体工商户登记的提供；持有电子营业执照的可免提交",
+            "order": 3,
+        },
+    )
+    licence_type = licence_selectors.licence_type_by_code(LICENCE_TYPE)
+    if licence_type is None:
+        licence_services.licence_types_sync(actor=ACTOR)
+        licence_type = licence_selectors.licence_type_by_code(LICENCE_TYPE)
+    if not licence_selectors.licences_of_person(person).filter(type=licence_type).exists():
+        licence_services.licence_issue(
+            licence_type=licence_type,
+            holder=person,
+            department=department,
+            claims={"business_address": "西安市雁塔区演示路8号一层", "business_scope": "日用百货零售"},
+            actor=ACTOR,
+        )
+        _say(stdout, "Applications: 张三 holds an individual business licence for 免证办.")
+
+
 def _demo_people() -> dict | None:
     people = {name: _user(name) for name in APPLICANTS}
     if not all(people.values()):
@@ -553,6 +598,7 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
     the number of cases (for tests); None builds the full plan (about 300)."""
     started = time.monotonic()
     if AuditEntry.objects.filter(event=LOAD_EVENT).exists():
+        _licence_demo(stdout)
         _say(stdout, "Applications: demo cases already loaded.")
         return {"cases": 0, "processes": 0, "seconds": 0.0}
     clerk = Official.objects.select_related("department__region").filter(user__username="clerk").first()
@@ -603,6 +649,7 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
             "due_soon_tasks": flags["due_soon"],
         }
         audit.record(actor=ACTOR, event=LOAD_EVENT, target=None, data=counts)
+    _licence_demo(stdout)
     counts["seconds"] = round(time.monotonic() - started, 1)
     statuses = Case.objects.values_list("status").order_by("status").annotate(n=Count("pk"))
     by_status = ", ".join(f"{status} {n}" for status, n in statuses)

@@ -481,3 +481,39 @@ class ResultDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case} {self.method}"
+
+
+# =============================================================================================
+# 免证办: electronic licences used instead of materials (yiwang.applications.licence_materials).
+# =============================================================================================
+
+
+class CaseLicence(models.Model):
+    """A material of a case replaced by one of the applicant's electronic licences, with the
+    applicant's consent (免证办): the material is neither uploaded nor pre-reviewed, and the
+    officials see and verify the licence instead. The licence's number and type are copied so
+    the record reads the same after the licence is renewed or revoked."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="licences", verbose_name=_("case"))
+    material = models.ForeignKey(
+        "catalog.Material", on_delete=models.PROTECT, related_name="+", verbose_name=_("material")
+    )
+    licence = models.ForeignKey(
+        "licences.Licence", on_delete=models.PROTECT, related_name="+", verbose_name=_("licence")
+    )
+    licence_number = models.CharField(_("licence number"), max_length=40)
+    licence_type = models.CharField(_("licence type"), max_length=200)  # 中文 | English
+    consented_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("consent of")
+    )
+    consented_at = models.DateTimeField(_("consent given"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("licence used for a material")
+        verbose_name_plural = _("licences used for materials")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "material"], name="caselicence_one_per_material"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}: {self.licence_number}"

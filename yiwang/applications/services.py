@@ -596,8 +596,13 @@ def _ensure_applicant(actor, case: Case) -> None:
 
 
 def required_materials(case: Case) -> list[Material]:
-    """Materials the applicant must upload: those the government already holds are not asked for."""
-    return [m for m in case.item.materials.all() if m.applicant_submits]
+    """Materials the applicant must upload: those the government already holds are not asked for,
+    nor those one of the applicant's electronic licences replaces with their consent (免证办)."""
+    from .licence_materials import replaced_ids  # it uses this module's errors
+
+    asked = [m for m in case.item.materials.all() if m.applicant_submits]
+    replaced = replaced_ids(case, asked)
+    return [m for m in asked if m.pk not in replaced] if replaced else asked
 
 
 def held_materials(case: Case) -> list[Material]:

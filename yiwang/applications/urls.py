@@ -1,6 +1,6 @@
 from django.urls import path
 
-from yiwang.applications import document_views, modeler, views
+from yiwang.applications import document_views, licence_views, modeler, views
 
 app_name = "applications"
 urlpatterns = [
@@ -14,6 +14,12 @@ urlpatterns = [
     path("cases/<str:number>/delete/", views.discard, name="discard"),
     path("cases/<str:number>/materials/<int:pk>/remove/", views.remove_attachment, name="remove_attachment"),
     path("cases/<str:number>/files/<int:pk>/", views.attachment_file, name="file"),
+    path("cases/<str:number>/licences/", licence_views.licence_use, name="licence_use"),
+    path(
+        "cases/<str:number>/licences/<int:material>/withdraw/",
+        licence_views.licence_withdraw,
+        name="licence_withdraw",
+    ),
     path("cases/<str:number>/supplement/", views.supplement, name="supplement"),
     path("cases/<str:number>/withdraw/", views.withdraw, name="withdraw"),
     path("cases/<str:number>/rate/", views.rate, name="rate"),

@@ -31,7 +31,7 @@ from yiwang.identity.permissions import (
 )
 from yiwang.lib import filetypes
 
-from . import duties, schemaforms, selectors, services, workflow
+from . import duties, licence_materials, schemaforms, selectors, services, workflow
 from .forms import (
     ActionForm,
     ProcessForm,
@@ -279,6 +279,7 @@ def _edit_page(
             "materials": required,
             "material_errors": material_errors,
             "held": services.held_materials(case),
+            "licence_offers": licence_materials.offers(case),
             "attachments": attachments,
             "upload_form": UploadForm(materials=required),
             "supplement_form": SupplementForm(),
@@ -411,6 +412,9 @@ def case_page(request: HttpRequest, number: str) -> HttpResponse:
         "is_applicant": is_applicant,
         "events": selectors.timeline(case),
         "attachments": attachments,
+        "case_licences": licence_materials.for_officials(case)
+        if can_see_applicant_data(request.user, case)
+        else None,
         "rating": getattr(case, "rating", None) if hasattr(case, "rating") else None,
         "open_applicant_task": case.tasks.filter(state=Task.State.OPEN, role="applicant").first(),
         "rating_form": RatingForm(),
@@ -630,6 +634,7 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
             "events": selectors.timeline(case),
             "attachments": list(case.attachments.select_related("material", "blob").order_by("pk")),
             "held": services.held_materials(case),
+            "case_licences": licence_materials.for_officials(case),
             "waits": selectors.waits(case),
             "decision_labels": DECISION_LABELS,
             "schema_fields": schemaforms.fields(services.form_schema(case.item), case.data, {}),
@@ -841,6 +846,7 @@ def official_case(request: HttpRequest, number: str) -> HttpResponse:
             if handler
             else [],
             "held": services.held_materials(case) if handler else [],
+            "case_licences": licence_materials.for_officials(case) if handler else None,
             "attachments": list(case.attachments.select_related("material", "blob").order_by("pk"))
             if handler
             else [],

@@ -231,9 +231,10 @@ class Material(PortableModel):
     @property
     def applicant_submits(self) -> bool:
         """The one rule of what an applicant uploads, for the guide and the application alike: all
-        but what a government department issued (the platform already holds it). An electronic
-        licence replacing a material (``licence_replaceable``) is not in use yet, so it is not
-        promised: such a material is submitted like any other until licences land."""
+        but what a government department issued (the platform already holds it). A material an
+        electronic licence may replace (``licence_replaceable``) is promised as 免提交 only when the
+        platform issues licences of its ``licence_type`` (``selectors.replaced_by_licence``), and
+        replaced on a case only with the holder's consent (applications.licence_materials)."""
         return self.source != self.Source.GOVERNMENT
 
 

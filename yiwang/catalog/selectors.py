@@ -221,12 +221,36 @@ def get_bundle(code: str) -> LifeEvent:
     return bundle
 
 
+# 免证办: the Chinese names of the licence types the platform issues. The licences app sits above
+# catalog, so it is told at start-up (``set_licence_types_source``, called by applications'
+# AppConfig.ready); until then, and without licences, no material is promised to be replaced.
+_licence_types_source = None
+
+
+def set_licence_types_source(source) -> None:
+    """``source()`` → the Chinese names of the licence types the platform issues."""
+    global _licence_types_source  # noqa: PLW0603 — the one hook, set once at start-up
+    _licence_types_source = source
+
+
+def issued_licence_types() -> frozenset[str]:
+    """The licence types the platform issues, by Chinese name (one query)."""
+    return frozenset(_licence_types_source()) if _licence_types_source is not None else frozenset()
+
+
+def replaced_by_licence(material, issued: frozenset[str]) -> bool:
+    """Whether the guide promises 免提交：以电子证照替代: the material may be replaced by a licence
+    and the platform issues licences of its type (so a holder uses it instead, 免证办)."""
+    return bool(material.licence_replaceable and material.licence_type and material.licence_type in issued)
+
+
 @dataclass
 class CombinedMaterial:
     name: str
     required: bool
     applicant_submits: bool
     items: list[str]
+    replaced_by_licence: bool = False
 
 
 def bundle_materials(bundle: LifeEvent) -> list[CombinedMaterial]:
@@ -235,15 +259,19 @@ def bundle_materials(bundle: LifeEvent) -> list[CombinedMaterial]:
     A material is required if any item requires it, and the applicant submits it if any item
     asks the applicant for it (``Material.applicant_submits``)."""
     combined: dict[str, CombinedMaterial] = {}
+    issued = issued_licence_types()
     for entry in bundle.entries.all():
         for m in entry.item.materials.all():
             key = search.normalize(m.name)
             if key not in combined:
-                combined[key] = CombinedMaterial(m.name, m.required, m.applicant_submits, [entry.item.name])
+                combined[key] = CombinedMaterial(
+                    m.name, m.required, m.applicant_submits, [entry.item.name], replaced_by_licence(m, issued)
+                )
             else:
                 c = combined[key]
                 c.required = c.required or m.required
                 c.applicant_submits = c.applicant_submits or m.applicant_submits
+                c.replaced_by_licence = c.replaced_by_licence and replaced_by_licence(m, issued)
                 if entry.item.name not in c.items:
                     c.items.append(entry.item.name)
     return list(combined.values())

@@ -94,6 +94,7 @@ def item_page(request: HttpRequest, code: str) -> HttpResponse:
         {
             "item": item,
             "materials": list(item.materials.all()),
+            "licence_types": selectors.issued_licence_types(),
             "today": today,
             "promised_due": due,
             "promised_due_provisional": not workdays.covers(due),

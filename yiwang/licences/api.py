@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 
 from yiwang.core.api import ApiError
-from yiwang.licences import selectors, services, verify
+from yiwang.licences import presentations, selectors, services, verify
 from yiwang.licences.models import HolderKey
 from yiwang.licences.verify import MAX_INPUT, Verdict
 from yiwang.licences.views import claim_rows
@@ -81,13 +81,16 @@ class LicenceTypeOut(Schema):
     "tampered licence is a verdict, not an error) and 400 with the error shape for text that is not one.",
 )
 def post_verify(request, payload: VerifyIn):
-    result = verify.verify(
-        payload.credential,
-        selectors.DatabaseTrust(),
-        expected_aud=payload.expected_aud,
-        expected_nonce=payload.expected_nonce,
-        require_key_binding=payload.require_key_binding,
-    )
+    if presentations.looks_like_link(payload.credential):  # the text of a 亮证 QR code
+        result = presentations.verify_text(payload.credential, selectors.DatabaseTrust(), actor=request.user)
+    else:
+        result = verify.verify(
+            payload.credential,
+            selectors.DatabaseTrust(),
+            expected_aud=payload.expected_aud,
+            expected_nonce=payload.expected_nonce,
+            require_key_binding=payload.require_key_binding,
+        )
     if result.verdict == Verdict.MALFORMED:
         raise ApiError(400, _("This is not a licence."), [{"field": "credential", "message": result.message}])
     return {

@@ -377,3 +377,40 @@ class SealCertificate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subject} {self.fingerprint[:16]}"
+
+
+# =============================================================================================
+# Wallet (证照夹, 亮证): presentations a holder shows as a QR code. Owned by the wallet part
+# (yiwang.licences.presentations); written only there.
+# =============================================================================================
+
+
+class Presentation(models.Model):
+    """One 亮证: a presentation of a licence revealing the claims the holder chose, kept under a
+    short random one-time ``token`` for a few minutes so a QR code can carry the link and the
+    presentation's SHA-256 instead of the 1–2 KB presentation itself. The text is stored
+    encrypted and cleared when it is fetched or has expired; the row stays as the record of
+    what was shown (the names disclosed, never the values) and when."""
+
+    token = models.CharField(_("code"), max_length=32, unique=True)
+    sha256 = models.CharField(_("SHA-256 (base64url)"), max_length=43)
+    licence = models.ForeignKey(
+        Licence, on_delete=models.CASCADE, related_name="presentations", verbose_name=_("licence")
+    )
+    user = models.ForeignKey(
+        "identity.User", on_delete=models.CASCADE, related_name="+", verbose_name=_("shown by")
+    )
+    disclosed = models.JSONField(_("claims disclosed"), default=list)
+    text_ciphertext = models.BinaryField(editable=False, null=True)  # None once used or expired
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"))
+    used_at = models.DateTimeField(_("fetched"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("presentation")
+        verbose_name_plural = _("presentations")
+        indexes = [models.Index(fields=["expires_at"], name="presentation_expires_idx")]
+
+    def __str__(self) -> str:
+        return self.token[:6]

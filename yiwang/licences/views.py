@@ -24,7 +24,7 @@ from yiwang.identity.models import Department, Role
 from yiwang.identity.permissions import forbidden, has_role, is_superuser, official_of, require_role
 from yiwang.lib.masking import mask_id_number, mask_name
 from yiwang.lib.uscc import validate_credit_code
-from yiwang.licences import fetch, forms, permissions, selectors, services, verify
+from yiwang.licences import fetch, forms, permissions, presentations, selectors, services, verify
 from yiwang.licences.models import IssuerKey, Licence, LicenceType, StatusList, TrustedIssuer
 
 PAGE_SIZE = 50
@@ -96,12 +96,15 @@ def claim_rows(vct: str, claims: dict) -> list[dict]:
 
 @require_http_methods(["GET", "HEAD", "POST"])
 def verify_page(request: HttpRequest) -> HttpResponse:
-    """Anyone pastes a licence or a presentation and gets the verdict, the issuer and only the
-    claims the holder disclosed. Nothing is stored."""
+    """Anyone pastes a licence, a presentation or the text of a 亮证 QR code and gets the verdict,
+    the issuer and only the claims the holder disclosed. Nothing is stored, except that a QR
+    code's presentation is used up when it is read (audited, see presentations.verify_text)."""
     form = forms.VerifyForm(request.POST or None)
     result = rows = licence_type = None
     if request.method == "POST" and form.is_valid():
-        result = verify.verify(form.cleaned_data["credential"], selectors.DatabaseTrust())
+        result = presentations.verify_text(
+            form.cleaned_data["credential"], selectors.DatabaseTrust(), actor=request.user
+        )
         rows = claim_rows(result.vct, result.claims)
         licence_type = LicenceType.objects.filter(vct=result.vct).first() if result.vct else None
     status_code = 200 if request.method == "GET" or form.is_valid() else 400

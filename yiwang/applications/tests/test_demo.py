@@ -9,10 +9,11 @@ import pytest
 from django.db.models import Count
 from django.utils import timezone
 
-from yiwang.applications import demo, duties, selectors
+from yiwang.applications import demo, duties, licence_materials, selectors, services
 from yiwang.applications.models import BundleCase, Case, CaseEvent, Rating, Rectification, Task
 from yiwang.catalog import demo as catalog_demo
 from yiwang.catalog import search
+from yiwang.catalog.models import ServiceItem
 from yiwang.identity import demo as identity_demo
 from yiwang.identity.models import User
 
@@ -56,6 +57,13 @@ def test_demo_builds_every_status_process_and_bundle_once():
     pairs = done.values("case_id", "closed_by_id").annotate(n=Count("role", distinct=True))
     assert [p for p in pairs if p["n"] > 1] == []
     assert done.values("closed_by_id").distinct().count() >= 3
+
+    # 免证办: 张三's form for the stall allowance offers his licence instead of an upload.
+    citizen = User.objects.get(username="citizen")
+    draft = services.case_start(actor=citizen, item=ServiceItem.objects.get(code=demo.INSTANT_CODE))
+    offered = [(o.material.name, len(o.licences)) for o in licence_materials.offers(draft).rows]
+    assert offered == [(demo.LICENCE_MATERIAL, 1)]
+    services.case_discard(actor=citizen, case=draft)
 
     assert demo.build()["cases"] == 0  # idempotent
     assert Case.objects.count() == counts["cases"]

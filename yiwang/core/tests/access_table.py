@@ -50,6 +50,8 @@ official            the clerk's official record (X); ``official_elsewhere`` one 
 rectification       an open rectification of X
 licence             a licence issued by X (the demo enterprise's); ``licence_elsewhere`` one of 西安市公安局
 status_list         X's first status list (``<department code>/1``)
+wallet_licence      a licence 张三 holds (证照夹); ``presentation`` a QR link of it, read once
+draft_material      a material of 张三's draft's item (免证办)
 ==================  ============================================================================
 """
 
@@ -229,6 +231,36 @@ PAGES: list[Row] = [
         "/cases/{case}/files/{attachment}/",
         expect(HIDDEN, ok=("citizen", *HANDLERS, "admin")),
     ),
+    # --- 免证办 and the wallet (证照夹, 亮证): 张三's only ---
+    Row(
+        "applications:licence_use",
+        "/cases/{draft}/licences/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row(
+        "applications:licence_withdraw",
+        "/cases/{draft}/licences/{draft_material}/withdraw/",
+        expect(HIDDEN, allowed="citizen"),
+        method="POST",
+    ),
+    Row("wallet:list", "/wallet/", expect(OK)),
+    Row(
+        "wallet:licence",
+        "/wallet/{wallet_licence}/",
+        expect(HIDDEN, ok="citizen"),
+        post=True,
+        data={"reveal": "1"},
+    ),
+    Row(
+        "wallet:present",
+        "/wallet/{wallet_licence}/show/",
+        expect(HIDDEN, ok="citizen"),
+        post=True,
+        data={"disclose": "owner"},
+    ),
+    # The QR link is public and read once: the walk's was read already (410 for everyone).
+    Row("wallet:presentation", "/p/{presentation}", expect("410", anonymous="410")),
     Row(
         "applications:supplement",
         "/cases/{supplement_case}/supplement/",

@@ -102,7 +102,10 @@ def _build_demo() -> dict:
             upload=SimpleUploadedFile("申请书.pdf", PDF, content_type="application/pdf"),
         )
     items = ServiceItem.objects.filter(status="published")
+    wallet = _wallet_objects()
     return {
+        **wallet,
+        "draft_material": _one(draft.item.materials.order_by("pk"), "material of the draft").pk,
         "item": _one(items.filter(pk__in=processed).order_by("code"), "item of X with a process").code,
         "item_elsewhere": _one(items.filter(department=elsewhere), "item outside X").code,
         "bundle": applications_demo.BUNDLE_CODE,
@@ -141,6 +144,19 @@ def _build_demo() -> dict:
             Rectification.objects.filter(department=x).order_by("state"), "rectification"
         ).pk,
     }
+
+
+def _wallet_objects() -> dict:
+    """张三's licence (the 免证办 demo gives him one) and a QR link of it already read once."""
+    from yiwang.identity.models import User
+    from yiwang.licences import presentations
+    from yiwang.licences.selectors import licences_for_user
+
+    citizen = User.objects.get(username="citizen")
+    licence = _one(licences_for_user(citizen).order_by("pk"), "licence of 张三")
+    shown = presentations.presentation_create(licence=licence, disclose=[], actor=citizen)
+    presentations.presentation_take(token=shown.token, actor=citizen, via="link")
+    return {"wallet_licence": licence.pk, "presentation": shown.token}
 
 
 @pytest.fixture(scope="module")

@@ -588,6 +588,13 @@ POST_SLOTS = {
     "upload:material": ("citizen", "/cases/{draft}/materials/", {"material": "{v}"}),
     "upload/number": ("citizen", "/cases/{v}/materials/", {"material": "1"}),
     "remove_attachment/pk": ("citizen", "/cases/{draft}/materials/{v}/remove/", {}),
+    "licence_use:all": (
+        "citizen",
+        "/cases/{draft}/licences/",
+        {"material": "{v}", "licence": "{v}", "consent": "{v}"},
+    ),
+    "licence_use/number": ("citizen", "/cases/{v}/licences/", {"material": "1", "licence": "1"}),
+    "licence_withdraw/material": ("citizen", "/cases/{draft}/licences/{v}/withdraw/", {}),
     "discard/number": ("citizen", "/cases/{v}/delete/", {}),
     "upload:form": ("citizen", "/cases/{draft}/materials/", {"form": "1", "phone": "{v}", "address": "{v}"}),
     "supplement:comment": ("citizen", "/cases/{supplement}/supplement/", {"comment": "{v}"}),

@@ -257,6 +257,8 @@ def _fill(route: str, world, official_pk: int) -> str:
         ("<str:kind>", "bpmn"),
         ("<int:number>", "1"),  # a status list (licences)
         ("<str:pk>", "1"),  # a licence of a department (licences)
+        ("<str:token>", "AAAAAAAAAAAAAAAA"),  # no such QR link: a real one is read once, by the GET
+        ("<int:material>", "1"),
     ):
         path = path.replace(name, value)
     if "<int:pk>" in path or "<slug:code>" in path:

@@ -1,0 +1,71 @@
+"""免证办 on the application form: the applicant uses one of their electronic licences instead of
+a material (with consent), or takes that back. Posted from the form's licence section."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from yiwang.identity.permissions import is_row_id
+
+from . import licence_materials, services
+from .permissions import get_case_for_user
+from .views import case_ref
+
+
+def _back(case) -> HttpResponse:
+    return redirect(reverse("applications:edit", kwargs={"number": case_ref(case)}) + "#licences")
+
+
+@login_required
+@require_POST
+def licence_use(request: HttpRequest, number: str) -> HttpResponse:
+    """Use the chosen licence for a material; the consent box must be ticked."""
+    case = get_case_for_user(request.user, number, for_write=True)
+    material, licence = request.POST.get("material", ""), request.POST.get("licence", "")
+    if not (is_row_id(material) and is_row_id(licence)):
+        messages.error(request, _("Choose one of your electronic licences."))
+        return _back(case)
+    try:
+        row = licence_materials.case_licence_use(
+            actor=request.user,
+            case=case,
+            material_id=int(material),
+            licence_id=int(licence),
+            consent=request.POST.get("consent") == "1",
+        )
+    except services.ApplicationError as exc:
+        messages.error(request, " ".join([exc.message, *exc.errors.values()]))
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        messages.success(
+            request,
+            _("“%(material)s” will not be asked of you: the department uses your licence %(number)s.")
+            % {"material": row.material.name, "number": row.licence_number},
+        )
+    return _back(case)
+
+
+@login_required
+@require_POST
+def licence_withdraw(request: HttpRequest, number: str, material: int) -> HttpResponse:
+    """Stop using the licence for a material: it is asked for again."""
+    case = get_case_for_user(request.user, number, for_write=True)
+    if not is_row_id(material):
+        raise Http404("no such material")
+    try:
+        licence_materials.case_licence_withdraw(actor=request.user, case=case, material_id=material)
+    except services.ApplicationError as exc:
+        messages.error(request, exc.message)
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        messages.success(request, _("The licence is no longer used: upload the material instead."))
+    return _back(case)
