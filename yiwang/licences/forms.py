@@ -10,7 +10,9 @@ from yiwang.licences.verify import MAX_INPUT
 class VerifyForm(forms.Form):
     credential = forms.CharField(
         label=_("Licence or presentation"),
-        help_text=_("Paste the text of the holder's QR code (a link) or of a licence file (it starts with ey…)."),
+        help_text=_(
+            "Paste the text of the holder's QR code (a link) or of a licence file (it starts with ey…)."
+        ),
         max_length=MAX_INPUT,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false", "autocomplete": "off"}),
     )

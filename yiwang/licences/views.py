@@ -24,7 +24,7 @@ from yiwang.identity.models import Department, Role
 from yiwang.identity.permissions import forbidden, has_role, is_superuser, official_of, require_role
 from yiwang.lib.masking import mask_id_number, mask_name
 from yiwang.lib.uscc import validate_credit_code
-from yiwang.licences import fetch, forms, permissions, presentations, selectors, services, verify
+from yiwang.licences import fetch, forms, permissions, presentations, selectors, services
 from yiwang.licences.models import IssuerKey, Licence, LicenceType, StatusList, TrustedIssuer
 
 PAGE_SIZE = 50
