@@ -37,6 +37,8 @@ ACTING_ENTERPRISE_SESSION_KEY = "identity_acting_enterprise"
 FULL_ID_NUMBER_ROLES = frozenset(CASE_ROLES)
 # Set on request.user by signin.SecondFactorMiddleware: whether this session passed the second factor.
 SECOND_FACTOR_ATTR = "_identity_second_factor"
+# Where official_of memoises the user's Official record (or None) on the user object.
+OFFICIAL_MEMO_ATTR = "_identity_official"
 _MAX_DEPTH = 16  # department trees are shallow (province → city → county); guards against cycles
 
 
@@ -44,10 +46,10 @@ def official_of(user) -> Official | None:
     """The active Official record of an active user, or None. Cached on the user object."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return None
-    if not hasattr(user, "_identity_official"):
+    if not hasattr(user, OFFICIAL_MEMO_ATTR):
         official = Official.objects.select_related("department").filter(user=user, is_active=True).first()
-        user._identity_official = official
-    return user._identity_official
+        setattr(user, OFFICIAL_MEMO_ATTR, official)
+    return getattr(user, OFFICIAL_MEMO_ATTR)
 
 
 def roles_of(user) -> frozenset[str]:
