@@ -35,7 +35,6 @@ import hashlib
 from django.db import transaction
 from django.db.models import TextChoices
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.audit import services as audit
@@ -169,12 +168,8 @@ def available(user, case: Case) -> list[str]:
 # --- the document's text ---------------------------------------------------------------------------
 
 
-def _date_zh(day: dt.date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
-
-
-def _date_en(day: dt.date) -> str:
-    return f"{day.day} {day.strftime('%B')} {day.year}"
+_date_zh = pdf.date_zh  # the layout helpers are the e-seal part's, shared with the licence PDFs
+_date_en = pdf.date_en
 
 
 def _applicant_fields(case: Case) -> list[pdf.Field]:
@@ -317,8 +312,7 @@ class Issued:
     sha256: str
 
 
-def reader_wants_english(language: str | None = None) -> bool:
-    return (language or get_language() or "zh-hans").lower().startswith("en")
+reader_wants_english = pdf.reader_wants_english
 
 
 def issue(*, case: Case, kind: str, actor, english: bool = False) -> Issued:

@@ -9,7 +9,10 @@ class IdentityConfig(AppConfig):
 
     def ready(self) -> None:
         from yiwang.audit import hooks
-        from yiwang.identity import audit_hooks, checks  # noqa: F401 — checks registers the system checks
+        from yiwang.core import encrypted_fields
+        from yiwang.identity import audit_hooks, checks, pii  # noqa: F401 — checks registers the system checks
+
+        encrypted_fields.register(pii.ENCRYPTED_FIELDS)
 
         hooks.register(
             actor_profile=audit_hooks.actor_profile, may_read_all_records=audit_hooks.may_read_all_records

@@ -1,5 +1,6 @@
-"""Key rotation: re-encrypt every stored personal identifier under the current field key, and
-rebuild the blind indexes after the blind-index key changed. ``yiwang rotate-keys`` runs these.
+"""Key rotation: re-encrypt every stored encrypted value (the fields registered in
+``yiwang.core.encrypted_fields``) under the current field key, and rebuild the blind indexes after
+the blind-index key changed. ``yiwang rotate-keys`` runs these.
 
 Both walk each table in primary-key order, one batch per transaction: a batch locks its rows,
 rewrites those that need it and appends one audit entry (counts and key ids, never a value), so an
@@ -17,6 +18,7 @@ from django.apps import apps
 from django.db import transaction
 
 from yiwang.audit import services as audit
+from yiwang.core import encrypted_fields
 from yiwang.identity import pii
 from yiwang.lib import crypto
 
@@ -93,14 +95,15 @@ def field_keys_rotate(
     dry_run: bool = False,
     progress: Callable[[FieldReport], None] | None = None,
 ) -> Report:
-    """Re-encrypt every value of ``pii.ENCRYPTED_FIELDS`` that is not under the current key.
+    """Re-encrypt every value of the registered encrypted fields (``yiwang.core.encrypted_fields``:
+    identity's ``pii.ENCRYPTED_FIELDS`` and those of the apps above it) not under the current key.
 
     Audits ``identity:field_key:rotate`` once per rewritten batch (field, key ids, count), in the
     batch's transaction. ``progress`` is called with the field's report after each batch.
     """
     key_id = crypto.current_key_id()
     report = Report(key_id=key_id, dry_run=dry_run)
-    for label, field_name, purpose in pii.ENCRYPTED_FIELDS:
+    for label, field_name, purpose in encrypted_fields.registered():
         model = apps.get_model(label)
         name = f"{model._meta.label_lower}.{field_name}"
         fr = FieldReport(name=name)

@@ -10,15 +10,13 @@ ID_NUMBER_PURPOSE = "identity.person.id_number"
 TOTP_PURPOSE = "identity.user.totp_secret"
 REPRESENTATIVE_PURPOSE = "identity.legal_entity.representative_id_number"
 
-# Every stored encrypted field: (model label, field, purpose). `yiwang rotate-keys` re-encrypts
-# each of them under the current key; an app that stores another encrypted field adds it here.
+# Identity's stored encrypted fields: (model label, field, purpose), registered from
+# IdentityConfig.ready() into yiwang.core.encrypted_fields, which `yiwang rotate-keys` walks
+# (every app registers its own there: identity never names the apps above it).
 ENCRYPTED_FIELDS = (
     ("identity.Person", "id_number_ciphertext", ID_NUMBER_PURPOSE),
     ("identity.User", "totp_secret_ciphertext", TOTP_PURPOSE),
     ("identity.LegalEntityRecord", "representative_id_number_ciphertext", REPRESENTATIVE_PURPOSE),
-    # e-seal private keys (the purposes are yiwang.licences.seals' constants)
-    ("licences.SealAuthority", "private_key_ciphertext", "licences.seal_authority.private_key"),
-    ("licences.SealCertificate", "private_key_ciphertext", "licences.seal_certificate.private_key"),
 )
 
 

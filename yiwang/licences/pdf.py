@@ -13,6 +13,7 @@ message names the package, instead of producing a document without its text.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import functools
 import io
 import math
@@ -22,6 +23,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from django.conf import settings
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
@@ -134,6 +136,21 @@ def seal_stamp(name: str, caption: str = "电子印章") -> bytes:
 
 
 # --- documents ------------------------------------------------------------------------------------
+
+
+def date_zh(day: dt.date) -> str:
+    """A date as a document prints it: 2026年12月1日."""
+    return f"{day.year}年{day.month}月{day.day}日"
+
+
+def date_en(day: dt.date) -> str:
+    """The English line under it: 1 December 2026."""
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+def reader_wants_english(language: str | None = None) -> bool:
+    """Whether the reader gets the English lines under the Chinese (their language is English)."""
+    return (language or get_language() or "zh-hans").lower().startswith("en")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -43,10 +43,14 @@ from yiwang.lib import crypto
 
 from .models import SealAuthority, SealCertificate
 
-# Purposes of the encrypted private keys (bound as associated data; listed in
-# yiwang.identity.pii.ENCRYPTED_FIELDS so key rotation covers them).
+# Purposes of the encrypted private keys (bound as associated data; ENCRYPTED_FIELDS is
+# registered from LicencesConfig.ready() into yiwang.core.encrypted_fields for key rotation).
 AUTHORITY_KEY_PURPOSE = "licences.seal_authority.private_key"
 SEAL_KEY_PURPOSE = "licences.seal_certificate.private_key"
+ENCRYPTED_FIELDS = (
+    ("licences.SealAuthority", "private_key_ciphertext", AUTHORITY_KEY_PURPOSE),
+    ("licences.SealCertificate", "private_key_ciphertext", SEAL_KEY_PURPOSE),
+)
 
 ROOT_VALID_DAYS = 20 * 366
 SEAL_VALID_DAYS = 5 * 366

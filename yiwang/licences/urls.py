@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from yiwang.licences import views
+from yiwang.licences import pdf_views, views
 
 app_name = "licences"
 urlpatterns = [
@@ -12,6 +12,7 @@ urlpatterns = [
     path("licences/issuers/<str:code>", views.issuer, name="issuer"),
     path("licences/status/<str:code>/<int:number>", views.status_list, name="status_list"),
     path("verify/", views.verify_page, name="verify"),
+    path("wallet/<str:pk>/licence.pdf", pdf_views.licence_pdf_download, name="licence_pdf"),
     path("workbench/licences/", views.department_list, name="department_list"),
     path("workbench/licences/issue/", views.issue, name="issue"),
     path("workbench/licences/keys/", views.keys, name="keys"),

@@ -8,11 +8,14 @@ CLAIMS_PURPOSE = "licences.licence.claims"
 CREDENTIAL_PURPOSE = "licences.licence.credential"
 KEY_PURPOSE = "licences.issuer_key.private"
 PURPOSES = frozenset({CLAIMS_PURPOSE, CREDENTIAL_PURPOSE, KEY_PURPOSE})
-# The stored encrypted fields (model, field, purpose), for `yiwang rotate-keys` (see identity.pii).
+# The stored encrypted fields (model, field, purpose), registered from LicencesConfig.ready() into
+# yiwang.core.encrypted_fields so `yiwang rotate-keys` re-encrypts them (with seals.ENCRYPTED_FIELDS).
+# A presentation's text is a presentation of the credential, stored under the credential's purpose.
 ENCRYPTED_FIELDS = (
     ("licences.Licence", "claims_ciphertext", CLAIMS_PURPOSE),
     ("licences.Licence", "credential_ciphertext", CREDENTIAL_PURPOSE),
     ("licences.IssuerKey", "private_ciphertext", KEY_PURPOSE),
+    ("licences.Presentation", "text_ciphertext", CREDENTIAL_PURPOSE),
 )
 
 

@@ -2,8 +2,8 @@
 
 Every page but the link needs a signed-in holder and reads licences only through
 ``selectors.licences_for_user`` / ``permissions.get_licence_for_user`` (not theirs: 404).
-The sealed PDF of a licence is offered here once the e-seal part provides it
-(``PDF_DOWNLOAD_URL``: the name of its URL, taking the licence's pk); until then no link shows.
+The sealed PDF of a licence (``PDF_DOWNLOAD_URL``, made by licence_pdf.py / pdf_views.py) is
+linked from the licence page while the licence is in force.
 """
 
 from __future__ import annotations

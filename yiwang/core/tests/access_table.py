@@ -259,6 +259,14 @@ PAGES: list[Row] = [
         post=True,
         data={"disclose": "owner"},
     ),
+    # The sealed PDF of the licence (licence_pdf.py): GET masked, POST full=1 identity numbers in full.
+    Row(
+        "licences:licence_pdf",
+        "/wallet/{wallet_licence}/licence.pdf",
+        expect(HIDDEN, ok="citizen"),
+        post=True,
+        data={"full": "1"},
+    ),
     # The QR link is public and read once: the walk's was read already (410 for everyone).
     Row("wallet:presentation", "/p/{presentation}", expect("410", anonymous="410")),
     Row(

@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_person, make_user, with_two_factor
+from yiwang.core import encrypted_fields
 from yiwang.identity import keyrotation, legalentities, pii, selectors, services
 from yiwang.identity.models import AccountNotice, LegalEntityRecord, Person, RealNameLevel, ResidentRecord
 from yiwang.lib import crypto
@@ -32,7 +33,7 @@ def rotate(*args) -> str:
 def stored_values() -> dict:
     """Every stored encrypted value: (model, pk, field) -> bytes."""
     values = {}
-    for label, field, _purpose in pii.ENCRYPTED_FIELDS:
+    for label, field, _purpose in encrypted_fields.registered():
         model = apps.get_model(label)
         for pk, blob in model.objects.filter(**{f"{field}__isnull": False}).values_list("pk", field):
             values[(label, pk, field)] = bytes(blob)
@@ -40,11 +41,11 @@ def stored_values() -> dict:
 
 
 def keys_in_use() -> set:
-    purposes = {label: purpose for label, _field, purpose in pii.ENCRYPTED_FIELDS}
+    purposes = {(label, field): purpose for label, field, purpose in encrypted_fields.registered()}
     return {
         ("legacy " if opened.legacy else "") + opened.key_id
-        for (label, _pk, _field), blob in stored_values().items()
-        for opened in [crypto.open_value(blob, purposes[label])]
+        for (label, _pk, field), blob in stored_values().items()
+        for opened in [crypto.open_value(blob, purposes[label, field])]
     }
 
 
@@ -203,8 +204,8 @@ def test_a_missing_key_is_named_and_everything_readable_is_still_rotated(populat
         pii.id_number_of(person)
     assert missing.value.key_id == "C"
     others = {k: v for k, v in stored_values().items() if k[1] != person.pk or k[0] != "identity.Person"}
-    purposes = {label: purpose for label, _field, purpose in pii.ENCRYPTED_FIELDS}
-    assert {crypto.open_value(b, purposes[k[0]]).key_id for k, b in others.items()} == {"B"}
+    purposes = {(label, field): purpose for label, field, purpose in encrypted_fields.registered()}
+    assert {crypto.open_value(b, purposes[k[0], k[2]]).key_id for k, b in others.items()} == {"B"}
 
 
 @pytest.mark.django_db

@@ -15,7 +15,7 @@ from django.core.management import call_command
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from yiwang.audit.models import AuditEntry
-from yiwang.identity import pii
+from yiwang.core import encrypted_fields
 from yiwang.lib import crypto
 from yiwang.licences import pdf, seals
 from yiwang.licences.models import SealAuthority, SealCertificate
@@ -84,7 +84,7 @@ def test_the_root_is_made_once_p256_encrypted_at_rest_and_audited():
 
 
 def test_key_rotation_covers_the_seal_keys():
-    registered = {(label, field, purpose) for label, field, purpose in pii.ENCRYPTED_FIELDS}
+    registered = set(encrypted_fields.registered())
     assert ("licences.SealAuthority", "private_key_ciphertext", seals.AUTHORITY_KEY_PURPOSE) in registered
     assert ("licences.SealCertificate", "private_key_ciphertext", seals.SEAL_KEY_PURPOSE) in registered
 

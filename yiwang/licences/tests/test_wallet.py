@@ -121,10 +121,10 @@ def test_the_licence_page_speaks_english(login, citizen, dog_licence):
     assert "犬主身份证号码" not in text
 
 
-def test_no_pdf_link_until_the_e_seal_part_provides_one(login, citizen, dog_licence):
+def test_the_licence_page_links_the_sealed_pdf(login, citizen, dog_licence):
     page = login(citizen).get(f"/wallet/{dog_licence.pk}/")
-    assert page.context["pdf_url"] is None
-    assert ".pdf" not in page.content.decode()
+    assert page.context["pdf_url"] == f"/wallet/{dog_licence.pk}/licence.pdf"
+    assert page.context["pdf_url"] in page.content.decode()
 
 
 # --- 亮证 --------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Re-encrypt stored personal identifiers under the current field key (`yiwang rotate-keys`).
+"""Re-encrypt every stored encrypted value (identity numbers, TOTP secrets, licences, seal keys:
+the fields registered in yiwang.core.encrypted_fields) under the current field key (`yiwang rotate-keys`).
 
 See docs/operations.md for the whole procedure (add a key, restart, rotate, remove the old key).
 """
