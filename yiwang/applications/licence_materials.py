@@ -10,6 +10,10 @@ see the licence and its verification instead of a file. Without consent nothing 
 
 A licence that stops being in force (suspended, revoked, expired) or stops being the
 applicant's no longer replaces the material: pre-review asks for the upload again.
+
+A life event's combined form (一件事一次办) asks a material several of its items share once; it
+offers a licence for it once too (``bundle_offers``), and using it records the consent on every
+draft that asks for the material, each through ``case_licence_use`` (``services.bundle_licence_use``).
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ class Offer:
     licences: list
     used: CaseLicence | None = None
     in_force: bool = True
+    targets: list = field(default_factory=list)  # [(case, material)] a bundle's offer covers
 
 
 @dataclass
@@ -92,7 +97,8 @@ class Offers:
 
     @property
     def material_ids(self) -> set[int]:
-        return {o.material.pk for o in self.rows if o.used is not None and o.in_force}
+        replaced = [o for o in self.rows if o.used is not None and o.in_force]
+        return {o.material.pk for o in replaced} | {m.pk for o in replaced for _c, m in o.targets}
 
 
 def offers(case: Case) -> Offers:
@@ -107,6 +113,43 @@ def offers(case: Case) -> Offers:
             result.rows.append(Offer(material, licences, row, row.licence_id in {lic.pk for lic in licences}))
         elif licences:
             result.rows.append(Offer(material, licences))
+    return result
+
+
+def bundle_offers(drafts: list[Case]) -> Offers:
+    """The offers of a life event's combined form: one per material asked once
+    (``services.material_key``) that a licence may replace in every draft asking for it. The
+    licences offered satisfy it in all of them (``offers`` of each draft); it counts as replaced
+    when every draft uses a licence still in force for it, and ``targets`` lists those drafts."""
+    from .services import material_key
+
+    asked: dict[str, int] = {}
+    merged: dict[str, list[tuple[Case, Offer]]] = {}
+    for case in drafts:
+        for material in case.item.materials.all():
+            key = material_key(material)
+            asked[key] = asked.get(key, 0) + 1
+        for offer in offers(case).rows:
+            merged.setdefault(material_key(offer.material), []).append((case, offer))
+    result = Offers()
+    for key, rows in merged.items():
+        if len(rows) != asked[key]:  # one draft asks for it where no licence replaces it
+            continue
+        common = set.intersection(*({lic.pk for lic in o.licences} for _c, o in rows))
+        licences = [lic for lic in rows[0][1].licences if lic.pk in common]
+        used = [o.used for _c, o in rows if o.used is not None]
+        all_used = len(used) == len(rows)
+        if not licences and not used:
+            continue
+        result.rows.append(
+            Offer(
+                material=rows[0][1].material,
+                licences=licences,
+                used=used[0] if all_used else None,
+                in_force=all_used and all(o.in_force for _c, o in rows),
+                targets=[(case, o.material) for case, o in rows],
+            )
+        )
     return result
 
 

@@ -44,6 +44,7 @@ from .models import (
     BundleCase,
     Case,
     CaseEvent,
+    CaseLicence,
     CaseSequence,
     Decision,
     FormDefinition,
@@ -1451,6 +1452,45 @@ def bundle_attachment_remove(*, actor, bundle_case: BundleCase, attachment_id: i
                     attachment_remove(actor=actor, attachment=attachment)
                 return
     raise InvalidInput(_("This file is not part of the application."), {"file": _("Unknown file.")})
+
+
+def _bundle_licence_offer(bundle_case: BundleCase, material_id: int):
+    from .licence_materials import bundle_offers
+
+    offers = bundle_offers(bundle_drafts(bundle_case)).rows
+    offer = next((o for o in offers if any(m.pk == material_id for _c, m in o.targets)), None)
+    if offer is None:
+        raise InvalidInput(_("This material cannot be replaced by an electronic licence."))
+    return offer
+
+
+@transaction.atomic
+def bundle_licence_use(
+    *, actor, bundle_case: BundleCase, material_id: int, licence_id: int, consent: bool
+) -> list[CaseLicence]:
+    """免证办 on the combined form: the licence replaces the material in every draft asking for
+    it (``licence_materials.bundle_offers``), the consent recorded and audited on each case by
+    ``licence_materials.case_licence_use``. All or none: a draft it does not satisfy refuses all."""
+    from .licence_materials import case_licence_use
+
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    offer = _bundle_licence_offer(bundle_case, material_id)
+    return [
+        case_licence_use(actor=actor, case=case, material_id=m.pk, licence_id=licence_id, consent=consent)
+        for case, m in offer.targets
+    ]
+
+
+@transaction.atomic
+def bundle_licence_withdraw(*, actor, bundle_case: BundleCase, material_id: int) -> None:
+    """Take the consent back for the material in every draft of the bundle: it is asked again."""
+    from .licence_materials import case_licence_withdraw
+
+    bundle_case = _bundle_lock(actor, bundle_case)
+    _ensure_bundle_draft(bundle_case)
+    for case, m in _bundle_licence_offer(bundle_case, material_id).targets:
+        case_licence_withdraw(actor=actor, case=case, material_id=m.pk)
 
 
 def bundle_prereview(bundle_case: BundleCase, drafts: list[Case] | None = None) -> dict[str, str]:

@@ -7,6 +7,12 @@ urlpatterns = [
     path("apply/<str:code>/", views.apply, name="apply"),
     path("apply-bundle/<slug:code>/", views.apply_bundle, name="apply_bundle"),
     path("bundle-cases/<int:pk>/", views.bundle_case, name="bundle_case"),
+    path("bundle-cases/<int:pk>/licences/", licence_views.bundle_licence_use, name="bundle_licence_use"),
+    path(
+        "bundle-cases/<int:pk>/licences/<int:material>/withdraw/",
+        licence_views.bundle_licence_withdraw,
+        name="bundle_licence_withdraw",
+    ),
     path("cases/", views.my_cases, name="my_cases"),
     path("cases/<str:number>/", views.case_page, name="case"),
     path("cases/<str:number>/edit/", views.edit, name="edit"),

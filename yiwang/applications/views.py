@@ -206,6 +206,7 @@ def _bundle_page(request, bundle_case: BundleCase, errors: dict, posted: dict | 
                 "item_fields": [(c, own[c.pk]) for c in drafts if own[c.pk]],
                 "groups": groups,
                 "held": [(c, m) for c in drafts for m in services.held_materials(c)],
+                "licence_offers": licence_materials.bundle_offers(drafts),
                 "prereview": prereview,
                 "summary": [(f"f-{k}" if not k.startswith("bm-") else k, v) for k, v in errors.items()],
                 "upload_form": UploadForm(materials=[_GroupChoice(g) for g in groups]),

@@ -244,6 +244,18 @@ PAGES: list[Row] = [
         expect(HIDDEN, allowed="citizen"),
         method="POST",
     ),
+    Row(
+        "applications:bundle_licence_use",
+        "/bundle-cases/{bundle_case}/licences/",
+        expect(HIDDEN, allowed="agent"),
+        method="POST",
+    ),
+    Row(
+        "applications:bundle_licence_withdraw",
+        "/bundle-cases/{bundle_case}/licences/{draft_material}/withdraw/",
+        expect(HIDDEN, allowed="agent"),
+        method="POST",
+    ),
     Row("wallet:list", "/wallet/", expect(OK)),
     Row(
         "wallet:licence",

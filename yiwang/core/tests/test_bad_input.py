@@ -595,6 +595,12 @@ POST_SLOTS = {
     ),
     "licence_use/number": ("citizen", "/cases/{v}/licences/", {"material": "1", "licence": "1"}),
     "licence_withdraw/material": ("citizen", "/cases/{draft}/licences/{v}/withdraw/", {}),
+    "bundle_licence_use:all": (
+        "citizen",
+        "/bundle-cases/{bundle_case}/licences/",
+        {"material": "{v}", "licence": "{v}", "consent": "{v}"},
+    ),
+    "bundle_licence_withdraw/material": ("citizen", "/bundle-cases/{bundle_case}/licences/{v}/withdraw/", {}),
     "discard/number": ("citizen", "/cases/{v}/delete/", {}),
     "upload:form": ("citizen", "/cases/{draft}/materials/", {"form": "1", "phone": "{v}", "address": "{v}"}),
     "supplement:comment": ("citizen", "/cases/{supplement}/supplement/", {"comment": "{v}"}),

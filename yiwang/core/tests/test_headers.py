@@ -240,6 +240,8 @@ def _fill(route: str, world, official_pk: int) -> str:
         "services/bundles/<slug:code>/": "open-restaurant",
         "services/departments/<str:code>/": "610100-SCJG",
         "bundle-cases/<int:pk>/": str(world.bundle_case.pk),
+        "bundle-cases/<int:pk>/licences/": str(world.bundle_case.pk),
+        "bundle-cases/<int:pk>/licences/<int:material>/withdraw/": str(world.bundle_case.pk),
         "workbench/tasks/<int:pk>/": str(world.task.pk),
         "cases/<str:number>/files/<int:pk>/": str(attachment.pk),
         "cases/<str:number>/materials/<int:pk>/remove/": str(attachment.pk),
