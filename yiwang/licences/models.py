@@ -268,6 +268,9 @@ class TrustedIssuer(models.Model):
     jwks = models.JSONField(_("keys (JWKS)"), default=dict)
     # Cached status list tokens of this issuer: {uri: token}, refreshed with the keys.
     status_lists = models.JSONField(_("cached status lists"), default=dict, blank=True)
+    # When each cached list was fetched ({uri: unix seconds}): a list older than its ttl is
+    # fetched again before it is used, or gives "status unknown" (selectors.DatabaseTrust).
+    status_fetched = models.JSONField(_("status lists fetched"), default=dict, blank=True)
     fetched_at = models.DateTimeField(_("keys fetched"), null=True, blank=True)
     is_active = models.BooleanField(_("trusted"), default=True)
     added_by = models.ForeignKey(
