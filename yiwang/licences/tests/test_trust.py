@@ -5,6 +5,7 @@ import json
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.utils import translation
 
 from yiwang.audit.models import AuditEntry
 from yiwang.licences import jose, services
@@ -31,8 +32,9 @@ def test_keys_found_in_the_issuers_log_are_trusted_and_the_tree_head_is_kept(db)
 
 def test_a_key_without_an_entry_in_the_log_is_refused_by_name(db):
     served = served_issuer(ISS, {"keys": [_key("k1"), _key("swapped")]}, swapped={"swapped"})
-    with pytest.raises(services.InvalidInput, match="swapped"):
+    with pytest.raises(services.InvalidInput, match="swapped") as refused:
         _add(served)
+    assert "不在签发方的审计日志中" in refused.value.message  # in the user's language
     assert not TrustedIssuer.objects.exists()
     assert not AuditEntry.objects.filter(event="licences:trusted_issuer:add").exists()
 
@@ -71,11 +73,11 @@ def test_a_refresh_refuses_a_new_log_key_or_a_rewritten_log_and_keeps_the_checke
     trusted = _add(served)
     # another log key signs the same tree: refused
     served.update(served_issuer(ISS, {"keys": [k1, k2]}))
-    with pytest.raises(services.InvalidInput, match="another key"):
+    with translation.override("en"), pytest.raises(services.InvalidInput, match="another key"):
         services.trusted_issuer_refresh(trusted=trusted, actor="system:test", fetch=served.__getitem__)
     # the same key signs a log whose history differs (k2's entry replaced): not an extension
     served.update(served_issuer(ISS, {"keys": [k2, k1, _key("k3")]}, log_key=log_key))
-    with pytest.raises(services.InvalidInput, match="rewritten"):
+    with translation.override("en"), pytest.raises(services.InvalidInput, match="rewritten"):
         services.trusted_issuer_refresh(trusted=trusted, actor="system:test", fetch=served.__getitem__)
     trusted.refresh_from_db()
     assert [k["kid"] for k in trusted.jwks["keys"]] == ["k1", "k2"]
