@@ -100,3 +100,51 @@ def test_this_deployments_metadata_points_each_key_at_its_entry_in_the_public_lo
         published = json.loads(bytes(AuditEntry.objects.get(leaf_index=leaf_index).leaf_input))
         assert published["object"] == {"type": "licences.issuerkey", "id": kid}
         assert published["event"] in services.KEY_EVENTS
+
+
+def test_a_status_list_past_its_ttl_is_fetched_again_or_gives_status_unknown(db):
+    import time
+
+    from yiwang.licences import status
+    from yiwang.licences.selectors import DatabaseTrust
+
+    signer = Ed25519PrivateKey.generate()
+    jwk = jose.public_jwk(jose.public_x(signer), "k1")
+    served = served_issuer(ISS, {"keys": [jwk]})
+    trusted = _add(served)
+    uri, now = "https://other.example.org/licences/status/610200-SCJG/1", int(time.time())
+
+    def token(value, ttl=60):
+        bits = status.put(status.empty(16), 3, value)
+        return status.token(
+            uri=uri, bits=bits, kid="k1", key=signer, iat=now, exp=now + 3600, ttl=ttl
+        ).encode()
+
+    served[uri] = token(status.VALID)
+    assert DatabaseTrust().status_of(uri, 3, ISS) is None  # nothing fetched, no client: unknown
+    assert DatabaseTrust(fetch=served.__getitem__).status_of(uri, 3, ISS) == status.VALID
+    served[uri] = token(status.INVALID)
+    assert DatabaseTrust(fetch=served.__getitem__).status_of(uri, 3, ISS) == status.VALID  # within ttl
+    TrustedIssuer.objects.filter(pk=trusted.pk).update(status_fetched={uri: now - 61})
+    assert DatabaseTrust().status_of(uri, 3, ISS) is None  # stale and no client: never "valid"
+    assert DatabaseTrust(fetch=served.__getitem__).status_of(uri, 3, ISS) == status.INVALID
+    TrustedIssuer.objects.filter(pk=trusted.pk).update(status_fetched={uri: now - 61})
+
+    def down(url):
+        raise OSError("connection refused")
+
+    assert DatabaseTrust(fetch=down).status_of(uri, 3, ISS) is None
+
+
+def test_a_status_list_token_without_an_expiry_is_refused():
+    from yiwang.licences import status
+
+    signer = Ed25519PrivateKey.generate()
+    uri = "https://a.example/s/1"
+    forever = jose.sign_compact(
+        {"alg": "EdDSA", "typ": "statuslist+jwt", "kid": "k"},
+        {"sub": uri, "iat": 1, "status_list": {"bits": 2, "lst": status.encode(status.empty(8))}},
+        signer,
+    )
+    with pytest.raises(jose.JoseError, match="no expiry"):
+        status.read_token(forever, uri=uri, key_for=lambda kid: signer.public_key(), now=2)
