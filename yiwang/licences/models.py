@@ -261,7 +261,9 @@ class Licence(models.Model):
 
 class TrustedIssuer(models.Model):
     """Another deployment's issuer (跨域互认), added by an administrator: its metadata and JWKS are
-    fetched once when added or refreshed (``yiwang licences-cache``), never at verify time."""
+    fetched and checked against its public audit log when added or refreshed (``yiwang
+    licences-cache --refresh``), never at verify time; ``jwks["audit_log"]`` keeps the tree head
+    they were checked against. Its status lists are fetched again once past their ttl."""
 
     issuer = models.URLField(_("issuer URL (iss)"), max_length=300, unique=True)
     name = models.CharField(_("name"), max_length=200)

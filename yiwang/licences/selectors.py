@@ -2,7 +2,8 @@
 
 ``DatabaseTrust`` is the trust store the web verifier uses: this deployment's departments with
 every key they ever had, and the administrators' ``TrustedIssuer`` list with its cached keys and
-status lists. Nothing here fetches from the network.
+status lists. Nothing here fetches from the network, except a trusted issuer's status list past its
+ttl when the caller gives ``DatabaseTrust`` a ``fetch`` client (the online verifier does).
 """
 
 from __future__ import annotations

@@ -1051,8 +1051,10 @@ def _check_keys_in_log(issuer: str, metadata: Mapping, jwks: Mapping, fetch, pin
 
 @transaction.atomic
 def trusted_issuer_add(*, issuer: str, name: str, actor, fetch) -> TrustedIssuer:
-    """Trust another deployment's issuer (跨域互认): fetch its metadata and keys once, store them,
-    and record every key's thumbprint in the audit log. Platform administrators only.
+    """Trust another deployment's issuer (跨域互认): fetch its metadata and keys once, check every
+    key against the issuer's public audit log (``_check_keys_in_log``; adding an issuer again checks
+    its log against the tree head kept before), store them, and record every key's thumbprint in
+    this deployment's audit log. Platform administrators only.
     ``fetch(url) -> bytes`` is the HTTP client (``yiwang.licences.fetch.http_get``)."""
     if not isinstance(actor, str) and not getattr(actor, "is_superuser", False):
         raise PermissionDenied("platform administrator required")
@@ -1063,7 +1065,8 @@ def trusted_issuer_add(*, issuer: str, name: str, actor, fetch) -> TrustedIssuer
         raise InvalidInput(
             _("This deployment's own issuers are trusted already."), {"issuer": _("Own issuer.")}
         )
-    jwks = issuer_metadata_fetch(issuer, fetch)
+    known = TrustedIssuer.objects.filter(issuer=issuer).first()
+    jwks = issuer_metadata_fetch(issuer, fetch, pinned=(known.jwks or {}).get("audit_log") if known else None)
     trusted, _created = TrustedIssuer.objects.update_or_create(
         issuer=issuer,
         defaults={
