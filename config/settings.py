@@ -469,6 +469,8 @@ DOCUMENT_FONT_INDEX = int(env("DOCUMENT_FONT_INDEX", "0") or 0)
 LICENCES_PUBLIC_URL = (env("LICENCES_PUBLIC_URL", "http://127.0.0.1:8000" if DEV else "") or "").rstrip("/")
 # Where `yiwang licences-cache` keeps issuer keys and status lists for offline verification.
 LICENCES_CACHE_FILE = Path(env("LICENCES_CACHE_FILE", str(VAR_DIR / "licences-cache.json")))
+# Seconds a verifier may keep this deployment's status list tokens (their ttl) before fetching again.
+LICENCES_STATUS_TTL = int(env("LICENCES_STATUS_TTL", "300") or 300)
 
 LOGGING = {
     "version": 1,

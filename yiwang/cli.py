@@ -16,6 +16,7 @@ yiwang seal-rotate CODE    give a department a new seal certificate (the old one
 yiwang seal-verify FILE    check a sealed PDF offline against the deployment's root
 yiwang licences-cache      write the offline cache of issuer keys and status lists (--refresh fetches
                            the trusted issuers' first)
+yiwang licences-trust ISSUER --name NAME  trust another deployment's issuer (keys checked in its log)
 yiwang verify-licence [FILE|-]  verify a licence or presentation offline with that cache
 yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
 """
@@ -34,6 +35,7 @@ COMMAND_ALIASES = {
     "seal-rotate": "seal_rotate",
     "seal-verify": "seal_verify",
     "licences-cache": "licences_cache",
+    "licences-trust": "licences_trust",
     "verify-licence": "verify_licence",
 }
 

@@ -44,6 +44,9 @@ PUBLIC_OBJECT_TYPES = frozenset(
         "identity.region",
         "applications.process",
         "applications.formdefinition",
+        # A department's licence signing key, recorded with its thumbprint as id (licences' key
+        # events): other deployments check every published key against this log.
+        "licences.issuerkey",
     }
 )
 

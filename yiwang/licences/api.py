@@ -10,7 +10,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 
 from yiwang.core.api import ApiError
-from yiwang.licences import presentations, selectors, services, verify
+from yiwang.licences import fetch, presentations, selectors, services, verify
 from yiwang.licences.models import HolderKey
 from yiwang.licences.verify import MAX_INPUT, Verdict
 from yiwang.licences.views import claim_rows
@@ -82,11 +82,13 @@ class LicenceTypeOut(Schema):
 )
 def post_verify(request, payload: VerifyIn):
     if presentations.looks_like_link(payload.credential):  # the text of a 亮证 QR code
-        result = presentations.verify_text(payload.credential, selectors.DatabaseTrust(), actor=request.user)
+        result = presentations.verify_text(
+            payload.credential, selectors.DatabaseTrust(fetch=fetch.http_get), actor=request.user
+        )
     else:
         result = verify.verify(
             payload.credential,
-            selectors.DatabaseTrust(),
+            selectors.DatabaseTrust(fetch=fetch.http_get),
             expected_aud=payload.expected_aud,
             expected_nonce=payload.expected_nonce,
             require_key_binding=payload.require_key_binding,

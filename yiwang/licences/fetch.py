@@ -1,6 +1,7 @@
 """The one HTTP client of licences: fetching another deployment's issuer metadata, keys and status
-lists when an administrator adds a trusted issuer or `yiwang licences-cache` refreshes them. Never
-called while verifying. Tests pass their own ``fetch`` callable instead."""
+lists when an administrator adds a trusted issuer or `yiwang licences-cache` refreshes them, and a
+trusted issuer's status list past its ttl when the online verifier needs it (the offline
+`verify-licence` never fetches). Tests pass their own ``fetch`` callable instead."""
 
 from __future__ import annotations
 

@@ -261,13 +261,18 @@ class Licence(models.Model):
 
 class TrustedIssuer(models.Model):
     """Another deployment's issuer (跨域互认), added by an administrator: its metadata and JWKS are
-    fetched once when added or refreshed (``yiwang licences-cache``), never at verify time."""
+    fetched and checked against its public audit log when added or refreshed (``yiwang
+    licences-cache --refresh``), never at verify time; ``jwks["audit_log"]`` keeps the tree head
+    they were checked against. Its status lists are fetched again once past their ttl."""
 
     issuer = models.URLField(_("issuer URL (iss)"), max_length=300, unique=True)
     name = models.CharField(_("name"), max_length=200)
     jwks = models.JSONField(_("keys (JWKS)"), default=dict)
     # Cached status list tokens of this issuer: {uri: token}, refreshed with the keys.
     status_lists = models.JSONField(_("cached status lists"), default=dict, blank=True)
+    # When each cached list was fetched ({uri: unix seconds}): a list older than its ttl is
+    # fetched again before it is used, or gives "status unknown" (selectors.DatabaseTrust).
+    status_fetched = models.JSONField(_("status lists fetched"), default=dict, blank=True)
     fetched_at = models.DateTimeField(_("keys fetched"), null=True, blank=True)
     is_active = models.BooleanField(_("trusted"), default=True)
     added_by = models.ForeignKey(

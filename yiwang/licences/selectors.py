@@ -2,10 +2,13 @@
 
 ``DatabaseTrust`` is the trust store the web verifier uses: this deployment's departments with
 every key they ever had, and the administrators' ``TrustedIssuer`` list with its cached keys and
-status lists. Nothing here fetches from the network.
+status lists. Nothing here fetches from the network, except a trusted issuer's status list past its
+ttl when the caller gives ``DatabaseTrust`` a ``fetch`` client (the online verifier does).
 """
 
 from __future__ import annotations
+
+import time
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
@@ -13,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from yiwang.identity.models import Department, Enterprise, Person
 from yiwang.identity.permissions import agencies_of
-from yiwang.licences import jose, status
+from yiwang.licences import jose, services, status
 from yiwang.licences.models import IssuerKey, Licence, LicenceType, StatusList, TrustedIssuer
 from yiwang.licences.verify import StaticTrust
 
@@ -113,11 +116,17 @@ _OWN_NAMES: dict[str, str] = {}
 
 class DatabaseTrust:
     """The web verifier's trust store (see the module docstring). One query per verification on
-    the warm path: the status list's bits (issuer keys and names are kept once found)."""
+    the warm path: the status list's bits (issuer keys and names are kept once found).
 
-    def __init__(self):
+    A trusted issuer's status list is used only within its ``ttl`` of being fetched: past it (or
+    when none was fetched yet) it is fetched again with ``fetch`` (the online verifier passes the
+    HTTP client), and without ``fetch``, or when the fetch fails, the status is unknown — a stale
+    copy never makes a revoked licence look valid."""
+
+    def __init__(self, *, fetch=None):
         self._trusted: dict[str, TrustedIssuer | None] = {}
         self._static: dict[str, StaticTrust] = {}
+        self._fetch = fetch
 
     def _trusted_issuer(self, iss: str) -> TrustedIssuer | None:
         if iss not in self._trusted:
@@ -166,4 +175,20 @@ class DatabaseTrust:
             except IndexError:
                 return None
         trusted = self._trusted_issuer(iss)
-        return self._static_for(trusted).status_of(uri, idx, iss) if trusted else None
+        if trusted is None:
+            return None
+        if not self._fresh(trusted, uri):
+            if self._fetch is None:
+                return None
+            if services.trusted_issuer_status_fetch(trusted=trusted, uri=uri, fetch=self._fetch) is None:
+                return None
+            self._static.pop(trusted.issuer, None)
+        return self._static_for(trusted).status_of(uri, idx, iss)
+
+    @staticmethod
+    def _fresh(trusted: TrustedIssuer, uri: str) -> bool:
+        token = (trusted.status_lists or {}).get(uri)
+        fetched = (trusted.status_fetched or {}).get(uri)
+        if not token or not isinstance(fetched, int | float):
+            return False
+        return time.time() < fetched + status.token_ttl(token)

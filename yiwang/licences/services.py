@@ -13,12 +13,15 @@ when the holder registered a wallet key.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 import json
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.db import IntegrityError, transaction
@@ -29,6 +32,8 @@ from sd_jwt.common import SDObj
 from sd_jwt.holder import SDJWTHolder
 from sd_jwt.issuer import SDJWTIssuer
 
+from yiwang.audit import merkle, signing
+from yiwang.audit import selectors as audit_selectors
 from yiwang.audit import services as audit
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import Department, Enterprise, Person, RealNameLevel, Role
@@ -45,7 +50,8 @@ CLAIMS_PURPOSE, CREDENTIAL_PURPOSE, KEY_PURPOSE = (
 )
 TYP = "dc+sd-jwt"
 STATUS_LIST_SIZE = 16_384  # entries per list (4 KiB of bits before compression)
-STATUS_TOKEN_TTL = 300  # seconds a verifier may cache a status list token
+# Seconds a verifier may cache a status list token (the token's ``ttl``); LICENCES_STATUS_TTL.
+STATUS_TOKEN_TTL = 300
 STATUS_TOKEN_LIFETIME = 24 * 3600  # a status list token's exp: verifiers refuse stale lists
 # Who manages a department's licences (issue by hand, suspend, reinstate, revoke, renew): the
 # approvers, who decide its cases; leaders read the list. Rotating the signing key is the
@@ -139,6 +145,16 @@ def department_kind(department: Department) -> str:
 # --- issuer keys -------------------------------------------------------------------------------
 
 
+KEY_EVENTS = ("licences:issuer_key:create", "licences:issuer_key:rotate")
+KEY_TARGET_TYPE = "licences.issuerkey"
+
+
+def _key_target(key: IssuerKey) -> tuple[str, str]:
+    # The key's thumbprint is its id in the log, and issuer keys are a public object type of the
+    # audit log: the public leaf names the key, so other deployments check published keys against it.
+    return (KEY_TARGET_TYPE, key.kid)
+
+
 def _key_audit(key: IssuerKey) -> dict:
     # The public key and its thumbprint are in the log, so a swapped key shows.
     return {"department": key.department.code, "kid": key.kid, "x": key.public_x, "thumbprint": key.kid}
@@ -164,7 +180,9 @@ def issuer_key_create(*, department: Department, actor) -> IssuerKey:
     if IssuerKey.objects.filter(department=department, state=IssuerKey.State.ACTIVE).exists():
         raise WrongState(_("This department already has a signing key; rotate it instead."))
     key = _new_key(department)
-    audit.record(actor=actor, event="licences:issuer_key:create", target=key, data=_key_audit(key))
+    audit.record(
+        actor=actor, event="licences:issuer_key:create", target=_key_target(key), data=_key_audit(key)
+    )
     return key
 
 
@@ -203,7 +221,7 @@ def issuer_key_rotate(*, department: Department, actor, reason: str = "") -> Iss
     audit.record(
         actor=actor,
         event="licences:issuer_key:rotate",
-        target=key,
+        target=_key_target(key),
         data={**_key_audit(key), "retired_kid": old.kid if old else "", "reason": reason[:MAX_REASON]},
     )
     return key
@@ -223,6 +241,29 @@ def department_jwks(department: Department) -> dict:
     """Every key of the department, active and retired: old licences must keep verifying."""
     keys = IssuerKey.objects.filter(department=department).order_by("-created_at")
     return {"keys": [k.public_jwk for k in keys]}
+
+
+AUDIT_API_PATH = "/api/audit"
+
+
+def issuer_metadata(department: Department) -> dict:
+    """The issuer metadata another deployment fetches: the issuer URL, every key, and where in this
+    deployment's public audit log each key's creation is (``audit_log``: the log's API and, per
+    ``kid``, the leaf index of its ``licences:issuer_key:create``/``rotate`` entry; a key without
+    one is listed with no index, and verifiers refuse it)."""
+    jwks = department_jwks(department)
+    kids = [k["kid"] for k in jwks["keys"]]
+    found = dict(
+        audit_selectors.records(target_type=KEY_TARGET_TYPE)
+        .filter(target_id__in=kids, event__in=KEY_EVENTS)
+        .order_by("-leaf_index")
+        .values_list("target_id", "leaf_index")
+    )
+    return {
+        "issuer": issuer_url(department),
+        "jwks": jwks,
+        "audit_log": {"url": public_url() + AUDIT_API_PATH, "keys": {kid: found.get(kid) for kid in kids}},
+    }
 
 
 # --- status lists ------------------------------------------------------------------------------
@@ -252,6 +293,11 @@ def _set_status(licence: Licence, value: int) -> None:
     lst.save(update_fields=["bits", "version", "updated_at"])
 
 
+def status_ttl() -> int:
+    """How long (seconds) a verifier may keep a status list token before fetching it again."""
+    return int(getattr(settings, "LICENCES_STATUS_TTL", STATUS_TOKEN_TTL))
+
+
 def status_list_token(status_list: StatusList) -> str:
     """The list's signed ``statuslist+jwt`` for its current version, signed again when the list
     changed, the key was rotated or the last token is about to expire."""
@@ -270,7 +316,7 @@ def status_list_token(status_list: StatusList) -> str:
             key=signing_key(key),
             iat=iat,
             exp=iat + STATUS_TOKEN_LIFETIME,
-            ttl=STATUS_TOKEN_TTL,
+            ttl=status_ttl(),
         )
         lst.token_version, lst.token_expires_at = (
             lst.version,
@@ -894,22 +940,121 @@ def _fetch_json(url: str, fetch) -> dict:
     return data
 
 
-def issuer_metadata_fetch(issuer: str, fetch) -> dict:
+def issuer_metadata_fetch(issuer: str, fetch, *, pinned: Mapping | None = None) -> dict:
     """Another deployment's issuer metadata with its keys (inline ``jwks`` or ``jwks_uri``),
-    checked: the metadata must name the same issuer."""
+    checked: the metadata must name the same issuer, and every key must be in the issuer's public
+    audit log (``_check_keys_in_log``). Returns ``{"keys": [...], "audit_log": {...}}``, the
+    second the tree head the keys were checked against (``pinned``: the one checked last time)."""
     metadata = _fetch_json(metadata_url(issuer), fetch)
     if metadata.get("issuer") != issuer:
         raise InvalidInput(_("The metadata is for another issuer."), {"issuer": _("Issuer mismatch.")})
     jwks = metadata.get("jwks")
     if jwks is None and isinstance(metadata.get("jwks_uri"), str):
         jwks = _fetch_json(metadata["jwks_uri"], fetch)
-    return _check_jwks(jwks)
+    jwks = _check_jwks(jwks)
+    return {**jwks, "audit_log": _check_keys_in_log(issuer, metadata, jwks, fetch, pinned)}
+
+
+def _b64std(text, what: str) -> bytes:
+    try:
+        return base64.b64decode(str(text), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidInput(
+            _("The issuer's audit log answered something unreadable (%(what)s).") % {"what": what}
+        ) from exc
+
+
+def _log_refusal(message: str) -> InvalidInput:
+    return InvalidInput(message, {"issuer": _("The keys are not backed by the issuer's audit log.")})
+
+
+def _check_keys_in_log(issuer: str, metadata: Mapping, jwks: Mapping, fetch, pinned) -> dict:  # noqa: C901, PLR0912
+    """A key cannot be swapped silently: each key of the issuer must have its creation (or
+    rotation) entry in the issuer's public audit log, naming that thumbprint, included in a tree
+    head signed by the log's key. The log's key must be the one seen before (``pinned``), and the
+    tree must have grown append-only since then (a consistency proof)."""
+    log = metadata.get("audit_log")
+    origin = issuer.split("/licences/")[0] + "/"
+    if (
+        not isinstance(log, Mapping)
+        or not isinstance(log.get("url"), str)
+        or not isinstance(log.get("keys"), Mapping)
+    ):
+        raise _log_refusal(
+            _("The issuer does not say where its keys are in its audit log; its keys cannot be checked.")
+        )
+    base = log["url"].rstrip("/")
+    if not base.startswith(origin):
+        raise _log_refusal(_("The issuer's audit log is on another site."))
+    public = _fetch_json(f"{base}/public-key", fetch)
+    raw = _b64std(public.get("public_key"), "public-key")
+    key_id = str(public.get("key_id") or "")
+    if len(raw) != 32 or key_id != signing.key_id_for(Ed25519PublicKey.from_public_bytes(raw)):
+        raise _log_refusal(_("The issuer's audit log key is not an Ed25519 key."))
+    if pinned and pinned.get("key_id") and pinned["key_id"] != key_id:
+        raise _log_refusal(_("The issuer's audit log is signed by another key than before; refusing it."))
+    head = _fetch_json(f"{base}/sth", fetch)
+    size, timestamp = head.get("tree_size"), head.get("timestamp")
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1 or not isinstance(timestamp, int):
+        raise _log_refusal(_("The issuer's audit log has no signed tree head."))
+    root = _b64std(head.get("root_hash"), "sth")
+    if len(root) != merkle.HASH_SIZE or timestamp < 0:
+        raise _log_refusal(_("The issuer's audit log has no signed tree head."))
+    try:
+        Ed25519PublicKey.from_public_bytes(raw).verify(
+            _b64std(head.get("signature"), "sth"),
+            signing.tree_head_bytes(timestamp=timestamp, tree_size=size, root_hash=root),
+        )
+    except InvalidSignature as exc:
+        raise _log_refusal(_("The issuer's audit log tree head is not signed by its key.")) from exc
+    if pinned and isinstance(pinned.get("tree_size"), int) and pinned["tree_size"] > 0:
+        old_size, old_root = pinned["tree_size"], _b64std(pinned.get("root_hash"), "pinned")
+        if size < old_size:
+            raise _log_refusal(_("The issuer's audit log is shorter than before: it was rewritten."))
+        proof = _fetch_json(f"{base}/proof/consistency?first={old_size}&second={size}", fetch)
+        path = [_b64std(h, "consistency") for h in proof.get("consistency") or []]
+        if not merkle.verify_consistency(old_size, size, old_root, root, path):
+            raise _log_refusal(
+                _("The issuer's audit log is not an extension of the one seen before: it was rewritten.")
+            )
+    for jwk in jwks["keys"]:
+        kid = jwk["kid"]
+        index = log["keys"].get(kid)
+        if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < size:
+            raise _log_refusal(
+                _("Key %(kid)s is not in the issuer's audit log: it may have been swapped in; refusing it.")
+                % {"kid": kid[:64]}
+            )
+        entries = _fetch_json(f"{base}/entries?start={index}&end={index}", fetch).get("entries")
+        first = entries[0] if isinstance(entries, list) and entries and isinstance(entries[0], dict) else {}
+        leaf_input = _b64std(first.get("leaf_input", ""), "entries")
+        try:
+            published = json.loads(leaf_input)
+        except ValueError:
+            published = {}
+        names_key = (
+            isinstance(published, dict)
+            and published.get("event") in KEY_EVENTS
+            and published.get("object") == {"type": KEY_TARGET_TYPE, "id": kid}
+        )
+        proof = _fetch_json(f"{base}/proof/inclusion?leaf_index={index}&tree_size={size}", fetch)
+        path = [_b64std(h, "inclusion") for h in proof.get("audit_path") or []]
+        if not names_key or not merkle.verify_inclusion(
+            index, size, merkle.leaf_hash(leaf_input), path, root
+        ):
+            raise _log_refusal(
+                _("Key %(kid)s does not match its entry in the issuer's audit log (swapped?); refusing it.")
+                % {"kid": kid[:64]}
+            )
+    return {"url": base, "key_id": key_id, "tree_size": size, "root_hash": head["root_hash"]}
 
 
 @transaction.atomic
 def trusted_issuer_add(*, issuer: str, name: str, actor, fetch) -> TrustedIssuer:
-    """Trust another deployment's issuer (跨域互认): fetch its metadata and keys once, store them,
-    and record every key's thumbprint in the audit log. Platform administrators only.
+    """Trust another deployment's issuer (跨域互认): fetch its metadata and keys once, check every
+    key against the issuer's public audit log (``_check_keys_in_log``; adding an issuer again checks
+    its log against the tree head kept before), store them, and record every key's thumbprint in
+    this deployment's audit log. Platform administrators only.
     ``fetch(url) -> bytes`` is the HTTP client (``yiwang.licences.fetch.http_get``)."""
     if not isinstance(actor, str) and not getattr(actor, "is_superuser", False):
         raise PermissionDenied("platform administrator required")
@@ -920,7 +1065,8 @@ def trusted_issuer_add(*, issuer: str, name: str, actor, fetch) -> TrustedIssuer
         raise InvalidInput(
             _("This deployment's own issuers are trusted already."), {"issuer": _("Own issuer.")}
         )
-    jwks = issuer_metadata_fetch(issuer, fetch)
+    known = TrustedIssuer.objects.filter(issuer=issuer).first()
+    jwks = issuer_metadata_fetch(issuer, fetch, pinned=(known.jwks or {}).get("audit_log") if known else None)
     trusted, _created = TrustedIssuer.objects.update_or_create(
         issuer=issuer,
         defaults={
@@ -947,18 +1093,20 @@ def trusted_issuer_refresh(
     """Fetch a trusted issuer's keys again and the status lists named (or those cached already).
     A key that changed is logged with its thumbprint, like the first ones."""
     trusted = TrustedIssuer.objects.select_for_update().get(pk=trusted.pk)
-    jwks = issuer_metadata_fetch(trusted.issuer, fetch)
-    lists = dict(trusted.status_lists or {})
+    jwks = issuer_metadata_fetch(trusted.issuer, fetch, pinned=(trusted.jwks or {}).get("audit_log"))
+    lists, fetched = dict(trusted.status_lists or {}), dict(trusted.status_fetched or {})
     for uri in {*lists, *status_uris}:
-        if not uri.startswith(trusted.issuer.split("/licences/")[0]):
+        if not _serves_list(trusted, uri):
             continue  # only lists the issuer's own origin serves
         try:
             lists[uri] = fetch(uri).decode("ascii").strip()
         except (OSError, UnicodeDecodeError):
-            continue  # keep the old copy; its exp decides whether it is still used
+            continue  # keep the old copy; its ttl and exp decide whether it is still used
+        fetched[uri] = int(timezone.now().timestamp())
     before = {k["kid"] for k in (trusted.jwks or {}).get("keys", [])}
     trusted.jwks, trusted.status_lists, trusted.fetched_at = jwks, lists, timezone.now()
-    trusted.save(update_fields=["jwks", "status_lists", "fetched_at"])
+    trusted.status_fetched = fetched
+    trusted.save(update_fields=["jwks", "status_lists", "status_fetched", "fetched_at"])
     after = {k["kid"] for k in jwks["keys"]}
     audit.record(
         actor=actor,
@@ -967,3 +1115,27 @@ def trusted_issuer_refresh(
         data={"added": sorted(after - before), "removed": sorted(before - after), "lists": len(lists)},
     )
     return trusted
+
+
+def _serves_list(trusted: TrustedIssuer, uri: str) -> bool:
+    return isinstance(uri, str) and uri.startswith(trusted.issuer.split("/licences/")[0] + "/")
+
+
+def trusted_issuer_status_fetch(*, trusted: TrustedIssuer, uri: str, fetch) -> str | None:
+    """Fetch one status list of a trusted issuer again (its cached copy is past its ``ttl`` or
+    missing) and keep it; returns the token, or None when it cannot be fetched (the caller then
+    answers "status unknown"). The online verifier calls this; reading another deployment's public
+    list changes nothing accountable here, so it is not audited (refreshing keys is)."""
+    if not _serves_list(trusted, uri):
+        return None
+    try:
+        token = fetch(uri).decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    with transaction.atomic():
+        locked = TrustedIssuer.objects.select_for_update().get(pk=trusted.pk)
+        locked.status_lists = {**(locked.status_lists or {}), uri: token}
+        locked.status_fetched = {**(locked.status_fetched or {}), uri: int(timezone.now().timestamp())}
+        locked.save(update_fields=["status_lists", "status_fetched"])
+    trusted.status_lists, trusted.status_fetched = locked.status_lists, locked.status_fetched
+    return token

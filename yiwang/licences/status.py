@@ -16,6 +16,7 @@ from yiwang.licences import jose
 BITS = 2
 VALID, INVALID, SUSPENDED = 0, 1, 2
 TYP = "statuslist+jwt"
+MAX_TTL = 24 * 3600  # a ttl longer than a day is read as a day
 MAX_DECOMPRESSED = 1 << 24  # 16 MiB: far more than any list; guards against zlib bombs
 
 
@@ -79,9 +80,24 @@ def read_token(text: str, *, uri: str, key_for, now: int) -> bytes:
     if parsed.payload.get("sub") != uri:
         raise jose.JoseError("the status list is for another URL")
     exp = parsed.payload.get("exp")
-    if isinstance(exp, int | float) and exp < now:
+    if isinstance(exp, bool) or not isinstance(exp, int | float):
+        raise jose.JoseError("the status list has no expiry (exp)")  # it would be trusted forever
+    if exp < now:
         raise jose.JoseError("the status list has expired")
     body = parsed.payload.get("status_list")
     if not isinstance(body, dict) or body.get("bits") != BITS or not isinstance(body.get("lst"), str):
         raise jose.JoseError("unsupported status list")
     return decode(body["lst"])
+
+
+def token_ttl(text: str) -> int:
+    """The ``ttl`` (seconds) of a status list token, unverified (the token is checked when used);
+    0 when it has none or it is not a number: such a copy is fetched again every time."""
+    try:
+        payload = jose.Compact(text).payload
+    except jose.JoseError:
+        return 0
+    ttl = payload.get("ttl") if isinstance(payload, dict) else None
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+        return 0
+    return int(min(ttl, MAX_TTL))

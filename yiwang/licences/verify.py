@@ -12,8 +12,9 @@ Built on the sd-jwt library's verifier (its claim unpacking), closing the gaps i
 
 Then the issuer must be trusted (this deployment's departments, or a ``TrustedIssuer``) with the
 key named by ``kid``, and the status list says whether the licence was suspended or revoked. The
-keys and status lists come from a ``Trust`` (the database, or the offline cache file); nothing is
-fetched from the network while verifying.
+keys and status lists come from a ``Trust`` (the database, or the offline cache file); nothing here
+fetches from the network (the database trust store may fetch another deployment's status list past
+its ttl, see selectors.DatabaseTrust).
 """
 
 from __future__ import annotations

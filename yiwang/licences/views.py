@@ -45,7 +45,7 @@ def issuer_metadata(request: HttpRequest, code: str) -> HttpResponse:
     """SD-JWT VC issuer metadata (``/.well-known/jwt-vc-issuer/licences/issuers/<code>``): the
     issuer URL and every key the department ever signed with (retired ones verify old licences)."""
     department = _issuer_department(code)
-    body = {"issuer": services.issuer_url(department), "jwks": services.department_jwks(department)}
+    body = services.issuer_metadata(department)
     response = JsonResponse(body, json_dumps_params={"ensure_ascii": False})
     response["Cache-Control"] = "public, max-age=3600"
     response["Access-Control-Allow-Origin"] = "*"
@@ -72,7 +72,7 @@ def status_list(request: HttpRequest, code: str, number: int) -> HttpResponse:
     else:
         response = HttpResponse(token, content_type="application/statuslist+jwt")
     response["ETag"] = etag
-    response["Cache-Control"] = f"public, max-age={services.STATUS_TOKEN_TTL}"
+    response["Cache-Control"] = f"public, max-age={services.status_ttl()}"
     response["Access-Control-Allow-Origin"] = "*"
     return response
 
@@ -103,7 +103,7 @@ def verify_page(request: HttpRequest) -> HttpResponse:
     result = rows = licence_type = None
     if request.method == "POST" and form.is_valid():
         result = presentations.verify_text(
-            form.cleaned_data["credential"], selectors.DatabaseTrust(), actor=request.user
+            form.cleaned_data["credential"], selectors.DatabaseTrust(fetch=fetch.http_get), actor=request.user
         )
         rows = claim_rows(result.vct, result.claims)
         licence_type = LicenceType.objects.filter(vct=result.vct).first() if result.vct else None

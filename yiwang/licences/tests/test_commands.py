@@ -62,14 +62,16 @@ def test_the_cache_command_refreshes_trusted_issuers(db, superuser, tmp_path, mo
 
     from yiwang.licences import fetch, jose
     from yiwang.licences.models import TrustedIssuer
+    from yiwang.licences.tests.conftest import served_issuer
 
     iss = "https://other.example.org/licences/issuers/610200-SCJG"
     keys = [jose.public_jwk(jose.public_x(Ed25519PrivateKey.generate()), "k1")]
-    monkeypatch.setattr(
-        fetch, "http_get", lambda url: json.dumps({"issuer": iss, "jwks": {"keys": keys}}).encode()
-    )
+    log_key = Ed25519PrivateKey.generate()
+    served = served_issuer(iss, {"keys": keys}, log_key=log_key)
+    monkeypatch.setattr(fetch, "http_get", lambda url: served[url])
     services.trusted_issuer_add(issuer=iss, name="铜川", actor=superuser, fetch=fetch.http_get)
     keys.append(jose.public_jwk(jose.public_x(Ed25519PrivateKey.generate()), "k2"))
+    served.update(served_issuer(iss, {"keys": keys}, log_key=log_key))
     cache = tmp_path / "cache.json"
     call_command("licences_cache", "--file", str(cache), "--refresh", stdout=io.StringIO())
     assert len(TrustedIssuer.objects.get().jwks["keys"]) == 2

@@ -13,6 +13,7 @@ from sd_jwt.verifier import SDJWTVerifier
 
 from yiwang.licences import jose, services, status, verify
 from yiwang.licences.models import IssuerKey, TrustedIssuer
+from yiwang.licences.tests.conftest import served_issuer
 from yiwang.licences.verify import Verdict
 
 
@@ -161,11 +162,7 @@ def test_a_trusted_issuer_of_another_deployment_verifies_with_its_cached_keys_an
     x = jose.public_x(other)
     iss = "https://other.example.org/licences/issuers/610200-SCJG"
     uri = "https://other.example.org/licences/status/610200-SCJG/1"
-    served = {
-        "https://other.example.org/.well-known/jwt-vc-issuer/licences/issuers/610200-SCJG": json.dumps(
-            {"issuer": iss, "jwks": {"keys": [jose.public_jwk(x, "k1")]}}
-        ).encode(),
-    }
+    served = served_issuer(iss, {"keys": [jose.public_jwk(x, "k1")]})
     trusted = services.trusted_issuer_add(
         issuer=iss, name="铜川市市场监督管理局", actor=superuser, fetch=served.__getitem__
     )

@@ -9,6 +9,7 @@ from yiwang.conftest import PERSONA_PASSWORD, make_official
 from yiwang.identity.models import Role
 from yiwang.licences import jose, services
 from yiwang.licences.models import IssuerKey, Licence, TrustedIssuer
+from yiwang.licences.tests.conftest import served_issuer
 
 # --- issuer metadata and status lists -------------------------------------------------------
 
@@ -40,7 +41,7 @@ def test_the_status_list_is_a_signed_cacheable_token(business_licence, departmen
     response = client.get(url)
     assert response.status_code == 200
     assert response["Content-Type"] == "application/statuslist+jwt"
-    assert response["Cache-Control"] == f"public, max-age={services.STATUS_TOKEN_TTL}"
+    assert response["Cache-Control"] == f"public, max-age={services.status_ttl()}"
     token = response.content.decode()
     parsed = jose.Compact(token)
     assert parsed.header["typ"] == "statuslist+jwt"
@@ -224,8 +225,8 @@ def test_only_platform_administrators_keep_the_trust_list(superuser, dept_admin,
             "cryptography.hazmat.primitives.asymmetric.ed25519", fromlist=["x"]
         ).Ed25519PrivateKey.generate()
     )
-    body = json.dumps({"issuer": iss, "jwks": {"keys": [jose.public_jwk(x, "k1")]}}).encode()
-    monkeypatch.setattr(fetch, "http_get", lambda url: body)
+    served = served_issuer(iss, {"keys": [jose.public_jwk(x, "k1")]})
+    monkeypatch.setattr(fetch, "http_get", lambda url: served[url])
     client = login(superuser)
     assert client.get("/workbench/licences/trusted-issuers/").status_code == 200
     response = client.post(
