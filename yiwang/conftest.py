@@ -36,8 +36,9 @@ Personas are built directly (no audit entries, MD5 hashing in tests) to keep the
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yiwang.identity import pii
 from yiwang.identity.models import (
@@ -240,3 +241,13 @@ def login(db):
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the site's default language: a request of the test client activates
+    the reader's language in the thread and leaves it there, so one test's English page must not
+    make the next test's services speak English."""
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
