@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from yiwang.audit import services as audit
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
 from yiwang.core import throttle
+from yiwang.core.errors import ServiceError
 from yiwang.identity.models import CASE_ROLES, RealNameLevel, Role
 from yiwang.identity.permissions import has_role, may_apply_for
 from yiwang.identity.selectors import person_of, realname_level_of
@@ -64,15 +65,8 @@ HALT_TASK = "yiwang_halted"
 HALT_DECISIONS = [Decision.RESTART, Decision.REJECT]
 
 
-class ApplicationError(Exception):
-    """A refusal with a message for the user; ``status`` is the API status code."""
-
-    status = 422
-
-    def __init__(self, message: str, errors: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = dict(errors or {})
+class ApplicationError(ServiceError):
+    """A refusal of this app's services (see ``core.errors.ServiceError``)."""
 
 
 class InvalidInput(ApplicationError):  # noqa: N818 — named for what happened

@@ -35,6 +35,7 @@ from sd_jwt.issuer import SDJWTIssuer
 from yiwang.audit import merkle, signing
 from yiwang.audit import selectors as audit_selectors
 from yiwang.audit import services as audit
+from yiwang.core.errors import ServiceError
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import Department, Enterprise, Person, RealNameLevel, Role
 from yiwang.identity.permissions import has_role
@@ -64,15 +65,8 @@ MAX_REASON = 500
 APPROVED_CASE_STATUSES = ("approved", "completed")
 
 
-class LicenceError(Exception):
-    """A refusal with a message for the user; ``status`` is the API status code."""
-
-    status = 422
-
-    def __init__(self, message: str, errors: Mapping[str, str] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.errors = dict(errors or {})
+class LicenceError(ServiceError):
+    """A refusal of this app's services (see ``core.errors.ServiceError``)."""
 
 
 class InvalidInput(LicenceError):  # noqa: N818 — named for what happened
