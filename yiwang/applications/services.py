@@ -65,6 +65,10 @@ HALT_TASK = "yiwang_halted"
 HALT_DECISIONS = [Decision.RESTART, Decision.REJECT]
 
 
+# A case in one of these has been approved: its item's licences are issued (_issue_licences).
+APPROVED_STATUSES = (Case.Status.APPROVED, Case.Status.COMPLETED)
+
+
 class ApplicationError(ServiceError):
     """A refusal of this app's services (see ``core.errors.ServiceError``)."""
 
@@ -824,11 +828,24 @@ def _submit(*, actor, case: Case) -> Case:
             subject=case.applicant_id,
             data={"status": case.status, "rules": [h["rule_id"] for h in case.rule_hits]},
         )
+    if case.rule_hits and case.status in APPROVED_STATUSES:  # 秒批 approvals issue licences too
+        _issue_licences(case, "system:rules")
     _notify(case, notice_texts.RECEIVED, {"number": case.number})
     if case.rule_hits:  # 秒批: decided by rules inside this request
         rules = [h["description"] for h in case.rule_hits if h.get("description")]
         _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status, "rules": rules})
     return case
+
+
+def _issue_licences(case: Case, actor) -> None:
+    """The licences the case's item issues, in the transaction that approves it (issue 10),
+    whoever approves: an official (task_complete) or the item's rules (秒批, case_submit). A
+    licence that cannot be issued refuses the approval with the reason: nothing is approved
+    without the licence it promises."""
+    try:
+        licence_services.licence_issue_for_case(case=case, actor=actor)
+    except licence_services.LicenceError as exc:
+        raise WrongState(exc.message, exc.errors) from exc
 
 
 def _keep_loaded(case: Case, **related: list) -> None:
@@ -1222,12 +1239,8 @@ def task_complete(
         role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
-    decided = (Case.Status.APPROVED, Case.Status.COMPLETED)
-    if case.status in decided and before not in decided:
-        try:  # the licence the item issues, in the approval's transaction (issue 10)
-            licence_services.licence_issue_for_case(case=case, actor=actor)
-        except licence_services.LicenceError as exc:
-            raise WrongState(exc.message, exc.errors) from exc
+    if case.status in APPROVED_STATUSES and before not in APPROVED_STATUSES:
+        _issue_licences(case, actor)
     if task.role != APPLICANT_ROLE:
         _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status}, comment)
     if case.has_ended and case.bundle_case_id:

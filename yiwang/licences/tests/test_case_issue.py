@@ -105,3 +105,34 @@ def test_approving_a_case_whose_licence_cannot_be_issued_is_refused_with_the_rea
     task.refresh_from_db()
     assert case.status == Case.Status.IN_REVIEW and task.state == "open"
     assert not Licence.objects.filter(case_id=case.pk).exists()
+
+
+@pytest.mark.django_db
+def test_an_instant_approval_issues_the_licence_of_its_item(demo_cases):
+    """秒批: the item's rules approve inside the submit, and the licence the item issues is issued
+    in that same transaction, as when an official approves."""
+    from yiwang.applications import services as applications
+    from yiwang.applications.models import Case
+    from yiwang.identity.selectors import person_of
+    from yiwang.licences.models import LicenceType
+
+    passed = (
+        Case.objects.filter(process__dmn__contains='id="instant_check"', status="completed", tasks=None)
+        .select_related("item", "applicant")
+        .first()
+    )
+    assert passed is not None, "the demo has cases its rules approved"
+    assert not Licence.objects.filter(case_id=passed.pk).exists()  # the item issues nothing yet
+    licence_type = LicenceType.objects.get(code="individual-business-licence")
+    licence_type.item_codes = [*licence_type.item_codes, passed.item.code]
+    licence_type.save(update_fields=["item_codes"])
+
+    case, created = applications.case_submit_once(
+        actor=passed.applicant, item=passed.item, data=passed.data, idempotency_key="instant-licence-0001"
+    )
+
+    assert created and case.rule_hits and case.status == Case.Status.COMPLETED
+    licence = Licence.objects.get(case_id=case.pk)
+    assert licence.type == licence_type
+    assert licence.holder_person == person_of(passed.applicant)
+    assert verify.verify(services.licence_credential(licence), DatabaseTrust()).verdict == "valid"
