@@ -25,19 +25,15 @@ def _back(case) -> HttpResponse:
     return redirect(reverse("applications:edit", kwargs={"number": case_ref(case)}) + "#licences")
 
 
-@login_required
-@require_POST
-def licence_use(request: HttpRequest, number: str) -> HttpResponse:
-    """Use the chosen licence for a material; the consent box must be ticked."""
-    case = get_case_for_user(request.user, number, for_write=True)
+def _use_licence(request: HttpRequest, back: HttpResponse, use) -> HttpResponse:
+    """The consent form of 免证办, for one case or a life event's combined form: ``use`` records
+    the chosen licence for the material (with the ticked consent) and returns the rows made."""
     material, licence = request.POST.get("material", ""), request.POST.get("licence", "")
     if not (is_row_id(material) and is_row_id(licence)):
         messages.error(request, _("Choose one of your electronic licences."))
-        return _back(case)
+        return back
     try:
-        row = licence_materials.case_licence_use(
-            actor=request.user,
-            case=case,
+        rows = use(
             material_id=int(material),
             licence_id=int(licence),
             consent=request.POST.get("consent") == "1",
@@ -47,12 +43,25 @@ def licence_use(request: HttpRequest, number: str) -> HttpResponse:
     except PermissionDenied:
         raise Http404 from None
     else:
+        row = rows[0] if isinstance(rows, list) else rows
         messages.success(
             request,
             _("“%(material)s” will not be asked of you: the department uses your licence %(number)s.")
             % {"material": row.material.name, "number": row.licence_number},
         )
-    return _back(case)
+    return back
+
+
+@login_required
+@require_POST
+def licence_use(request: HttpRequest, number: str) -> HttpResponse:
+    """Use the chosen licence for a material; the consent box must be ticked."""
+    case = get_case_for_user(request.user, number, for_write=True)
+    return _use_licence(
+        request,
+        _back(case),
+        lambda **chosen: licence_materials.case_licence_use(actor=request.user, case=case, **chosen),
+    )
 
 
 @login_required
@@ -83,29 +92,11 @@ def bundle_licence_use(request: HttpRequest, pk: int) -> HttpResponse:
     """Use the chosen licence for a material of the life event's combined form: for every service
     of it that asks for the material, the consent box ticked once."""
     bundle_case = get_object_or_404(BundleCase, pk=pk, applicant=request.user)
-    material, licence = request.POST.get("material", ""), request.POST.get("licence", "")
-    if not (is_row_id(material) and is_row_id(licence)):
-        messages.error(request, _("Choose one of your electronic licences."))
-        return _bundle_back(bundle_case)
-    try:
-        rows = services.bundle_licence_use(
-            actor=request.user,
-            bundle_case=bundle_case,
-            material_id=int(material),
-            licence_id=int(licence),
-            consent=request.POST.get("consent") == "1",
-        )
-    except services.ApplicationError as exc:
-        messages.error(request, " ".join([exc.message, *exc.errors.values()]))
-    except PermissionDenied:
-        raise Http404 from None
-    else:
-        messages.success(
-            request,
-            _("“%(material)s” will not be asked of you: the department uses your licence %(number)s.")
-            % {"material": rows[0].material.name, "number": rows[0].licence_number},
-        )
-    return _bundle_back(bundle_case)
+    return _use_licence(
+        request,
+        _bundle_back(bundle_case),
+        lambda **chosen: services.bundle_licence_use(actor=request.user, bundle_case=bundle_case, **chosen),
+    )
 
 
 @login_required
