@@ -46,10 +46,10 @@ def test_demo_builds_every_status_process_and_bundle_once():
     clerk = User.objects.get(username="clerk")
     accept = list(selectors.queue(clerk, "accept"))
     assert accept
-    # Waits of different lengths. (Not "on different dates": the replayed clock keeps the time of
-    # day of the build, so at some hours two tasks an hour apart share a date.)
-    opened = sorted(t.opened_at for t in accept)
-    assert len(accept) > 1 and opened[-1] - opened[0] >= dt.timedelta(hours=1), opened
+    # Waits of different lengths. (Not "on different dates" nor "hours apart": at this scale the
+    # queue holds two tasks, one opened at a fixed hour and one at the build's time of day, so how
+    # far apart they are depends on when the test runs.)
+    assert len({t.opened_at for t in accept}) > 1, [t.opened_at for t in accept]
     assert Task.objects.filter(state=Task.State.OPEN, flag=Task.Flag.OVERDUE).exists()
     first = Case.objects.exclude(submitted_at=None).order_by("submitted_at").first()
     assert first.number.split("-")[1] == f"{timezone.localdate(first.submitted_at):%Y%m%d}"
