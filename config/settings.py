@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "yiwang.identity",
     "yiwang.catalog",
     "yiwang.licences",
+    "yiwang.exchange",
     "yiwang.applications",
     "django_tasks",
     "django_tasks_db",
