@@ -1,7 +1,7 @@
 import pytest
 
-from yiwang.exchange import rows as rowstore
 from yiwang.exchange import rowquery
+from yiwang.exchange import rows as rowstore
 from yiwang.exchange.models import DataResource, ResourceField, ResourceRow
 from yiwang.identity.models import Department, Region
 
