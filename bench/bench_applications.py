@@ -37,9 +37,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchkit import pct, run_isolated  # noqa: E402 — after the path set-up
+from benchkit import pct, run_isolated, write_section  # noqa: E402 — after the path set-up
 
 SECTION = "## Applications (一网通办)"
+INTRO = (
+    "Run `bench/bench_applications.py` (SQLite) and with `DATABASE_URL` (PostgreSQL); `--cases 20000` "
+    "for a quick run. Every path goes through the Django test client in-process (full middleware, "
+    "session authentication), alternated with its bare reference view in the same run."
+)
 INSTANT_SCHEMA = {
     "type": "object",
     "properties": {
@@ -576,7 +581,6 @@ def report(
     ref = q["bare lookup"]
     deep = queue["deep"]
     lines = [
-        f"<!-- applications:{vendor} -->",
         f"### {label} ({load['cases']:,} cases; {time.strftime('%Y-%m-%d')}, "
         f"{platform.python_implementation()} {platform.python_version()}, {platform.machine()}, "
         f"{os.cpu_count()} cores)",
@@ -627,36 +631,8 @@ def report(
         "```",
         *(f"-- {name}\n{plan}" for name, plan in queue["explain"].items()),
         "```",
-        f"<!-- /applications:{vendor} -->",
     ]
     return "\n".join(lines)
-
-
-def write_docs(vendor: str, block: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8")
-    marker, end_marker = f"<!-- applications:{vendor} -->", f"<!-- /applications:{vendor} -->"
-    if SECTION not in text:
-        text = text.rstrip() + (
-            f"\n\n{SECTION}\n\nRun `bench/bench_applications.py` (SQLite) and with `DATABASE_URL` "
-            "(PostgreSQL); `--cases 20000` for a quick run. Every path goes through the Django test client "
-            "in-process (full middleware, session authentication), alternated with its bare reference view "
-            "in the same run.\n"
-        )
-    start = text.index(SECTION)
-    next_section = text.find("\n## ", start + len(SECTION))
-    end = len(text) if next_section == -1 else next_section
-    section = text[start:end]
-    if marker in section:
-        old_start = section.index(marker)
-        section = section[:old_start] + block + section[section.index(end_marker) + len(end_marker) :]
-    else:
-        section = section.rstrip() + "\n\n" + block + "\n"
-    text = (
-        text[:start] + section.rstrip() + "\n" + ("\n" + text[end:].lstrip("\n") if end < len(text) else "")
-    )
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def submit_rounds(vendor: str, client, base: dict, args, rng: random.Random) -> int:
@@ -732,7 +708,7 @@ def run(args) -> int:
     print(block)
     print("\n".join(queue["sql"]))
     if not args.no_write:
-        print("wrote", write_docs(vendor, block))
+        print("wrote", write_section(section=SECTION, key=f"applications:{vendor}", block=block, intro=INTRO))
     return 0
 
 

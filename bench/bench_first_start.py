@@ -29,9 +29,11 @@ import time
 import urllib.request
 from pathlib import Path
 
+from benchkit import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
-MARKER, END_MARKER = "<!-- first-start -->", "<!-- /first-start -->"
 SECTION = "## First start (`make run`)"
+INTRO = "`bench/bench_first_start.py` (see its docstring)."
 SETUP_ONLY = "import os, django; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings'; django.setup()"
 PHASES = {
     "identity": re.compile(r"identity: demo accounts ready in ([\d.]+) s"),
@@ -158,7 +160,6 @@ def render(rounds: list[dict], before: str = "") -> str:
             ("· its catalog demo", "before_catalog", "same run", False),
         ]
     lines = [
-        MARKER,
         f"### SQLite, {len(rounds)} rounds ({today}, CPython {python}, {platform.machine()}, "
         f"{os.cpu_count()} cores)",
         "",
@@ -168,23 +169,7 @@ def render(rounds: list[dict], before: str = "") -> str:
     for label, key, limit, bold in rows:
         median = f"**{med(key):.1f} s**" if bold else f"{med(key):.1f} s"
         lines.append(f"| {label} | {median} | {each(key)} s | {limit} |")
-    lines += [
-        END_MARKER,
-    ]
     return "\n".join(lines)
-
-
-def write_docs(block: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8")
-    if MARKER in text:
-        start, end = text.index(MARKER), text.index(END_MARKER) + len(END_MARKER)
-        text = text[:start] + block + text[end:]
-    else:
-        intro = "`bench/bench_first_start.py` (see its docstring)."
-        text = text.rstrip() + f"\n\n{SECTION}\n\n{intro}\n\n{block}\n"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @contextlib.contextmanager
@@ -211,7 +196,7 @@ def main() -> int:
     block = render(rounds, args.before)
     print(block)  # noqa: T201
     if not args.no_write:
-        print(f"written to {write_docs(block)}")  # noqa: T201
+        print(f"written to {write_section(section=SECTION, key='first-start', block=block, intro=INTRO)}")  # noqa: T201
     return 0
 
 

@@ -24,6 +24,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from benchkit import write_section  # noqa: E402 — after the path set-up
+
 TARGET_P95_MS = 50.0
 SECTION = "## Catalog search"
 
@@ -142,17 +145,9 @@ def summary(name: str, values: list[float]) -> dict:
 
 
 def write_docs(vendor: str, rows: list[dict], build_seconds: dict, items: int) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = (
-        path.read_text(encoding="utf-8")
-        if path.exists()
-        else "# Benchmarks\n\nFigures measured by `bench/`.\n"
-    )
     label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[vendor]
-    marker = f"<!-- catalog:{vendor} -->"
     limit = f"p95 < {TARGET_P95_MS:.0f} ms"
     block = [
-        marker,
         f"### {label} ({items:,} items, {rows[0]['n']} queries; "
         f"{platform.machine()}, {os.cpu_count()} cores)",
         "",
@@ -166,29 +161,13 @@ def write_docs(vendor: str, rows: list[dict], build_seconds: dict, items: int) -
         "",
         f"Catalog build: demo {build_seconds['demo']:.1f} s, large catalog {build_seconds['large']:.1f} s "
         f"(segmenting with 2 processes).",
-        f"<!-- /catalog:{vendor} -->",
     ]
-    if SECTION not in text:
-        text = text.rstrip() + (
-            f"\n\n{SECTION}\n\nRun `bench/bench_search.py` (SQLite) and with `DATABASE_URL` (PostgreSQL). "
-            "Search goes through the tiered query of yiwang/catalog/search.py; the bare lookup is "
-            "`selectors.item_by_code` in the same run, for scale.\n"
-        )
-    start = text.index(SECTION)
-    next_section = text.find("\n## ", start + len(SECTION))
-    end = len(text) if next_section == -1 else next_section
-    section = text[start:end]
-    old_start = section.find(marker)
-    if old_start != -1:
-        old_end = section.index(f"<!-- /catalog:{vendor} -->") + len(f"<!-- /catalog:{vendor} -->")
-        section = section[:old_start] + "\n".join(block) + section[old_end:]
-    else:
-        section = section.rstrip() + "\n\n" + "\n".join(block) + "\n"
-    text = (
-        text[:start] + section.rstrip() + "\n" + ("\n" + text[end:].lstrip("\n") if end < len(text) else "")
+    intro = (
+        "Run `bench/bench_search.py` (SQLite) and with `DATABASE_URL` (PostgreSQL). Search goes through "
+        "the tiered query of yiwang/catalog/search.py; the bare lookup is `selectors.item_by_code` in "
+        "the same run, for scale."
     )
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write_section(section=SECTION, key=f"catalog:{vendor}", block="\n".join(block), intro=intro)
 
 
 def main() -> None:

@@ -32,9 +32,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchkit import pct, run_isolated  # noqa: E402 — after the path set-up
+from benchkit import pct, run_isolated, write_section  # noqa: E402 — after the path set-up
 
 SECTION = "## Wallet (证照夹)"
+INTRO = (
+    "Run `bench/bench_wallet.py` (SQLite) and with `DATABASE_URL` (PostgreSQL). The limit it is "
+    "compared with is a bare signed-in view measured in the same run."
+)
 
 
 def bare(request):
@@ -158,7 +162,6 @@ def measure(client, licence, requests: int) -> dict:
 def report(vendor: str, args, figures: dict, queries: dict, issue_seconds: float, held: int) -> str:
     w, b = figures["wallet"], figures["bare"]
     lines = [
-        f"<!-- wallet:{vendor} -->",
         f"### {vendor} ({time.strftime('%Y-%m-%d')}, "
         f"Python {platform.python_version()}, {platform.machine()})",
         "",
@@ -185,34 +188,8 @@ def report(vendor: str, args, figures: dict, queries: dict, issue_seconds: float
         f"Issuing the {held} licences took {issue_seconds:.2f} s ({issue_seconds / held * 1e3:.2f} ms each). "
         f"The wallet page costs {w['p50'] - b['p50']:.2f} ms more than the bare view at the median, "
         f"{w['p50'] - figures['bare_page']['p50']:.2f} ms more than an empty page of the site.",
-        f"<!-- /wallet:{vendor} -->",
     ]
     return "\n".join(lines)
-
-
-def write_docs(vendor: str, block: str) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8")
-    marker, end_marker = f"<!-- wallet:{vendor} -->", f"<!-- /wallet:{vendor} -->"
-    if SECTION not in text:
-        text = text.rstrip() + (
-            f"\n\n{SECTION}\n\nRun `bench/bench_wallet.py` (SQLite) and with `DATABASE_URL` (PostgreSQL). "
-            "The limit it is compared with is a bare signed-in view measured in the same run.\n"
-        )
-    start = text.index(SECTION)
-    next_section = text.find("\n## ", start + len(SECTION))
-    end = len(text) if next_section == -1 else next_section
-    section = text[start:end]
-    if marker in section:
-        old = section.index(marker)
-        section = section[:old] + block + section[section.index(end_marker) + len(end_marker) :]
-    else:
-        section = section.rstrip() + "\n\n" + block + "\n"
-    text = (
-        text[:start] + section.rstrip() + "\n" + ("\n" + text[end:].lstrip("\n") if end < len(text) else "")
-    )
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 def run(args) -> int:
@@ -242,7 +219,7 @@ def run(args) -> int:
     block = report(vendor, args, figures, {"one": one, "many": many}, issue_seconds + more_seconds, held)
     print(block)
     if not args.no_write:
-        print("wrote", write_docs(vendor, block))
+        print("wrote", write_section(section=SECTION, key=f"wallet:{vendor}", block=block, intro=INTRO))
     return 0
 
 

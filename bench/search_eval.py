@@ -35,6 +35,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchkit import write_section
+
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "bench" / "search_eval.tsv"
 HOLDOUT_SET = ROOT / "bench" / "search_eval_holdout.tsv"
@@ -131,13 +133,9 @@ def _row(label: str, m: dict, lookup: dict) -> str:
 
 
 def write_docs(vendor: str, rows: list[str], notes: list[str]) -> Path:
-    path = ROOT / "docs" / "benchmarks.md"
-    text = path.read_text(encoding="utf-8")
     label = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}[vendor]
-    start_marker, end_marker = f"<!-- search-eval:{vendor} -->", f"<!-- /search-eval:{vendor} -->"
     block = "\n".join(
         [
-            start_marker,
             f"### {label} ({platform.machine()}, {os.cpu_count()} cores)",
             "",
             "| set, catalog | queries | precision@5 | strict P@5 | first hit | zero-result rate "
@@ -146,26 +144,14 @@ def write_docs(vendor: str, rows: list[str], notes: list[str]) -> Path:
             *rows,
             "",
             *notes,
-            end_marker,
         ]
     )
-    if SECTION not in text:
-        text = text.rstrip() + (
-            f"\n\n{SECTION}\n\nRun `bench/search_eval.py` (SQLite) and with `DATABASE_URL` (PostgreSQL). "
-            f"Aim: precision@5 ≥ {TARGET_PRECISION}, no zero-result query on the set, "
-            f"p95 < {TARGET_P95_MS:.0f} ms at 50,000 items.\n"
-        )
-    if start_marker in text:
-        before, rest = text.split(start_marker, 1)
-        after = rest.split(end_marker, 1)[1]
-        text = before + block + after
-    else:
-        start = text.index(SECTION)
-        next_section = text.find("\n## ", start + len(SECTION))
-        end = len(text) if next_section == -1 else next_section
-        text = text[:end].rstrip() + "\n\n" + block + "\n" + text[end:]
-    path.write_text(text, encoding="utf-8")
-    return path
+    intro = (
+        "Run `bench/search_eval.py` (SQLite) and with `DATABASE_URL` (PostgreSQL). "
+        f"Aim: precision@5 ≥ {TARGET_PRECISION}, no zero-result query on the set, "
+        f"p95 < {TARGET_P95_MS:.0f} ms at 50,000 items."
+    )
+    return write_section(section=SECTION, key=f"search-eval:{vendor}", block=block, intro=intro)
 
 
 def main() -> None:

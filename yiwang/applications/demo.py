@@ -21,6 +21,7 @@ import random
 import secrets
 import time
 from pathlib import Path
+from typing import NamedTuple
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -123,6 +124,14 @@ _STEPS: dict[str, list[str]] = {
     "instant_refer_completed": ["submit", "reviewer:pass", "approver:approve", "clerk:complete"],
     "instant_refer_not_approved": ["submit", "reviewer:reject"],
 }
+# The clerk's accept queue shows waits of different lengths whatever the hour the demo is built:
+# the first cases waiting for acceptance were submitted this long ago (the others at random).
+ACCEPT_WAITS = (
+    dt.timedelta(hours=3),
+    dt.timedelta(days=1, hours=2),
+    dt.timedelta(days=3, hours=4),
+    dt.timedelta(days=6, hours=5),
+)
 _SUPPLEMENT_SCENARIOS = {"supplement_accept", "supplement_review", "completed_supplement"}
 _OPEN_SCENARIOS = {
     "submitted",
@@ -457,11 +466,20 @@ class _Builder:
         return chosen
 
 
-def _plans(rng: random.Random, supplement, others, instant, now) -> list[tuple]:
-    """(submission time, item, scenario, steps, step times) for every case, oldest first."""
+class _Plan(NamedTuple):
+    first: dt.datetime  # when the case is started (submitted, unless a draft)
+    item: ServiceItem
+    scenario: str
+    steps: list[str]
+    times: list[dt.datetime]  # one per step
+    keep: bool = False  # kept when tests build fewer cases (_scaled)
+
+
+def _plans(rng: random.Random, supplement, others, instant, now) -> list[_Plan]:
+    """The plan of every case, oldest first."""
     plans = []
     for scenario, count in PLAN.items():
-        for _n in range(count):
+        for n in range(count):
             if scenario.startswith("instant"):
                 item = instant
             elif scenario in _SUPPLEMENT_SCENARIOS:
@@ -479,8 +497,12 @@ def _plans(rng: random.Random, supplement, others, instant, now) -> list[tuple]:
             else:
                 times = _step_times(steps, _end_gap(scenario, rng), now, rng)
                 first = times[0]
-            plans.append((first, item, scenario, steps, times))
-    plans.sort(key=lambda p: p[0])
+            waits = scenario == "submitted" and n < len(ACCEPT_WAITS)
+            if waits:  # drawn above all the same, so the other cases' draws stay as they were
+                times = [now - ACCEPT_WAITS[n]]
+                first = times[0]
+            plans.append(_Plan(first, item, scenario, steps, times, keep=waits))
+    plans.sort(key=lambda p: p.first)
     return plans
 
 
@@ -627,9 +649,9 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
         if cases is not None:
             plans = _scaled(plans, cases)
         built = []
-        for first, item, scenario, steps, times in plans:
-            case = builder.start(item, scenario, first)
-            built.append(builder.run(case, steps, times))
+        for plan in plans:
+            case = builder.start(plan.item, plan.scenario, plan.first)
+            built.append(builder.run(case, plan.steps, plan.times))
         bundle_case = _bundle(builder, real_now)
         ratings, poor = _rate(builder, built, rng, real_now)
         _reply_one(builder, department, real_now)
@@ -662,16 +684,17 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
     return counts
 
 
-def _scaled(plans: list[tuple], cases: int) -> list[tuple]:
-    """Keep every scenario at least once and about ``cases`` cases in all."""
+def _scaled(plans: list[_Plan], cases: int) -> list[_Plan]:
+    """Keep every scenario at least once, the accept queue's set waits, and about ``cases``
+    cases in all."""
     kept, seen = [], set()
     for plan in plans:
-        if plan[2] not in seen:
-            seen.add(plan[2])
+        if plan.scenario not in seen or plan.keep:
+            seen.add(plan.scenario)
             kept.append(plan)
     rest = [p for p in plans if p not in kept]
     kept += rest[: max(0, cases - len(kept))]
-    return sorted(kept, key=lambda p: p[0])
+    return sorted(kept, key=lambda p: p.first)
 
 
 def _reply_one(builder: _Builder, department, now: dt.datetime) -> None:

@@ -141,6 +141,9 @@ class Case(models.Model):
 
     OPEN_STATUSES = (Status.SUBMITTED, Status.IN_REVIEW, Status.SUPPLEMENT, Status.APPROVED)
     ENDED_STATUSES = (Status.REJECTED, Status.NOT_APPROVED, Status.COMPLETED, Status.WITHDRAWN)
+    # A case in one of these has been approved: its item's licences are issued (the licences app,
+    # below this one, asks the case: ``is_approved``).
+    APPROVED_STATUSES = (Status.APPROVED, Status.COMPLETED)
 
     number = models.CharField(_("case number"), max_length=32, unique=True, null=True, blank=True)
     item = models.ForeignKey(
@@ -212,6 +215,10 @@ class Case(models.Model):
     @property
     def has_ended(self) -> bool:
         return self.status in self.ENDED_STATUSES
+
+    @property
+    def is_approved(self) -> bool:
+        return self.status in self.APPROVED_STATUSES
 
 
 class CaseSequence(models.Model):

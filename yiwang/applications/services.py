@@ -65,10 +65,6 @@ HALT_TASK = "yiwang_halted"
 HALT_DECISIONS = [Decision.RESTART, Decision.REJECT]
 
 
-# A case in one of these has been approved: its item's licences are issued (_issue_licences).
-APPROVED_STATUSES = (Case.Status.APPROVED, Case.Status.COMPLETED)
-
-
 class ApplicationError(ServiceError):
     """A refusal of this app's services (see ``core.errors.ServiceError``)."""
 
@@ -828,7 +824,7 @@ def _submit(*, actor, case: Case) -> Case:
             subject=case.applicant_id,
             data={"status": case.status, "rules": [h["rule_id"] for h in case.rule_hits]},
         )
-    if case.rule_hits and case.status in APPROVED_STATUSES:  # 秒批 approvals issue licences too
+    if case.rule_hits and case.is_approved:  # 秒批 approvals issue licences too
         _issue_licences(case, "system:rules")
     _notify(case, notice_texts.RECEIVED, {"number": case.number})
     if case.rule_hits:  # 秒批: decided by rules inside this request
@@ -1239,7 +1235,7 @@ def task_complete(
         role=_acting_role(task),
         data={"task": task.name, "decision": decision, "from": before, "to": case.status},
     )
-    if case.status in APPROVED_STATUSES and before not in APPROVED_STATUSES:
+    if case.is_approved and before not in Case.APPROVED_STATUSES:
         _issue_licences(case, actor)
     if task.role != APPLICANT_ROLE:
         _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status}, comment)

@@ -14,6 +14,8 @@ Decisions (docs/licences.md, "The sealed PDF of a licence"):
   force would look like one that is, and the seal cannot be withdrawn later. The PDF prints the
   state as "有效" with the day it was made, and says the current state is checked on the
   verify page (the credential's status list), which a printed copy cannot follow.
+- **Always one page** (``pdf.Document.one_page``): long values wrap and the type shrinks to fit;
+  past the smallest type the longest values are cut, with a mark that the credential has them.
 - Every issuance is an audit entry (``licences:licence:pdf``) with the language, whether the
   identity numbers are in full, the PDF's SHA-256 and the seal certificate's fingerprint.
 """
@@ -155,6 +157,7 @@ def build(
         english=english,
         footer=FOOTER[0] % values,
         footer_en=FOOTER[1] % values,
+        one_page=True,
     )
 
 

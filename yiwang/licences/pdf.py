@@ -184,12 +184,23 @@ class Document:
     english: bool = False
     footer: str = ""
     footer_en: str = ""
+    # Always one page (a licence): long values wrap, the type shrinks to fit (``FIT_SCALES``),
+    # and when even the smallest does not fit, the longest values are shortened (``SHORTENED``).
+    one_page: bool = False
 
 
-def _styles(font: str) -> dict:
+# The type size, as a share of the normal one (11.5 pt for the text and the fields), tried in turn
+# for a one-page document: down to about 6.3 pt, which still prints legibly. The closing (the
+# department's name and the date, under the seal) keeps its size.
+FIT_SCALES = (1.0, 0.88, 0.77, 0.67, 0.6, 0.55)
+SHORTENED = ("……（全文见电子证照）", "… (in full in the electronic licence)")
+SHORTEST = 24  # characters a shortened value keeps at least
+
+
+def _styles(font: str, scale: float = 1.0) -> dict:
     base = ParagraphStyle("base", fontName=font, fontSize=11.5, leading=19, wordWrap="CJK")
     grey = (0.33, 0.33, 0.33)
-    return {
+    styles = {
         "title": ParagraphStyle("title", parent=base, fontSize=21, leading=30, alignment=1, spaceAfter=2),
         "title_en": ParagraphStyle("title_en", parent=base, fontSize=11, alignment=1, textColor=grey),
         "reference": ParagraphStyle("reference", parent=base, fontSize=10.5, alignment=1, spaceBefore=6),
@@ -198,6 +209,20 @@ def _styles(font: str) -> dict:
         "en": ParagraphStyle("en", parent=base, fontSize=9.5, leading=13, textColor=grey, wordWrap=None),
         "field": ParagraphStyle("field", parent=base, leading=17),
         "footer": ParagraphStyle("footer", parent=base, fontSize=8.5, leading=12, textColor=grey),
+    }
+    if scale == 1.0:
+        return styles
+    return {
+        name: ParagraphStyle(
+            name,
+            parent=style,
+            fontSize=style.fontSize * scale,
+            leading=style.leading * scale,
+            spaceBefore=style.spaceBefore * scale,
+            spaceAfter=style.spaceAfter * scale,
+            firstLineIndent=style.firstLineIndent * scale,
+        )
+        for name, style in styles.items()
     }
 
 
@@ -234,20 +259,54 @@ class _Closing(Flowable):
 
 
 def render(document: Document) -> tuple[bytes, StampPlace]:
-    """The document as a PDF (A4) and where its seal goes."""
+    """The document as a PDF (A4) and where its seal goes. A ``one_page`` document is made to fit
+    one page: the type shrinks step by step (``FIT_SCALES``); at the smallest, the values
+    longer than the longest that fits are shortened, with a mark saying the electronic licence
+    has them in full (``SHORTENED``)."""
     font = ensure_font()
-    styles = _styles(font)
+    if not document.one_page:
+        body, place, _pages = _render(document, font)
+        return body, place
+    for scale in FIT_SCALES:
+        body, place, pages = _render(document, font, scale)
+        if pages == 1:
+            return body, place
+    # Still too long at the smallest type: the longest cap on every value's length that fits.
+    low, high = SHORTEST, max(len(f.value) for f in document.fields)
+    best = _render(_shortened(document, low), font, FIT_SCALES[-1])
+    while low < high:
+        cap = (low + high + 1) // 2
+        attempt = _render(_shortened(document, cap), font, FIT_SCALES[-1])
+        if attempt[2] == 1:
+            low, best = cap, attempt
+        else:
+            high = cap - 1
+    return best[0], best[1]
+
+
+def _shortened(document: Document, cap: int) -> Document:
+    mark = SHORTENED[0] + (SHORTENED[1] if document.english else "")
+    fields = [
+        dataclasses.replace(f, value=f.value[:cap].rstrip() + mark) if len(f.value) > cap else f
+        for f in document.fields
+    ]
+    return dataclasses.replace(document, fields=fields)
+
+
+def _render(document: Document, font: str, scale: float = 1.0) -> tuple[bytes, StampPlace, int]:
+    """The PDF, where its seal goes, and how many pages it has."""
+    styles = _styles(font, scale)
     story: list = [RLParagraph(_escape(document.title), styles["title"])]
     if document.english and document.title_en:
         story.append(RLParagraph(_escape(document.title_en), styles["title_en"]))
     if document.reference:
         story.append(RLParagraph(_escape(document.reference), styles["reference"]))
-    story.append(Spacer(1, 10))
+    story.append(Spacer(1, 10 * scale))
     if document.fields:
         rows = []
         for f in document.fields:
             label = _escape(f.label) + (
-                f'<br/><font size="8.5" color="#555555">{_escape(f.label_en)}</font>'
+                f'<br/><font size="{8.5 * scale:.2f}" color="#555555">{_escape(f.label_en)}</font>'
                 if document.english and f.label_en
                 else ""
             )
@@ -259,12 +318,12 @@ def render(document: Document) -> tuple[bytes, StampPlace]:
                     ("FONTNAME", (0, 0), (-1, -1), font),  # else Helvetica, not embedded
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LINEBELOW", (0, 0), (-1, -1), 0.4, (0.75, 0.75, 0.75)),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5),
-                    ("TOPPADDING", (0, 0), (-1, -1), 4),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 5 * scale),
+                    ("TOPPADDING", (0, 0), (-1, -1), 4 * scale),
                 ]
             )
         )
-        story += [table, Spacer(1, 8)]
+        story += [table, Spacer(1, 8 * scale)]
     body: list = []
     for p in document.paragraphs:
         part = [RLParagraph(_escape(p.text), styles["heading" if p.heading else "body"])]
@@ -273,7 +332,7 @@ def render(document: Document) -> tuple[bytes, StampPlace]:
         body.append(part)
     where: dict = {}
     closing = [
-        Spacer(1, 18),
+        Spacer(1, 18 * scale),
         _Closing(font, document.issuer, document.date, document.date_en if document.english else "", where),
     ]
     # the closing (and the seal over it) never stands alone on a page: it keeps the last paragraph
@@ -281,7 +340,7 @@ def render(document: Document) -> tuple[bytes, StampPlace]:
         story += part
     story.append(KeepTogether([*(body[-1] if body else []), *closing]))
     if document.footer:
-        story += [Spacer(1, 14), RLParagraph(_escape(document.footer), styles["footer"])]
+        story += [Spacer(1, 14 * scale), RLParagraph(_escape(document.footer), styles["footer"])]
         if document.english and document.footer_en:
             story.append(RLParagraph(_escape(document.footer_en), styles["footer"]))
     out = io.BytesIO()
@@ -302,4 +361,5 @@ def render(document: Document) -> tuple[bytes, StampPlace]:
     template.build(story)
     half = STAMP_SIZE / 2
     x, y = where.get("x", A4[0] - 160), where.get("y", 160)
-    return out.getvalue(), StampPlace(page=where.get("page", 0), box=(x - half, y - half, x + half, y + half))
+    place = StampPlace(page=where.get("page", 0), box=(x - half, y - half, x + half, y + half))
+    return out.getvalue(), place, template.page

@@ -62,7 +62,6 @@ READ_ROLES = (Role.APPROVER, Role.LEADER)
 KEY_ROLE = Role.ADMIN
 MAX_CLAIM_LENGTH = 500
 MAX_REASON = 500
-APPROVED_CASE_STATUSES = ("approved", "completed")
 
 
 class LicenceError(ServiceError):
@@ -695,8 +694,12 @@ def licence_issue_for_case(*, case, actor) -> list[Licence]:
     approved or completed). Idempotent: a licence already issued for the case and type is
     returned, not issued again. The holder is the enterprise the case was made for, else the
     applicant; claims come from the holder's register data and the case's form. Returns [] for
-    an item that issues nothing. Raises WrongState for a case that is not approved."""
-    if str(case.status) not in APPROVED_CASE_STATUSES:
+    an item that issues nothing. Raises WrongState for a case that is not approved.
+
+    ``case`` is an applications ``Case``; this app sits below applications and does not import
+    it, so which statuses count as approved is the case's to say (``Case.is_approved``, from
+    ``Case.APPROVED_STATUSES``), not repeated here."""
+    if not case.is_approved:
         raise WrongState(_("Only an approved case issues a licence."))
     issued = []
     for lt in licence_types_for_item(case.item):

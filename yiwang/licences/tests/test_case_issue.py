@@ -42,7 +42,7 @@ def demo_cases(django_db_setup, django_db_blocker, tmp_path_factory):
 def test_approving_a_demo_case_issued_its_licence_into_the_holders_wallet(demo_cases):
     from yiwang.applications.models import Case
 
-    approved = Case.objects.filter(status__in=["approved", "completed"], item__code__startswith="01021004")
+    approved = Case.objects.filter(status__in=Case.APPROVED_STATUSES, item__code__startswith="01021004")
     case = approved.select_related("item", "applicant").first()
     assert case is not None, "the demo approves food business licence cases"
     licences = Licence.objects.filter(case_id=case.pk)
@@ -74,6 +74,21 @@ def test_a_case_not_approved_issues_nothing(demo_cases):
     with pytest.raises(services.WrongState):
         services.licence_issue_for_case(case=case, actor="system:test")
     assert not Licence.objects.filter(case_id=case.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_case_issues_licences_exactly_when_applications_count_it_approved(demo_cases):
+    from yiwang.applications.models import Case
+
+    for status in Case.Status:
+        case = Case.objects.filter(status=status).select_related("item").first()
+        assert case is not None, f"the demo has a case {status}"
+        if status in Case.APPROVED_STATUSES:
+            services.licence_issue_for_case(case=case, actor="system:test")  # idempotent: no error
+        else:
+            with pytest.raises(services.WrongState):
+                services.licence_issue_for_case(case=case, actor="system:test")
+            assert not Licence.objects.filter(case_id=case.pk).exists()
 
 
 @pytest.mark.django_db

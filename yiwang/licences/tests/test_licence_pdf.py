@@ -3,6 +3,7 @@ seal, and the refusals."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import re
@@ -205,3 +206,84 @@ def test_the_wallet_page_links_the_pdf(login, citizen, dog_licence):
     assert url(dog_licence) in page.content.decode()
     revealed = login(citizen).post(f"/wallet/{dog_licence.pk}/", {"reveal": "1"}).content.decode()
     assert f'action="{url(dog_licence)}"' in revealed and 'name="full"' in revealed
+
+
+def _pages(data: bytes) -> int:
+    return len(PdfFileReader(io.BytesIO(data)).root["/Pages"]["/Kids"])
+
+
+def _values_text(data: bytes) -> str:
+    """The PDF's text without spaces, line breaks and the English labels beside the values (which
+    pdftotext puts on the values' lines), so a wrapped value reads as one string."""
+    return re.sub(r"[\sA-Za-z'()]", "", pdftotext(data))
+
+
+ADDRESS = "陕西省西安市雁塔区小寨东路九号附十二号楼三单元十七层一千七百零八室（临街商铺后门进）" * 5
+DOG = "中华田园犬，黄色，公，三岁，体重十二公斤，左耳有白色斑点，已接种狂犬疫苗（2026年度）；" * 5
+SHORTENED = licence_pdf.pdf.SHORTENED[0]
+
+
+@pytest.mark.parametrize("english", [False, True])
+def test_long_claims_wrap_and_shrink_onto_one_sealed_page(citizen, types, department_gat, english):
+    claims = {"keeping_address": ADDRESS, "dog": DOG}
+    assert all(200 < len(v) <= services.MAX_CLAIM_LENGTH for v in claims.values())
+    licence = services.licence_issue(
+        licence_type=types["dog-registration"],
+        holder=citizen.person,
+        department=department_gat,
+        claims=claims,
+        actor="system:test",
+    )
+    issued = licence_pdf.issue(licence=licence, actor=citizen, english=english)
+    assert _pages(issued.pdf) == 1
+    verdict = seals.validate_pdf(issued.pdf)
+    assert verdict.intact and verdict.ok, verdict.error
+    text = _values_text(issued.pdf)
+    assert ADDRESS in text and DOG in text  # wrapped, in full
+    assert SHORTENED not in text
+
+
+@pytest.mark.parametrize("english", [False, True])
+def test_every_claim_at_its_longest_still_makes_one_sealed_page(
+    agent, enterprise, types, department_x, english
+):
+    longest = services.MAX_CLAIM_LENGTH
+    claims = {
+        "name": ("西安市雁塔区某某餐饮管理有限责任公司" * 30)[:longest],
+        "legal_representative": ("欧阳" * 300)[:longest],
+        "address": (ADDRESS * 3)[:longest],
+        "business_scope": ("餐饮服务；食品销售；预包装食品零售；散装食品零售；" * 30)[:longest],
+    }
+    licence = services.licence_issue(
+        licence_type=types["business-licence"],
+        holder=enterprise,
+        department=department_x,
+        claims=claims,
+        actor="system:test",
+    )
+    issued = licence_pdf.issue(licence=licence, actor=agent, english=english)
+    assert _pages(issued.pdf) == 1
+    verdict = seals.validate_pdf(issued.pdf)
+    assert verdict.intact and verdict.ok, verdict.error
+    text = _values_text(issued.pdf)
+    for value in claims.values():  # in full, or its start and the mark saying where the rest is
+        assert value in text or (value[:24] in text and SHORTENED in text), value[:24]
+
+
+def test_a_one_page_document_still_too_long_in_small_type_shortens_only_its_longest_values():
+    pdf = licence_pdf.pdf
+    fields = [
+        pdf.Field("证照编号", "610100-2026-00100001"),
+        pdf.Field("发证机关", "西安市市场监督管理局"),
+    ]
+    fields += [pdf.Field(f"事项{n}", f"第{n}项：" + "经营场所与经营范围的说明文字" * 40) for n in range(10)]
+    document = pdf.Document(
+        title="营业执照", issuer="西安市市场监督管理局", date="2026年12月1日", fields=fields
+    )
+    assert _pages(pdf.render(document)[0]) > 1  # as a decision document: it runs on
+    body, place = pdf.render(dataclasses.replace(document, one_page=True))
+    assert _pages(body) == 1 and place.page == 0
+    text = _values_text(body)
+    assert "610100-2026-00100001" in text and "西安市市场监督管理局" in text  # short ones intact
+    assert text.count(SHORTENED) == 10
+    assert all(f"第{n}项：经营场所" in text for n in range(10))
