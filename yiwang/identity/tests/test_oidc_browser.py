@@ -14,8 +14,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
+from django.test import Client
 
-from yiwang.conftest import PERSONA_PASSWORD
+from yiwang.conftest import PERSONA_PASSWORD, force_sign_in
 from yiwang.core.tests.test_browser import HAVE_CHROMIUM, axe_violations, browser  # noqa: F401 — fixture
 from yiwang.identity import oidc_services
 
@@ -132,3 +133,44 @@ def test_consent_in_the_browser_reaches_the_client_despite_form_action_self(
         auth=(client.application.client_id, secret),
     )
     assert token.status_code == 200 and "id_token" in token.json()
+
+
+@pytest.mark.parametrize(("width", "care"), [(1280, True), (390, False), (390, True)])
+def test_the_consent_page_passes_axe_in_large_text_mode_and_fits_a_phone(
+    browser,  # noqa: F811 — the fixture imported above
+    live_server,
+    citizen,
+    dept_admin,
+    department_x,
+    settings,
+    tmp_path,
+    width,
+    care,
+):
+    settings.AUDIT_SIGNING_KEY_FILE = tmp_path / "audit.pem"
+    callback = "http://127.0.0.1:9/callback"
+    client, _secret = oidc_services.client_register(
+        actor=dept_admin, department=department_x, name="食品经营许可系统", redirect_uris=callback
+    )
+    context = browser.new_context(
+        viewport={"width": width, "height": 844},
+        locale="zh-CN",
+        extra_http_headers={"Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    session = force_sign_in(Client(), citizen).cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto(_authorize_url(live_server.url, client, callback, secrets.token_urlsafe(48)))
+        if care:
+            if width == 390:
+                page.locator("header").get_by_role("button", name="菜单").click()  # folded on a phone
+            page.locator("header form[action='/preferences/care-mode'] button").click()
+            page.wait_for_load_state()
+            assert page.evaluate("document.documentElement.classList.contains('care')")
+        assert urlsplit(page.url).path == "/o/authorize/"
+        assert page.locator("main").get_by_role("button", name="同意并登录").is_visible()
+        assert axe_violations(page) == []
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+    finally:
+        context.close()

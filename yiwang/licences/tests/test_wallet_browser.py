@@ -117,7 +117,10 @@ def test_the_wallet_pages_pass_axe_in_normal_and_large_text_mode(live_server, pa
     assert {k: v for k, v in problems.items() if v} == {}
 
 
-def test_the_qr_page_fits_a_phone_and_the_wallet_reads_at_390_px(browser, live_server, citizen, holding):
+@pytest.mark.parametrize("care", [False, True])
+def test_the_qr_page_fits_a_phone_and_the_wallet_reads_at_390_px(
+    browser, live_server, citizen, holding, care
+):
     context = browser.new_context(
         viewport={"width": 390, "height": 844},
         locale="zh-CN",
@@ -126,14 +129,60 @@ def test_the_qr_page_fits_a_phone_and_the_wallet_reads_at_390_px(browser, live_s
     tab = context.new_page()
     try:
         _signed_in(tab, live_server, citizen)
-        for path in ("/wallet/", f"/wallet/{holding['dog'].pk}/", f"/wallet/{holding['dog'].pk}/show/"):
+        if care:
+            tab.goto(live_server.url + "/wallet/")
+            tab.locator("header").get_by_role("button", name="菜单").click()  # folded on a phone
+            tab.locator("header form[action='/preferences/care-mode'] button").click()
+            tab.wait_for_load_state()
+        link = presentations.presentation_create(licence=holding["dog"], disclose=["owner"], actor=citizen)
+        problems = {}
+        for path in (
+            "/wallet/",
+            f"/wallet/{holding['dog'].pk}/",
+            f"/wallet/{holding['dog'].pk}/show/",
+            f"/p/{link.token}",
+        ):
             tab.goto(live_server.url + path)
-            assert tab.evaluate("document.documentElement.scrollWidth") <= 390, path
+            assert tab.evaluate("document.documentElement.classList.contains('care')") == care
+            found = axe_violations(tab)
+            if tab.evaluate("document.scrollingElement.scrollWidth") > 390:
+                found.append("wider than 390 px")
+            if found:
+                problems[path] = found
+        assert problems == {}
+        tab.goto(f"{live_server.url}/wallet/{holding['dog'].pk}/show/")
         tab.get_by_role("button", name="生成二维码").click()
         tab.wait_for_load_state()
         box = tab.locator("main svg[role=img]").bounding_box()
         assert box is not None and 200 <= box["width"] <= 390
-        assert tab.evaluate("document.documentElement.scrollWidth") <= 390
+        assert tab.evaluate("document.scrollingElement.scrollWidth") <= 390
+        assert axe_violations(tab) == []
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("locale", "labels", "other"),
+    [
+        ("zh-CN", ["犬主姓名", "犬只信息", "养犬地址"], "Owner"),
+        ("en-GB", ["Owner", "The dog", "Where the dog is kept"], "犬主姓名"),
+    ],
+)
+def test_the_wallet_licence_names_its_claims_in_the_readers_language(
+    browser, live_server, citizen, holding, locale, labels, other
+):
+    language = locale.split("-")[0]
+    context = browser.new_context(
+        locale=locale, extra_http_headers={"Accept-Language": f"{locale},{language};q=0.9"}
+    )
+    tab = context.new_page()
+    try:
+        _signed_in(tab, live_server, citizen)
+        tab.goto(f"{live_server.url}/wallet/{holding['dog'].pk}/")
+        terms = tab.locator("main dl[aria-labelledby=claims-title] dt").all_inner_texts()
+        assert set(labels) <= set(terms), terms
+        assert other not in terms
+        assert axe_violations(tab) == []
     finally:
         context.close()
 
