@@ -685,15 +685,16 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
 
 
 def _scaled(plans: list[_Plan], cases: int) -> list[_Plan]:
-    """Keep every scenario at least once, the accept queue's set waits, and about ``cases``
-    cases in all."""
+    """Keep every scenario at least once and about ``cases`` cases in all, and on top of them the
+    accept queue's set waits (so the cases kept are the same as without them)."""
     kept, seen = [], set()
     for plan in plans:
-        if plan.scenario not in seen or plan.keep:
+        if plan.scenario not in seen:
             seen.add(plan.scenario)
             kept.append(plan)
-    rest = [p for p in plans if p not in kept]
-    kept += rest[: max(0, cases - len(kept))]
+    waits = [p for p in plans if p.keep and p not in kept]
+    rest = [p for p in plans if p not in kept and not p.keep]
+    kept += rest[: max(0, cases - len(kept))] + waits
     return sorted(kept, key=lambda p: p.first)
 
 
