@@ -35,8 +35,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchkit import write_section
-
 ROOT = Path(__file__).resolve().parent.parent
 EVAL_SET = ROOT / "bench" / "search_eval.tsv"
 HOLDOUT_SET = ROOT / "bench" / "search_eval_holdout.tsv"
@@ -151,6 +149,8 @@ def write_docs(vendor: str, rows: list[str], notes: list[str]) -> Path:
         f"Aim: precision@5 ≥ {TARGET_PRECISION}, no zero-result query on the set, "
         f"p95 < {TARGET_P95_MS:.0f} ms at 50,000 items."
     )
+    from benchkit import write_section  # bench/ is on the path when run as a script
+
     return write_section(section=SECTION, key=f"search-eval:{vendor}", block=block, intro=intro)
 
 
