@@ -86,7 +86,9 @@ def credential_create(
     when it stops working (default and at most ``MAX_VALID_DAYS`` from now). Audited
     (``exchange:credential:create``, with the prefix, never the key)."""
     if not may_manage(actor, department):
-        raise NotAllowed(_("Only the data stewards of %(dept)s manage its API keys.") % {"dept": department.name})
+        raise NotAllowed(
+            _("Only the data stewards of %(dept)s manage its API keys.") % {"dept": department.name}
+        )
     name = (name or "").strip()
     errors = {}
     if not name:
@@ -136,7 +138,8 @@ def credential_revoke(*, credential: ApiCredential, actor, reason: str = "") -> 
     credential = ApiCredential.objects.select_for_update().select_related("department").get(pk=credential.pk)
     if not may_manage(actor, credential.department):
         raise NotAllowed(
-            _("Only the data stewards of %(dept)s manage its API keys.") % {"dept": credential.department.name}
+            _("Only the data stewards of %(dept)s manage its API keys.")
+            % {"dept": credential.department.name}
         )
     if credential.revoked_at is not None:
         raise WrongState(_("This key was revoked already."))

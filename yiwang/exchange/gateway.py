@@ -244,9 +244,7 @@ def _serve(call: _Call, *, fields, filters, q, sort, limit, offset) -> GatewayRe
 
 
 def _resource(code: str) -> DataResource:
-    resource = (
-        DataResource.objects.select_related("provider").filter(code=code).first() if code else None
-    )
+    resource = DataResource.objects.select_related("provider").filter(code=code).first() if code else None
     if resource is None or resource.state != ResourceState.PUBLISHED:
         raise NotFound(
             _("There is no published resource “%(code)s” in the catalog: check the code.") % {"code": code}
@@ -271,7 +269,9 @@ def _grant(call: _Call, resource: DataResource) -> Grant:
     """The consumer's grant in force for ``resource`` (for the API: not a standing one); else
     ``NotAllowed`` saying which of the reasons it is."""
     now = timezone.now()
-    grants = list(Grant.objects.filter(resource=resource, consumer=call.consumer).order_by("-created_at", "-pk"))
+    grants = list(
+        Grant.objects.filter(resource=resource, consumer=call.consumer).order_by("-created_at", "-pk")
+    )
     in_force = [g for g in grants if g.in_force(now)]
     names = {"code": resource.code, "dept": call.consumer.name}
     if call.channel == Channel.API:
@@ -306,7 +306,8 @@ def _grant(call: _Call, resource: DataResource) -> Grant:
         )
     if latest.valid_from > now:
         raise NotAllowed(
-            _("The grant of %(code)s to %(dept)s is valid from %(when)s.") % {**names, "when": _when(latest.valid_from)}
+            _("The grant of %(code)s to %(dept)s is valid from %(when)s.")
+            % {**names, "when": _when(latest.valid_from)}
         )
     raise NotAllowed(
         _("The grant of %(code)s to %(dept)s expired on %(when)s: request access again.")
@@ -316,7 +317,9 @@ def _grant(call: _Call, resource: DataResource) -> Grant:
 
 def _count_against_limit(grant: Grant) -> None:
     limit = max(int(grant.rate_limit_per_minute), 0)
-    attempt = throttle.attempt((throttle.Rule(scope=RATE_SCOPE, limit=limit, window=RATE_WINDOW), str(grant.pk)))
+    attempt = throttle.attempt(
+        (throttle.Rule(scope=RATE_SCOPE, limit=limit, window=RATE_WINDOW), str(grant.pk))
+    )
     if not attempt.allowed:
         raise RateLimited(
             _("Over this grant's limit of %(n)d calls a minute: wait %(s)d seconds and call again.")
@@ -354,7 +357,8 @@ def _check_names(by_param: Mapping[str, list[str]], by_name: Mapping[str, Resour
     outside = {n for names in by_param.values() for n in names if n not in granted}
     if outside:
         raise NotAllowed(
-            _("Fields outside your grant: %(names)s. Request access to them first.") % {"names": _shown(outside)}
+            _("Fields outside your grant: %(names)s. Request access to them first.")
+            % {"names": _shown(outside)}
         )
 
 
@@ -410,7 +414,9 @@ def _rows(resource, granted, wanted, query: rowquery.RowQuery) -> rowquery.RowPa
         coerced = [rowquery.coerce(by_name[name], v) for v in values]
         clear[name] = coerced if isinstance(raw, (list, tuple)) else coerced[0]
     # identity numbers are asked for too, for the record of whose data was returned
-    ask = wanted + [f for f in resource.fields.all() if f.personal == PersonalKind.ID_NUMBER and f not in wanted]
+    ask = wanted + [
+        f for f in resource.fields.all() if f.personal == PersonalKind.ID_NUMBER and f not in wanted
+    ]
     return upstream.fetch(resource, ask, query, clear)
 
 
@@ -441,7 +447,9 @@ def _record(call: _Call, *, outcome: str, error: str = "", rows: int = 0, subjec
             error=str(error)[:500],
         )
         if subjects:
-            CallSubject.objects.bulk_create([CallSubject(call=log, subject_index=s) for s in sorted(subjects)])
+            CallSubject.objects.bulk_create(
+                [CallSubject(call=log, subject_index=s) for s in sorted(subjects)]
+            )
         audit.record(
             actor=call.actor if call.actor is not None else (call.credential or "system:gateway"),
             event="exchange:call:answer" if outcome == CallOutcome.OK else "exchange:call:refuse",

@@ -72,10 +72,16 @@ API_KEY_AUTH = [BearerKey(), HeaderKey()]
 
 
 class QueryParams(Schema):
-    purpose: str = Field(..., max_length=gateway.MAX_PURPOSE, description="What the data is used for (recorded)")
-    fields: str = Field("", max_length=4000, description="Field names, comma-separated (default: every granted field)")
+    purpose: str = Field(
+        ..., max_length=gateway.MAX_PURPOSE, description="What the data is used for (recorded)"
+    )
+    fields: str = Field(
+        "", max_length=4000, description="Field names, comma-separated (default: every granted field)"
+    )
     filters: str = Field(
-        "", max_length=20000, description='A JSON object: field → value or list of values, e.g. {"id_number": "…"}'
+        "",
+        max_length=20000,
+        description='A JSON object: field → value or list of values, e.g. {"id_number": "…"}',
     )
     q: str = Field("", max_length=200, description="Text searched in the granted text fields")
     sort: str = Field("", max_length=400, description="Field names, comma-separated; -name for descending")
@@ -85,11 +91,17 @@ class QueryParams(Schema):
 
 
 class QueryIn(Schema):
-    purpose: str = Field(..., max_length=gateway.MAX_PURPOSE, description="What the data is used for (recorded)")
-    fields: list[str] | None = Field(None, max_length=gateway.MAX_FIELDS, description="Default: every granted field")
+    purpose: str = Field(
+        ..., max_length=gateway.MAX_PURPOSE, description="What the data is used for (recorded)"
+    )
+    fields: list[str] | None = Field(
+        None, max_length=gateway.MAX_FIELDS, description="Default: every granted field"
+    )
     filters: dict[str, Any] = Field(default_factory=dict, description="Field → value or list of values")
     q: str = Field("", max_length=200)
-    sort: list[str] = Field(default_factory=list, max_length=5, description="Field names; -name for descending")
+    sort: list[str] = Field(
+        default_factory=list, max_length=5, description="Field names; -name for descending"
+    )
     limit: int = Field(rowquery.DEFAULT_LIMIT, ge=0, le=rowquery.MAX_LIMIT)
     offset: int = Field(0, ge=0, le=rowquery.MAX_OFFSET)
     reference: str = Field("", max_length=64)
@@ -173,7 +185,7 @@ def query_get(request, code: str, params: Query[QueryParams]):
         try:
             filters = json.loads(params.filters)
         except ValueError:
-            message = _("“filters” is not valid JSON: send an object such as {\"region\": \"610102\"}.")
+            message = _('“filters” is not valid JSON: send an object such as {"region": "610102"}.')
             return _error(400, rowquery.QueryError(message, {"filters": message}))
     return _call(
         request,

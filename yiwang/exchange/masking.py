@@ -92,9 +92,7 @@ def is_masked(field: ResourceField, unmasked_fields: Collection[str]) -> bool:
 def mask_row(row: dict, fields: Sequence[ResourceField], unmasked_fields: Collection[str] = ()) -> dict:
     """Only ``fields`` of ``row`` (a stored row's values, as ``rows.row_values`` gives them), in
     their order, each masked unless it is in ``unmasked_fields``."""
-    return {
-        f.name: mask_value(f, row.get(f.name), unmasked=f.name in unmasked_fields) for f in fields
-    }
+    return {f.name: mask_value(f, row.get(f.name), unmasked=f.name in unmasked_fields) for f in fields}
 
 
 def mask_rows(

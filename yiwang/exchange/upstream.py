@@ -57,7 +57,7 @@ def use_transport(transport: httpx.BaseTransport) -> Iterator[None]:
             _transport = previous
 
 
-class _Failed(Exception):
+class _UpstreamError(Exception):
     """What went wrong with the upstream (turned into ``Unavailable`` by the caller). The worker
     thread runs outside the request's language, so it gives a kind and the caller words it."""
 
@@ -83,7 +83,9 @@ def _post(url: str, body: bytes, timeout: float, transport: httpx.BaseTransport 
     """Runs in a worker thread: POST ``body`` and read at most ``MAX_BODY`` bytes of the answer."""
     try:
         with (
-            httpx.Client(timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=False) as client,
+            httpx.Client(
+                timeout=httpx.Timeout(timeout), transport=transport, follow_redirects=False
+            ) as client,
             client.stream(
                 "POST",
                 url,
@@ -96,36 +98,36 @@ def _post(url: str, body: bytes, timeout: float, transport: httpx.BaseTransport 
             ) as response,
         ):
             if response.status_code != 200:
-                raise _Failed("status", status=response.status_code)
+                raise _UpstreamError("status", status=response.status_code)
             chunks, size = [], 0
             for chunk in response.iter_bytes():
                 size += len(chunk)
                 if size > MAX_BODY:
-                    raise _Failed("too_large")
+                    raise _UpstreamError("too_large")
                 chunks.append(chunk)
             return b"".join(chunks)
     except httpx.TimeoutException:
         raise TimeoutError from None
     except httpx.HTTPError as exc:
-        raise _Failed("unreachable", error=type(exc).__name__) from None
+        raise _UpstreamError("unreachable", error=type(exc).__name__) from None
 
 
 def _rows_of(answer: bytes, fields: Sequence[ResourceField], limit: int) -> tuple[list[dict], int | None]:
     try:
         data = json.loads(answer)
     except (ValueError, UnicodeDecodeError):
-        raise _Failed("not_json") from None
+        raise _UpstreamError("not_json") from None
     if not isinstance(data, dict) or not isinstance(data.get("rows"), list):
-        raise _Failed("no_rows")
+        raise _UpstreamError("no_rows")
     names = [f.name for f in fields]
     rows = []
     for row in data["rows"][:limit]:
         if not isinstance(row, dict):
-            raise _Failed("bad_row")
+            raise _UpstreamError("bad_row")
         rows.append({n: row.get(n) for n in names})
     total = data.get("total")
     if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
-        raise _Failed("bad_total")
+        raise _UpstreamError("bad_total")
     return rows, total
 
 
@@ -164,9 +166,10 @@ def fetch(resource: DataResource, fields: Sequence[ResourceField], query: RowQue
             % {"code": resource.code, "ms": resource.upstream_timeout_ms},
             timed_out=True,
         ) from None
-    except _Failed as exc:
+    except _UpstreamError as exc:
         raise Unavailable(
-            _("The system of %(code)s's provider failed: %(reason)s.") % {"code": resource.code, "reason": exc.reason}
+            _("The system of %(code)s's provider failed: %(reason)s.")
+            % {"code": resource.code, "reason": exc.reason}
         ) from None
     if time.monotonic() > deadline:  # answered, but too late to count
         raise Unavailable(

@@ -1,32 +1,15 @@
 """The gateway tests' world, built directly with the ORM and ``rows.build_rows`` (the catalog's
 services are tested on their own): the population base data A01001 of 陕西省公安厅 with three
 people, an http resource C03001 of 陕西省人力资源和社会保障厅, and grants to 西安市市场监督管理局
-(department X). Import the fixtures into a test module with ``from .gateway_world import *``."""
+(department X). The fixtures are in ``conftest.py``."""
 
 import datetime as dt
 
-import pytest
 from django.utils import timezone
 
-from yiwang.conftest import _department, make_official
-from yiwang.exchange import basedata, credentials
+from yiwang.exchange import basedata
 from yiwang.exchange import rows as rowstore
 from yiwang.exchange.models import DataResource, Grant, ResourceField, ResourceRow
-from yiwang.identity.models import Role
-
-__all__ = [
-    "ZHANG",
-    "LI",
-    "ZHOU",
-    "gat",
-    "population",
-    "grant_x",
-    "steward_x",
-    "key_x",
-    "insurance",
-    "make_resource",
-    "make_grant",
-]
 
 ZHANG = {
     "id_number": "61010219900101001X",
@@ -107,47 +90,3 @@ def make_grant(resource, consumer, fields, **extra) -> Grant:
         valid_until=extra.pop("valid_until", timezone.now() + dt.timedelta(days=30)),
         **extra,
     )
-
-
-@pytest.fixture
-def gat(province):
-    return _department("610000-GAT", "陕西省公安厅", province)
-
-
-@pytest.fixture
-def population(gat):
-    return make_resource(basedata.POPULATION, gat, basedata.POPULATION, records=[ZHANG, LI, ZHOU])
-
-
-@pytest.fixture
-def grant_x(population, department_x):
-    return make_grant(
-        population,
-        department_x,
-        ["id_number", "name", "birth_date", "household_region", "household_address", "residence_since", "phone"],
-        unmasked_fields=["birth_date"],
-    )
-
-
-@pytest.fixture
-def insurance(province):
-    rst = _department("610000-RST", "陕西省人力资源和社会保障厅", province)
-    return make_resource(
-        basedata.SOCIAL_INSURANCE,
-        rst,
-        basedata.SOCIAL_INSURANCE,
-        source_kind="http",
-        upstream_url="https://rst.example.org/api/insured",
-        upstream_timeout_ms=300,
-    )
-
-
-@pytest.fixture
-def steward_x(department_x):
-    return make_official("steward_x", department_x, [Role.DATA_STEWARD])
-
-
-@pytest.fixture
-def key_x(steward_x, department_x):
-    """An API key of X's system (the key text, shown once)."""
-    return credentials.credential_create(department=department_x, name="登记系统", actor=steward_x).key

@@ -54,7 +54,11 @@ def test_the_grant_hands_over_in_clear_only_the_fields_it_names():
         "id_number": "6101**********001X",
         "region": "610102",
     }
-    assert masking.mask_row(row, fields) == {"name": "张*", "id_number": "6101**********001X", "region": "610102"}
+    assert masking.mask_row(row, fields) == {
+        "name": "张*",
+        "id_number": "6101**********001X",
+        "region": "610102",
+    }
     assert [f.name for f in fields if masking.is_masked(f, {"name"})] == ["id_number"]
 
 

@@ -14,8 +14,7 @@ from yiwang.audit.models import AuditEntry
 from yiwang.exchange import gateway, rowquery, upstream, vault
 from yiwang.exchange.errors import InvalidInput, NotAllowed, NotFound, RateLimited, Unavailable
 from yiwang.exchange.models import CallLog, CallOutcome, CallSubject, Channel
-
-from .gateway_world import *  # noqa: F403 — the world's fixtures
+from yiwang.exchange.tests.gateway.world import LI, ZHANG, ZHOU, make_grant
 
 pytestmark = pytest.mark.django_db
 
@@ -64,18 +63,22 @@ def test_a_granted_call_returns_the_granted_fields_masked_and_is_recorded(grant_
     assert log.purpose == "核验申请人户籍" and log.reference == "case:X-1" and log.latency_ms > 0
     assert log.fields == result.fields
     subjects = set(CallSubject.objects.filter(call=log).values_list("subject_index", flat=True))
-    assert subjects == {vault.key_index(p["id_number"]) for p in (ZHANG, LI, ZHOU)}  # noqa: F405
+    assert subjects == {vault.key_index(p["id_number"]) for p in (ZHANG, LI, ZHOU)}
     entry = AuditEntry.objects.get(event="exchange:call:answer")
     assert entry.target_id == str(log.pk) and entry.data["rows"] == 3 and entry.data["resource"] == "A01001"
     assert "张三" not in json.dumps(entry.data, ensure_ascii=False)
 
 
 def test_a_lookup_by_identity_number_returns_that_person_only(grant_x, department_x):
-    result = ask(department_x, fields=["household_region", "residence_since"], filters={"id_number": LI["id_number"]})  # noqa: F405
+    result = ask(
+        department_x, fields=["household_region", "residence_since"], filters={"id_number": LI["id_number"]}
+    )
     assert result.rows == [{"household_region": "610113", "residence_since": "2020-09-01"}]
     # the person is a data subject of the call even though their number was not returned
-    subjects = list(CallSubject.objects.filter(call_id=result.call_id).values_list("subject_index", flat=True))
-    assert subjects == [vault.key_index(LI["id_number"])]  # noqa: F405
+    subjects = list(
+        CallSubject.objects.filter(call_id=result.call_id).values_list("subject_index", flat=True)
+    )
+    assert subjects == [vault.key_index(LI["id_number"])]
 
 
 def test_a_call_that_finds_nobody_records_no_subject(grant_x, department_x):
@@ -153,7 +156,7 @@ def test_filters_and_sort_on_fields_outside_the_grant_are_refused(grant_x, depar
 
 
 def test_text_search_does_not_look_into_fields_outside_the_grant(population, department_x):
-    make_grant(population, department_x, ["household_region"])  # noqa: F405
+    make_grant(population, department_x, ["household_region"])
     assert ask(department_x, q="610113").total == 2
     assert ask(department_x, q="男").total == 0  # gender is not granted
     with pytest.raises(NotAllowed):
@@ -209,7 +212,7 @@ def test_the_grants_rate_limit_refuses_with_the_seconds_to_wait(grant_x, departm
 def test_rate_limits_are_per_grant(grant_x, population, department_y, department_x):
     grant_x.rate_limit_per_minute = 1
     grant_x.save()
-    make_grant(population, department_y, ["household_region"], rate_limit_per_minute=1)  # noqa: F405
+    make_grant(population, department_y, ["household_region"], rate_limit_per_minute=1)
     ask(department_x)
     ask(department_y)
     refused(RateLimited, department_x)
@@ -241,7 +244,7 @@ def answering(handler):
 
 
 def test_an_http_source_is_asked_for_the_page_and_its_rows_masked(insurance, department_x):
-    grant = make_grant(insurance, department_x, ["id_number", "insured", "insured_since"])  # noqa: F405
+    grant = make_grant(insurance, department_x, ["id_number", "insured", "insured_since"])
     seen = {}
 
     def handler(request):
@@ -249,22 +252,26 @@ def test_an_http_source_is_asked_for_the_page_and_its_rows_masked(insurance, dep
         return httpx.Response(
             200,
             json={
-                "rows": [{"id_number": ZHANG["id_number"], "insured": True, "insured_since": "2016-01-01", "x": 1}],  # noqa: F405
+                "rows": [
+                    {"id_number": ZHANG["id_number"], "insured": True, "insured_since": "2016-01-01", "x": 1}
+                ],
                 "total": 1,
             },
         )
 
     with answering(handler):
-        result = ask(department_x, "C03001", filters={"id_number": ZHANG["id_number"]}, fields=["insured"])  # noqa: F405
-    assert seen["filters"] == {"id_number": ZHANG["id_number"]} and seen["limit"] == 100  # noqa: F405
+        result = ask(department_x, "C03001", filters={"id_number": ZHANG["id_number"]}, fields=["insured"])
+    assert seen["filters"] == {"id_number": ZHANG["id_number"]} and seen["limit"] == 100
     assert set(seen["fields"]) == {"insured", "id_number"}  # the number: for the record of whose data
     assert result.rows == [{"insured": True}] and result.total == 1 and result.grant_id == grant.pk
-    subjects = list(CallSubject.objects.filter(call_id=result.call_id).values_list("subject_index", flat=True))
-    assert subjects == [vault.key_index(ZHANG["id_number"])]  # noqa: F405
+    subjects = list(
+        CallSubject.objects.filter(call_id=result.call_id).values_list("subject_index", flat=True)
+    )
+    assert subjects == [vault.key_index(ZHANG["id_number"])]
 
 
 def test_an_upstream_that_times_out_is_refused_with_504_within_the_deadline(insurance, department_x):
-    make_grant(insurance, department_x, ["insured"])  # noqa: F405
+    make_grant(insurance, department_x, ["insured"])
 
     def slow(request):
         time.sleep(1.5)
@@ -290,7 +297,7 @@ def test_an_upstream_that_times_out_is_refused_with_504_within_the_deadline(insu
     ],
 )
 def test_an_upstream_failure_is_refused_with_502_saying_what_failed(insurance, department_x, answer, words):
-    make_grant(insurance, department_x, ["insured"])  # noqa: F405
+    make_grant(insurance, department_x, ["insured"])
     with answering(answer), pytest.raises(Unavailable) as caught:
         ask(department_x, "C03001")
     assert caught.value.status == 502 and words in caught.value.message
@@ -298,7 +305,7 @@ def test_an_upstream_failure_is_refused_with_502_saying_what_failed(insurance, d
 
 
 def test_an_unreachable_upstream_is_a_502(insurance, department_x):
-    make_grant(insurance, department_x, ["insured"])  # noqa: F405
+    make_grant(insurance, department_x, ["insured"])
 
     def refuse(request):
         raise httpx.ConnectError("connection refused", request=request)
@@ -309,7 +316,7 @@ def test_an_unreachable_upstream_is_a_502(insurance, department_x):
 
 
 def test_bad_filters_for_an_http_source_are_refused_before_calling_it(insurance, department_x):
-    make_grant(insurance, department_x, ["insured", "insured_since"])  # noqa: F405
+    make_grant(insurance, department_x, ["insured", "insured_since"])
     called = []
 
     def handler(request):
