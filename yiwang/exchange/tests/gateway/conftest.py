@@ -58,3 +58,12 @@ def steward_x(department_x):
 def key_x(steward_x, department_x):
     """An API key of X's system (the key text, shown once)."""
     return credentials.credential_create(department=department_x, name="登记系统", actor=steward_x).key
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The services' messages are checked in English (pages and the API: by Accept-Language)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

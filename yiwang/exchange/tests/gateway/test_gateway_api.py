@@ -34,7 +34,7 @@ def refusal(response, status):
 
 
 def test_a_system_with_a_key_queries_granted_fields(grant_x, key_x):
-    response = Client().get(
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(
         URL,
         {"purpose": "登记核验", "fields": "name,household_region", "sort": "-household_region", "limit": 2},
         **bearer(key_x),
@@ -53,7 +53,7 @@ def test_a_system_with_a_key_queries_granted_fields(grant_x, key_x):
 
 
 def test_the_x_api_key_header_works_too_and_post_takes_json(grant_x, key_x):
-    response = Client().post(
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").post(
         URL,
         json.dumps(
             {"purpose": "登记核验", "fields": ["residence_since"], "filters": {"id_number": LI["id_number"]}}
@@ -67,9 +67,13 @@ def test_the_x_api_key_header_works_too_and_post_takes_json(grant_x, key_x):
 
 def test_filters_in_a_get_are_a_json_object(grant_x, key_x):
     filters = json.dumps({"household_region": ["610113"]})
-    response = Client().get(URL, {"purpose": "p", "filters": filters}, **bearer(key_x))
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(
+        URL, {"purpose": "p", "filters": filters}, **bearer(key_x)
+    )
     assert response.status_code == 200 and response.json()["total"] == 2
-    body = refusal(Client().get(URL, {"purpose": "p", "filters": "{nope"}, **bearer(key_x)), 400)
+    body = refusal(
+        Client(HTTP_ACCEPT_LANGUAGE="en").get(URL, {"purpose": "p", "filters": "{nope"}, **bearer(key_x)), 400
+    )
     assert body["errors"][0]["field"] == "filters"
 
 
@@ -83,7 +87,7 @@ def test_filters_in_a_get_are_a_json_object(grant_x, key_x):
     ],
 )
 def test_calls_without_a_good_key_get_401(grant_x, headers, words):
-    response = Client().get(URL, {"purpose": "p"}, **headers)
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").get(URL, {"purpose": "p"}, **headers)
     body = refusal(response, 401)
     assert words in body["detail"] and response["WWW-Authenticate"].startswith("Bearer")
     assert not CallLog.objects.exists()  # nobody to record it against
@@ -95,7 +99,7 @@ def test_a_signed_in_official_without_a_key_gets_401(grant_x, login, official_x)
 
 def test_an_expired_key_gets_401_and_the_attempt_is_recorded(grant_x, key_x, department_x):
     ApiCredential.objects.update(expires_at=timezone.now() - dt.timedelta(minutes=1))
-    body = refusal(Client().get(URL, {"purpose": "p"}, **bearer(key_x)), 401)
+    body = refusal(Client(HTTP_ACCEPT_LANGUAGE="en").get(URL, {"purpose": "p"}, **bearer(key_x)), 401)
     assert "expired" in body["detail"]
     log = CallLog.objects.get()
     assert (
@@ -105,7 +109,12 @@ def test_an_expired_key_gets_401_and_the_attempt_is_recorded(grant_x, key_x, dep
 
 def test_a_revoked_key_gets_401(grant_x, key_x, steward_x):
     credentials.credential_revoke(credential=ApiCredential.objects.get(), actor=steward_x)
-    assert "revoked" in refusal(Client().get(URL, {"purpose": "p"}, **bearer(key_x)), 401)["detail"]
+    assert (
+        "revoked"
+        in refusal(Client(HTTP_ACCEPT_LANGUAGE="en").get(URL, {"purpose": "p"}, **bearer(key_x)), 401)[
+            "detail"
+        ]
+    )
 
 
 def test_refusals_of_the_gateway_have_their_status(grant_x, key_x, population):
@@ -138,7 +147,7 @@ def test_refusals_speak_the_callers_language(population, key_x):
 def test_over_the_rate_limit_gets_429_with_retry_after(grant_x, key_x):
     grant_x.rate_limit_per_minute = 1
     grant_x.save()
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     assert client.get(URL, {"purpose": "p"}, **bearer(key_x)).status_code == 200
     response = client.get(URL, {"purpose": "p"}, **bearer(key_x))
     refusal(response, 429)
@@ -154,15 +163,15 @@ def test_an_upstream_timeout_is_a_504_and_a_failure_a_502(insurance, department_
         return httpx.Response(200, json={"rows": []})
 
     with upstream.use_transport(httpx.MockTransport(slow)):
-        refusal(Client().get(url, {"purpose": "p"}, **bearer(key_x)), 504)
+        refusal(Client(HTTP_ACCEPT_LANGUAGE="en").get(url, {"purpose": "p"}, **bearer(key_x)), 504)
     with upstream.use_transport(httpx.MockTransport(lambda r: httpx.Response(503))):
-        refusal(Client().get(url, {"purpose": "p"}, **bearer(key_x)), 502)
+        refusal(Client(HTTP_ACCEPT_LANGUAGE="en").get(url, {"purpose": "p"}, **bearer(key_x)), 502)
     outcomes = list(CallLog.objects.order_by("pk").values_list("outcome", flat=True))
     assert outcomes == [CallOutcome.UPSTREAM_TIMEOUT, CallOutcome.UPSTREAM_ERROR]
 
 
 def test_head_answers_as_get(grant_x, key_x):
-    response = Client().head(URL + "?purpose=p", **bearer(key_x))
+    response = Client(HTTP_ACCEPT_LANGUAGE="en").head(URL + "?purpose=p", **bearer(key_x))
     assert response.status_code == 200 and response.content == b""
 
 
