@@ -103,6 +103,14 @@ class _Call:
     resource: DataResource | None = None
     grant: Grant | None = None
     fields: list[str] = field(default_factory=list)
+    raw: dict = field(default_factory=dict)  # the caller's texts as given, checked in _serve
+
+
+def _storable(value) -> str:
+    """``value`` as text the database stores whatever it holds (NUL and lone surrogates
+    replaced): what a refused call's record keeps of bad input."""
+    text = str(value or "").replace("\x00", "\ufffd")
+    return text.encode("utf-8", "replace").decode("utf-8") if not _readable(text) else text
 
 
 _OUTCOMES = {
@@ -154,12 +162,13 @@ def query(
     call = _Call(
         consumer=consumer,
         channel=channel,
-        resource_code=str(resource_code or "")[:64],
-        purpose=str(purpose or "").strip(),
-        reference=str(reference or "")[:64],
+        resource_code=_storable(resource_code)[:64],
+        purpose=_storable(purpose).strip(),
+        reference=_storable(reference)[:64],
         actor=actor,
         credential=credential,
         started=time.perf_counter(),
+        raw={"purpose": purpose, "reference": reference, "resource_code": resource_code},
     )
     try:
         return _serve(call, fields=fields, filters=filters, q=q, sort=sort, limit=limit, offset=offset)
@@ -184,8 +193,8 @@ def record_refusal(
     call = _Call(
         consumer=consumer,
         channel=channel,
-        resource_code=str(resource_code or "")[:64],
-        purpose=str(purpose or "").strip(),
+        resource_code=_storable(resource_code)[:64],
+        purpose=_storable(purpose).strip(),
         reference="",
         actor=actor,
         credential=credential,
@@ -204,9 +213,13 @@ def _serve(call: _Call, *, fields, filters, q, sort, limit, offset) -> GatewayRe
         raise InvalidInput(_("Unknown channel."), {"channel": _("Unknown channel.")})
     if call.credential is not None and call.credential.department_id != call.consumer.pk:
         raise NotAllowed(_("This API key belongs to another department."))
+    if not _readable(call.raw.get("resource_code")):
+        raise _not_found(call.resource_code)
     resource, grants = _resource_and_grants(call.resource_code, call.consumer)
     call.resource = resource
+    _check_text(purpose=call.raw.get("purpose"), reference=call.raw.get("reference"))
     _check_purpose(call.purpose)
+    _check_text(q=q, fields=fields, filters=filters, sort=sort)
     grant = _grant(call, resource, grants)
     call.grant = grant
     _count_against_limit(grant)
@@ -272,6 +285,30 @@ def _resource(code: str) -> DataResource:
     if resource is None or resource.state != ResourceState.PUBLISHED:
         raise _not_found(code)
     return resource
+
+
+def _readable(value) -> bool:
+    """Text a database can store and compare: no NUL, no lone surrogate (in nested values too)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, (list, tuple)):
+        return all(_readable(v) for v in value)
+    if isinstance(value, Mapping):
+        return all(_readable(k) and _readable(v) for k, v in value.items())
+    return True
+
+
+def _check_text(**values) -> None:
+    for name, value in values.items():
+        if not _readable(value):
+            message = _("“%(name)s” holds characters that are not text.") % {"name": name}
+            raise InvalidInput(message, {name: message})
 
 
 def _check_purpose(purpose: str) -> None:
@@ -467,7 +504,7 @@ def _record(call: _Call, *, outcome: str, error: str = "", rows: int = 0, subjec
             rows=rows,
             latency_ms=round(latency, 3),
             outcome=outcome,
-            error=str(error)[:500],
+            error=_storable(error)[:500],
         )
         if subjects:
             CallSubject.objects.bulk_create(

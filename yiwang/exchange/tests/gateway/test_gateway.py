@@ -326,3 +326,24 @@ def test_bad_filters_for_an_http_source_are_refused_before_calling_it(insurance,
     with answering(handler), pytest.raises(rowquery.QueryError):
         ask(department_x, "C03001", filters={"insured_since": "yesterday"})
     assert called == []
+
+
+@pytest.mark.parametrize(
+    ("where", "value"),
+    [
+        ("purpose", "核验\ud800"),
+        ("filters", {"household_region": "61\x00"}),
+        ("q", "\udfff"),
+        ("reference", "a\x00"),
+    ],
+)
+def test_text_that_is_not_text_is_refused_and_the_refusal_still_recorded(grant_x, department_x, where, value):
+    kwargs = {"filters": value} if where == "filters" else {where: value}
+    exc, log = refused(InvalidInput, department_x, **kwargs)
+    assert where in exc.errors and log.outcome == CallOutcome.INVALID
+    log.refresh_from_db()  # what was stored reads back
+
+
+def test_a_resource_code_that_is_not_text_is_not_found(grant_x, department_x):
+    exc, log = refused(NotFound, department_x, "A0\ud8001")
+    assert log.outcome == CallOutcome.NOT_FOUND and "\ud800" not in log.resource_code
