@@ -220,7 +220,7 @@ def _serve(call: _Call, *, fields, filters, q, sort, limit, offset) -> GatewayRe
     _check_text(purpose=call.raw.get("purpose"), reference=call.raw.get("reference"))
     _check_purpose(call.purpose)
     _check_text(q=q, fields=fields, filters=filters, sort=sort)
-    grant = _grant(call, resource, grants)
+    grant = _grant(call, resource, grants, asked=_asked_names(fields, filters, sort))
     call.grant = grant
     _count_against_limit(grant)
 
@@ -324,7 +324,24 @@ def _when(at) -> str:
     return timezone.localtime(at).strftime("%Y-%m-%d %H:%M")
 
 
-def _grant(call: _Call, resource: DataResource, grants: list[Grant]) -> Grant:
+def _asked_names(fields, filters, sort) -> set[str]:
+    """The field names a call names anywhere, read leniently (only to choose among grants;
+    the names are checked properly later)."""
+    names: set[str] = set()
+    if isinstance(fields, str):
+        names |= {n.strip() for n in fields.split(",")}
+    elif isinstance(fields, (list, tuple)):
+        names |= {n for n in fields if isinstance(n, str)}
+    if isinstance(filters, Mapping):
+        names |= {n for n in filters if isinstance(n, str)}
+    for item in sort.split(",") if isinstance(sort, str) else sort if isinstance(sort, (list, tuple)) else ():
+        name = item if isinstance(item, str) else item[0] if isinstance(item, (list, tuple)) and item else ""
+        if isinstance(name, str):
+            names.add(name.strip().lstrip("-"))
+    return names - {""}
+
+
+def _grant(call: _Call, resource: DataResource, grants: list[Grant], asked: set[str] = frozenset()) -> Grant:
     """The consumer's grant in force for ``resource`` among ``grants`` (theirs, newest first;
     for the API: not a standing one); else ``NotAllowed`` saying which of the reasons it is."""
     now = timezone.now()
@@ -342,8 +359,10 @@ def _grant(call: _Call, resource: DataResource, grants: list[Grant]) -> Grant:
             )
         in_force = usable
     if in_force:
-        # the widest grant in force (several can be, e.g. a renewal before the old one ends)
-        return max(in_force, key=lambda g: (len(g.fields), g.created_at))
+        # several can be in force (a renewal before the old one ends, grants for two purposes):
+        # one that covers every field the call names, the widest of those, else the widest
+        covering = [g for g in in_force if asked <= set(g.fields)] or in_force
+        return max(covering, key=lambda g: (len(g.fields), g.created_at))
     if not grants:
         if Grant.objects.filter(resource=resource).exclude(consumer=call.consumer).exists():
             raise NotAllowed(

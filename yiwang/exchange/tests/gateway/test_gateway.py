@@ -347,3 +347,10 @@ def test_text_that_is_not_text_is_refused_and_the_refusal_still_recorded(grant_x
 def test_a_resource_code_that_is_not_text_is_not_found(grant_x, department_x):
     exc, log = refused(NotFound, department_x, "A0\ud8001")
     assert log.outcome == CallOutcome.NOT_FOUND and "\ud800" not in log.resource_code
+
+
+def test_of_two_grants_in_force_the_one_covering_the_fields_asked_serves(grant_x, population, department_x):
+    narrow = make_grant(population, department_x, ["gender"], purpose="统计")
+    assert ask(department_x, fields=["gender"]).grant_id == narrow.pk
+    assert ask(department_x, fields=["name"]).grant_id == grant_x.pk
+    assert ask(department_x).grant_id == grant_x.pk  # nothing named: the widest
