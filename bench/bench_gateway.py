@@ -75,8 +75,14 @@ def build(rows: int):
         )
         for i, (n, zh, en, t, g, p) in enumerate(spec["fields"])
     ]
-    numbers = []
-    batch = []
+    numbers: list[str] = []
+    batch: list[dict] = []
+
+    def flush(last: int) -> None:
+        rows_ = rowstore.build_rows(resource, fields, batch, start=last - len(batch) + 1)
+        ResourceRow.objects.bulk_create(rows_)
+        batch.clear()
+
     for i in range(rows):
         birth = dt.date(1950, 1, 1) + dt.timedelta(days=(i * 37) % 20000)
         number = make_id_number("610102", birth, i % 999 + 1)
@@ -95,10 +101,9 @@ def build(rows: int):
             }
         )
         if len(batch) == 2000:
-            ResourceRow.objects.bulk_create(rowstore.build_rows(resource, fields, batch, start=i - len(batch) + 2))
-            batch = []
+            flush(i + 1)
     if batch:
-        ResourceRow.objects.bulk_create(rowstore.build_rows(resource, fields, batch, start=rows - len(batch) + 1))
+        flush(rows)
     Grant.objects.create(
         resource=resource,
         consumer=x,
@@ -156,7 +161,11 @@ def run(args) -> int:
     def through_api(number):
         response = client.get(
             "/api/exchange/resources/A01001/query",
-            {"purpose": "营业执照登记核验", "fields": ",".join(wanted), "filters": f'{{"id_number": "{number}"}}'},
+            {
+                "purpose": "营业执照登记核验",
+                "fields": ",".join(wanted),
+                "filters": f'{{"id_number": "{number}"}}',
+            },
         )
         assert response.status_code == 200, response.content
         return response
@@ -189,7 +198,8 @@ def report(vendor: str, args, figures: dict, queries: dict, load_seconds: float)
     d, g, a = figures["direct"], figures["gateway"], figures["api"]
     added = g["p95"] - d["p95"]
     lines = [
-        f"### {vendor} ({time.strftime('%Y-%m-%d')}, Python {platform.python_version()}, {platform.machine()})",
+        f"### {vendor} ({time.strftime('%Y-%m-%d')}, "
+        f"Python {platform.python_version()}, {platform.machine()})",
         "",
         f"One person looked up by identity number in a resource of {args.rows} rows "
         f"(loaded in {load_seconds:.1f} s); {args.calls} calls per path, alternated in one run.",
