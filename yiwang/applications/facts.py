@@ -81,15 +81,10 @@ def check_bindings(*, item, schema: dict) -> list[str]:
     resources = {r.code: r for r in DataResource.objects.filter(code__in=codes).prefetch_related("fields")}
     now = timezone.now()
     grants: dict[str, set] = {}
-    for grant in Grant.objects.filter(
-        resource__code__in=codes,
-        consumer_id=item.department_id,
-        standing=True,
-        revoked_at__isnull=True,
-        valid_from__lte=now,
-        valid_until__gt=now,
-    ).select_related("resource"):
-        grants.setdefault(grant.resource.code, set()).update(grant.fields)
+    standing = Grant.objects.filter(resource__code__in=codes, consumer_id=item.department_id, standing=True)
+    for grant in standing.select_related("resource"):
+        if grant.in_force(now):  # the one definition of a grant in force (the gateway's too)
+            grants.setdefault(grant.resource.code, set()).update(grant.fields)
     problems = []
     for name, spec in specs.items():
         ctx = {"name": name, "resource": spec["resource"], "field": spec["field"]}
@@ -220,7 +215,6 @@ def binding_options(department) -> list[dict]:
     now = timezone.now()
     grants = (
         Grant.objects.filter(consumer=department, standing=True, revoked_at__isnull=True)
-        .filter(valid_from__lte=now, valid_until__gt=now)
         .select_related("resource__provider")
         .prefetch_related("resource__fields")
         .order_by("resource__code")
@@ -229,6 +223,8 @@ def binding_options(department) -> list[dict]:
     english = (translation.get_language() or "").startswith("en")
     out, seen = [], set()
     for grant in grants:
+        if not grant.in_force(now):
+            continue
         resource = grant.resource
         for f in resource.fields.all():
             if f.name not in grant.fields or (f.is_personal and f.name not in grant.unmasked_fields):
