@@ -36,3 +36,9 @@ def on_application_error(request, exc: ApplicationError):
 api.add_router("/catalog/", catalog_router)
 api.add_router("/identity/", identity_router)
 api.add_router("/licences/", licences_router)
+
+# --- exchange gateway (issue 11, xgate): its own router under /exchange/, API-key auth ---
+from yiwang.exchange import gateway_api  # noqa: E402 — appended block of the gateway
+
+api.add_router("/exchange/", gateway_api.router)
+gateway_api.install(api)

@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("yiwang.applications.urls")),
     path("", include("yiwang.audit.urls")),
     path("", include("yiwang.core.urls")),
+    # --- exchange gateway (issue 11, xgate) ---
+    path("", include("yiwang.exchange.gateway_urls")),
 ]
 
 handler404 = "yiwang.core.views.not_found"

@@ -460,6 +460,25 @@ PAGES: list[Row] = [
         query="event=applications:case:submit",
     ),
     Row("audit:my_records", "/account/records/", expect(OK)),
+    # --- exchange gateway (issue 11, xgate): API keys for data stewards; the call records for a
+    # department's stewards, leaders and auditors ---
+    Row(
+        "gateway:keys",
+        "/workbench/data/gateway/",
+        expect(DENIED, ok=("steward", "admin")),
+        post=True,
+        data={"op": "create", "name": "walk", "department": "1", "password": "x"},
+    ),
+    Row(
+        "gateway:calls",
+        "/workbench/data/gateway/calls/",
+        expect(DENIED, ok=("steward", "auditor", "leader", "admin")),
+    ),
+    Row(
+        "gateway:uses",
+        "/workbench/data/gateway/uses/",
+        expect(DENIED, ok=("steward", "auditor", "leader", "admin")),
+    ),
 ]
 
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---
@@ -662,6 +681,20 @@ API: list[Row] = [
         expect("400", anonymous="400"),  # the walk sends text that is no licence: 400 for everyone
         method="POST",
         data={"credential": "not-a-licence"},
+    ),
+    # --- exchange gateway (issue 11, xgate): API keys only, no session: 401 for every persona ---
+    Row(
+        "GET /api/exchange/resources/{code}/query",
+        "/api/exchange/resources/A01001/query",
+        expect(UNAUTHORIZED, anonymous=UNAUTHORIZED),
+        query="purpose=walk",
+    ),
+    Row(
+        "POST /api/exchange/resources/{code}/query",
+        "/api/exchange/resources/A01001/query",
+        expect(UNAUTHORIZED, anonymous=UNAUTHORIZED),
+        method="POST",
+        data={"purpose": "walk"},
     ),
 ]
 
