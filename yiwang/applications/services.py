@@ -740,10 +740,11 @@ def _prereview_new(case: Case) -> dict[str, str]:
 
 
 def _without_missing_facts(case: Case, errors: dict) -> dict[str, str]:
-    """A bound fact the exchange could not give is not the applicant's to fix: the case is
-    submitted without it and goes to a clerk (``_submit``)."""
+    """A bound fact is not the applicant's to fix: one the exchange could not give sends the
+    case to a clerk (``_submit``), and one it gave is what the rules decide on (a "required"
+    box the records say no to is a "no" for the rules, not a box to tick)."""
     bound = facts.bindings(form_schema(case.item))
-    return {k: v for k, v in errors.items() if not (k in bound and case.data.get(k) in (None, ""))}
+    return {k: v for k, v in errors.items() if k not in bound}
 
 
 _NEXT_SEQUENCE_SQL = (

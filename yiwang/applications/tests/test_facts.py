@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from yiwang.applications import engine, facts, schemaforms, services
 from yiwang.applications.models import Case, Task
@@ -141,7 +141,10 @@ def fact_item(department_x, dept_admin, standing_grant) -> ServiceItem:
 
 def apply(user, item, declared: dict | None = None) -> Case:
     case = services.case_start(actor=user, item=item, data=declared or {})
-    return services.case_submit(actor=user, case=case)
+    try:
+        return services.case_submit(actor=user, case=case)
+    except services.InvalidInput as exc:
+        raise AssertionError((exc.errors, case.data, case.facts)) from exc
 
 
 def person_of(user) -> Person:
@@ -167,7 +170,7 @@ def fact(**spec):
     ],
 )
 def test_a_malformed_binding_is_refused_with_what_to_change(prop, says):
-    with pytest.raises(schemaforms.SchemaError) as refused:
+    with translation.override("en"), pytest.raises(schemaforms.SchemaError) as refused:
         schemaforms.check_schema({"type": "object", "properties": {"f": {"title": "x", **prop}}})
     assert says in "; ".join(refused.value.messages)
 
@@ -177,7 +180,7 @@ def test_binding_needs_a_standing_grant_in_force(population, department_x, dept_
     with pytest.raises(services.InvalidInput) as refused:
         services.form_attach(actor=dept_admin, item=item, schema=FACT_SCHEMA)
     problems = refused.value.errors["schema"]
-    assert "standing grant" in problems and "birth_date" in problems
+    assert "常设授权" in problems and "birth_date" in problems
     unknown = {**FACT_SCHEMA, "properties": {"age": {**FACT_SCHEMA["properties"]["age"]}}, "required": []}
     unknown["properties"]["age"]["x-fact"] = {"resource": POPULATION, "field": "shoe_size", "derive": "years"}
     with pytest.raises(services.InvalidInput) as refused:
@@ -224,7 +227,7 @@ def test_the_subsidy_decides_on_population_data_and_changes_when_the_data_change
     recent = apply(citizen, fact_item)
     assert [h["rule_id"] for h in recent.rule_hits] == ["rule_residence_under_1"]
 
-    put_row(population, person, birth_date=years_ago(59, days=-1))  # 60 tomorrow: still 59 today
+    put_row(population, person, birth_date=years_ago(60, days=-1))  # 60 tomorrow: still 59 today
     young = apply(citizen, fact_item)
     assert young.data["age"] == 59 and [h["rule_id"] for h in young.rule_hits] == ["rule_age_under_60"]
 
