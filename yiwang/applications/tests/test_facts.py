@@ -269,3 +269,29 @@ def test_the_citizen_and_the_official_see_where_each_fact_came_from(
     official = force_sign_in(client, reviewer).get(f"/workbench/tasks/{task.pk}/", HTTP_ACCEPT_LANGUAGE="en")
     assert official.status_code == 200
     assert "Evidence: facts from shared government data" in official.content.decode()
+
+
+def test_the_form_editor_offers_the_departments_standing_grants_and_nothing_else(
+    login, fact_item, dept_admin, standing_grant, population
+):
+    def offered():
+        page = login(dept_admin).get(
+            f"/workbench/processes/{fact_item.code}/form/", HTTP_ACCEPT_LANGUAGE="en"
+        )
+        assert page.status_code == 200
+        return {o["value"]: o for o in page.context["editor_data"]["facts"]}
+
+    options = offered()
+    years = options["fact:A01001:birth_date:years"]
+    assert years["type"] == "integer" and years["fact"] == {
+        "resource": "A01001",
+        "field": "birth_date",
+        "derive": "years",
+    }
+    assert options["fact:A01001:household_region:in_region"]["type"] == "boolean"
+    assert "陕西省公安厅" in years["label"] and "Date of birth" in years["label"]
+    assert not any(":name:" in v or ":phone:" in v for v in options)  # not granted
+    assert "person.name" in options  # the applicant's own identity stays offered
+    standing_grant.revoked_at = timezone.now()
+    standing_grant.save(update_fields=["revoked_at"])
+    assert not any(v.startswith("fact:") for v in offered())
