@@ -120,7 +120,20 @@ class RunHalted(ProcessError):  # noqa: N818 - named for what happened
 
 
 # "model": the stored model of the case's version cannot be read any more (refused by a newer check).
-HALT_REASONS = ("steps", "loop", "tasks", "value", "state", "stuck", "no_end", "ambiguous_end", "model")
+# "fact": a bound government fact could not be fetched (applications.facts): rules never decide
+# without it.
+HALT_REASONS = (
+    "steps",
+    "loop",
+    "tasks",
+    "value",
+    "state",
+    "stuck",
+    "no_end",
+    "ambiguous_end",
+    "model",
+    "fact",
+)
 
 
 @dataclass(frozen=True)

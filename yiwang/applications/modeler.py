@@ -31,6 +31,7 @@ from yiwang.identity.models import Role
 from yiwang.identity.permissions import forbidden, has_role, require_role
 
 from . import engine, schemaforms, services
+from . import facts as app_facts
 from .forms import ModelerForm, SchemaForm
 from .models import DECISION_LABELS, Case, Process
 
@@ -301,6 +302,7 @@ def _editor_text() -> dict:
         "required": _("Required"),
         "source": _("Filled from government data"),
         "no_source": _("No: the applicant types it"),
+        "unknown_fact": _("%(fact)s (not covered by a standing grant of your department now)"),
         "choices": _("Choices, one per line: value | Chinese label | English label"),
         "up": _("Move up"),
         "down": _("Move down"),
@@ -343,6 +345,7 @@ def form_editor(request: HttpRequest, code: str) -> HttpResponse:
         {"value": key, "label": str(label), "type": schemaforms.SOURCE_TYPES.get(key, "string")}
         for key, label in schemaforms.SOURCES.items()
     ]
+    facts += app_facts.binding_options(item.department)  # bound government facts (x-fact)
     return render(
         request,
         "applications/form_editor.html",

@@ -172,6 +172,9 @@ class Case(models.Model):
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
     data = models.JSONField(_("form data"), default=dict, blank=True)
     provided = models.JSONField(_("fields provided by the government"), default=list, blank=True)
+    # The bound government facts used (applications.facts): per field its resource, provider,
+    # source field, time and gateway call, or why it could not be fetched.
+    facts = models.JSONField(_("government facts used"), default=list, blank=True, editable=False)
     workflow = models.JSONField(_("workflow state"), null=True, blank=True, editable=False)
     rule_hits = models.JSONField(_("decisive rules"), default=list, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=64, blank=True, editable=False)

@@ -52,6 +52,7 @@ PROPERTY_KEYS = {
     "maximum",
     "default",
     "x-source",
+    "x-fact",
     "x-prefill",
     "x-widget",
     "x-title-en",
@@ -260,6 +261,8 @@ def _property_problems(name: Any, prop: Any) -> list[str]:
             _('Field “%(name)s”: "x-source" %(source)s gives a value of type %(type)s.')
             % {**ctx, "source": prop["x-source"], "type": SOURCE_TYPES.get(prop["x-source"], "string")}
         )
+    if "x-fact" in prop:
+        problems.extend(_fact_problems(ctx, prop))
     if "x-prefill" in prop and (prop["x-prefill"] not in ACCOUNT_SOURCES or "x-source" in prop):
         problems.append(
             _('Field “%(name)s”: "x-prefill" must be one of %(sources)s, and not beside "x-source".')
@@ -274,6 +277,59 @@ def _property_problems(name: Any, prop: Any) -> list[str]:
         if errors or _format_error(prop, prop["default"]):
             problems.append(_('Field “%(name)s”: "default" does not fit the field\'s own rules.') % ctx)
     return problems
+
+
+# A property bound to a field of a resource of the data exchange ("bound government fact"):
+# {"resource": "A01001", "field": "birth_date", "derive": "years"}. The value is fetched through
+# the exchange's gateway under the item department's standing grant (applications.facts), shown
+# read-only with its source, and recorded on the case. "derive" turns the stored value into what
+# the form asks: "years" (whole years from a date until today: an age, years of residence) or
+# "in_region" (a division code within the item's region: registered here or not).
+FACT_KEYS = {"resource", "field", "derive"}
+FACT_DERIVE_TYPES = {"": None, "years": "integer", "in_region": "boolean"}
+FACT_CODE_RE = re.compile(r"^[ABC][0-9]{5}$")
+FACT_FIELD_RE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+def _fact_problems(ctx: dict, prop: dict) -> list[str]:
+    spec = prop["x-fact"]
+    if not isinstance(spec, dict) or set(spec) - FACT_KEYS:
+        return [
+            _(
+                'Field “%(name)s”: "x-fact" must be an object with "resource" (a resource code such '
+                'as A01001), "field" (one of its fields) and optionally "derive" ("years" or "in_region").'
+            )
+            % ctx
+        ]
+    problems = []
+    if not isinstance(spec.get("resource"), str) or not FACT_CODE_RE.match(spec["resource"]):
+        problems.append(
+            _('Field “%(name)s”: "x-fact" needs "resource", a resource code such as A01001.') % ctx
+        )
+    if not isinstance(spec.get("field"), str) or not FACT_FIELD_RE.match(spec["field"]):
+        problems.append(
+            _('Field “%(name)s”: "x-fact" needs "field", the name of a field of the resource.') % ctx
+        )
+    derive = spec.get("derive", "")
+    if derive not in FACT_DERIVE_TYPES:
+        problems.append(_('Field “%(name)s”: "derive" in "x-fact" must be "years" or "in_region".') % ctx)
+    elif FACT_DERIVE_TYPES[derive] and prop.get("type") != FACT_DERIVE_TYPES[derive]:
+        problems.append(
+            _('Field “%(name)s”: "derive": "%(derive)s" gives a value of type %(type)s.')
+            % {**ctx, "derive": derive, "type": FACT_DERIVE_TYPES[derive]}
+        )
+    if "x-source" in prop or "x-prefill" in prop:
+        problems.append(_('Field “%(name)s”: "x-fact" cannot be beside "x-source" or "x-prefill".') % ctx)
+    return problems
+
+
+def fact_bindings(schema: dict) -> dict[str, dict]:
+    """{property: its "x-fact"} for every property bound to a government fact."""
+    return {
+        name: {"derive": "", **prop["x-fact"]}
+        for name, prop in _properties(schema).items()
+        if isinstance(prop.get("x-fact"), dict)
+    }
 
 
 def _limit_problems(ctx: dict, prop: dict) -> list[str]:
@@ -489,8 +545,9 @@ def account_prefill(schema: dict, values: dict[str, str]) -> dict:
 
 
 def bound_fields(schema: dict) -> set[str]:
-    """Properties filled from government data (``x-source``): read-only for the applicant."""
-    return {name for name, prop in _properties(schema).items() if "x-source" in prop}
+    """Properties filled from government data (``x-source``, ``x-fact``): read-only for the
+    applicant."""
+    return {name for name, prop in _properties(schema).items() if "x-source" in prop or "x-fact" in prop}
 
 
 def prefill(schema: dict, sources: dict[str, str]) -> dict:
@@ -522,7 +579,7 @@ def parse_post(schema: dict, post: Mapping) -> dict:
     them. Bound properties are never read from the user."""
     data: dict[str, Any] = {}
     for name, prop in _properties(schema).items():
-        if "x-source" in prop:
+        if "x-source" in prop or "x-fact" in prop:
             continue
         raw = post.get(name)
         if not isinstance(raw, str):
@@ -649,7 +706,7 @@ def _title(prop: dict) -> str:
 
 
 def _required_message(prop: dict) -> str:
-    if "x-source" in prop:
+    if "x-source" in prop or "x-fact" in prop:
         return _("%(title)s is not on record for you; it cannot be typed in here.") % {"title": _title(prop)}
     if prop.get("type") == "boolean":
         return _("Tick “%(title)s” to continue.") % {"title": _title(prop)}
@@ -762,7 +819,7 @@ def _field(name: str, prop: dict, value: Any, required: bool, error: str) -> Fie
         hint=_(_localized(prop, "description")) if _localized(prop, "description") else "",
         required=required,
         error=error,
-        provided="x-source" in prop,
+        provided="x-source" in prop or "x-fact" in prop,
         from_account="x-prefill" in prop and value not in (None, ""),
         value=_as_text(value),
         maxlength=prop.get("maxLength"),

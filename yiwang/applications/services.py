@@ -36,7 +36,7 @@ from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 from yiwang.licences import services as licence_services
 
-from . import duties, engine, notice_texts, schemaforms, verification, workflow
+from . import duties, engine, facts, notice_texts, schemaforms, verification, workflow
 from .models import (
     APPLICANT_ROLE,
     REASONED_DECISIONS,
@@ -149,6 +149,9 @@ def form_attach(*, actor, item: ServiceItem, schema: dict) -> FormDefinition:
         schemaforms.check_schema(schema)
     except schemaforms.SchemaError as exc:
         raise InvalidInput(_("The form schema is not valid."), {"schema": "; ".join(exc.messages)}) from exc
+    fact_problems = facts.check_bindings(item=item, schema=schema)
+    if fact_problems:
+        raise InvalidInput(_("The form schema is not valid."), {"schema": "; ".join(fact_problems)})
     _ensure_process_fits(item, schema)
     definition, _created = FormDefinition.objects.update_or_create(
         item=item, defaults={"schema": schemaforms.for_storage(schema)}
@@ -468,6 +471,9 @@ def _new_draft(
     schema = form_schema(item)
     sources = schemaforms.gov_sources(user=actor, enterprise=enterprise, person=person)
     provided = schemaforms.prefill(schema, sources)
+    # Bound facts come through the data exchange's gateway (a logged use of the person's data).
+    fetched = facts.fetch(item=item, schema=schema, person=person, actor=actor)
+    provided |= fetched.values
     locked = set(provided) | schemaforms.bound_fields(schema)
     # What the applicant gave their account (their phone) is a first value they may change.
     suggested = schemaforms.account_prefill(schema, schemaforms.account_values(user=actor, person=person))
@@ -487,12 +493,14 @@ def _new_draft(
         process_id=process_id,
         data=values,
         provided=sorted(provided),
+        facts=fetched.records,
         idempotency_key=idempotency_key,
         request_digest=request_digest,
     )
     if ServiceItem.department.is_cached(item):  # loaded with the item: no query to show it
         case.department = item.department
     case._process_key = process_key  # for _spec_for: the parsed version without reading it
+    case._fact_missing = fetched.missing  # fetched in this request: _submit need not fetch again
     return case
 
 
@@ -710,7 +718,7 @@ def attachment_remove(*, actor, attachment: Attachment) -> None:
 def prereview(case: Case, *, uploaded: set[int] | None = None) -> dict[str, str]:
     """预审: everything missing or wrong, by field (form fields, ``material-<id>``);
     ``uploaded``: the materials uploaded, when the caller knows (none for a case not saved)."""
-    errors = dict(schemaforms.validate(form_schema(case.item), case.data))
+    errors = _without_missing_facts(case, schemaforms.validate(form_schema(case.item), case.data))
     if uploaded is None:
         uploaded = set(case.attachments.values_list("material_id", flat=True))
     for material in required_materials(case):
@@ -722,13 +730,21 @@ def prereview(case: Case, *, uploaded: set[int] | None = None) -> dict[str, str]
 def _prereview_new(case: Case) -> dict[str, str]:
     """``prereview`` of a case not saved yet (nothing uploaded): the form, and every required
     material the applicant submits, read narrowly."""
-    errors = dict(schemaforms.validate(form_schema(case.item), case.data))
+    errors = _without_missing_facts(case, schemaforms.validate(form_schema(case.item), case.data))
     with connection.cursor() as cursor:
         sql = _sql(connection.vendor)["materials_to_upload"]
         cursor.execute(sql, [case.item_id, Material.Source.GOVERNMENT])
         for pk, name in cursor.fetchall():
             errors[f"material-{pk}"] = _("Upload “%(name)s”.") % {"name": name}
     return errors
+
+
+def _without_missing_facts(case: Case, errors: dict) -> dict[str, str]:
+    """A bound fact is not the applicant's to fix: one the exchange could not give sends the
+    case to a clerk (``_submit``), and one it gave is what the rules decide on (a "required"
+    box the records say no to is a "no" for the rules, not a box to tick)."""
+    bound = facts.bindings(form_schema(case.item))
+    return {k: v for k, v in errors.items() if k not in bound}
 
 
 _NEXT_SEQUENCE_SQL = (
@@ -790,20 +806,21 @@ def _submit(*, actor, case: Case) -> Case:
     _move(case, Case.Status.SUBMITTED)
     events = [CaseEvent(case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, actor=actor, at=now)]
     tasks: list[Task] = []
-    halted = None
-    try:
-        run = engine.Run.start(_spec_for(case), _workflow_data(case))
-    except engine.RunHalted as exc:
-        halted = exc  # submitted, but nothing decided: a clerk takes it by hand (below)
-    except engine.ProcessError as exc:
-        raise ProcessFailed(exc) from exc
-    else:
-        halted = _apply_run(case, run, now=now, fresh=True, pending=(events, tasks))
+    halted = _refresh_facts(case, actor)
+    if halted is None:
+        try:
+            run = engine.Run.start(_spec_for(case), _workflow_data(case))
+        except engine.RunHalted as exc:
+            halted = exc  # submitted, but nothing decided: a clerk takes it by hand (below)
+        except engine.ProcessError as exc:
+            raise ProcessFailed(exc) from exc
+        else:
+            halted = _apply_run(case, run, now=now, fresh=True, pending=(events, tasks))
     fresh = case.pk is None
     if fresh:
         _insert(case)
     else:
-        case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at"])
+        case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at", "data", "facts"])
     _insert(*events)
     _insert(*tasks)
     if halted is not None:
@@ -831,6 +848,36 @@ def _submit(*, actor, case: Case) -> Case:
         rules = [h["description"] for h in case.rule_hits if h.get("description")]
         _notify(case, notice_texts.STATUS, {"number": case.number, "status": case.status, "rules": rules})
     return case
+
+
+def _refresh_facts(case: Case, actor) -> engine.RunHalted | None:
+    """Fetch the case's bound facts again at submission (the rules decide on the data as it is
+    now, not as it was when the draft was made). A fact missing stops the rules: the case goes to
+    a clerk with the reason (returned as the halt)."""
+    schema = form_schema(case.item)
+    bound = facts.bindings(schema)
+    if not bound:
+        return None
+    missing = getattr(case, "_fact_missing", None)
+    if missing is None:
+        fetched = facts.fetch(
+            item=case.item,
+            schema=schema,
+            person=person_of(case.applicant),
+            actor=actor,
+            reference=case.number,
+        )
+        case.data = {k: v for k, v in case.data.items() if k not in bound} | fetched.values
+        case.facts, missing = fetched.records, fetched.missing
+    if not missing:
+        return None
+    labels = {name: prop.get("title", name) for name, prop in (schema.get("properties") or {}).items()}
+    messages = [
+        _("“%(field)s” could not be taken from government data: %(reason)s")
+        % {"field": labels.get(name, name), "reason": reason}
+        for name, reason in missing.items()
+    ]
+    return engine.RunHalted(messages, "fact")
 
 
 def _issue_licences(case: Case, actor) -> None:

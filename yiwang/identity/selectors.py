@@ -133,6 +133,13 @@ def id_number_for_credential(person: Person) -> str:
     return pii.id_number_of(person)
 
 
+def id_number_for_lookup(person: Person) -> str:
+    """The person's identity number, to look up their own records in the base data of the data
+    exchange (the facts an application form is bound to: ``applications.facts``). The exchange
+    compares it by blind index and logs the use as one of the person's data uses."""
+    return pii.id_number_of(person)
+
+
 def id_last4_matches(user_id: int, last4: str) -> bool:
     """Whether ``last4`` is the end of the identity number of the person of ``user_id`` (the
     no-sign-in progress query); compared with the masked form, never decrypting."""

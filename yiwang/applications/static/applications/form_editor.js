@@ -150,9 +150,31 @@
         grid.appendChild(control(pair[1], node));
       });
 
+    // One list: the applicant's own identity (x-source) and the government facts the
+    // department's standing grants cover (x-fact, fetched through the data exchange).
     var facts = [{ value: "", label: text.no_source }].concat(data.facts);
-    var source = options(el("select", { "data-key": "x-source" }), facts, prop["x-source"] || "");
-    source.addEventListener("change", function () { setText(prop, "x-source", source.value); write(); });
+    var bound = prop["x-fact"];
+    var current = bound && typeof bound === "object"
+      ? "fact:" + bound.resource + ":" + bound.field + ":" + (bound.derive || "")
+      : prop["x-source"] || "";
+    if (current && !facts.some(function (o) { return o.value === current; })) {
+      facts.push({ value: current, label: fill(text.unknown_fact, { fact: current.replace(/^fact:/, "") }) });
+    }
+    var source = options(el("select", { "data-key": "x-source" }), facts, current);
+    source.addEventListener("change", function () {
+      var chosen = data.facts.filter(function (o) { return o.value === source.value; })[0];
+      delete prop["x-source"];
+      delete prop["x-fact"];
+      if (source.value === current && bound) {
+        prop["x-fact"] = bound;  // kept as it was (not among this department's grants now)
+      } else if (chosen && chosen.fact) {
+        prop["x-fact"] = chosen.fact;
+        if (chosen.type !== prop.type) { setKind(prop, chosen.type); write(); renderAll(index, "x-source"); return; }
+      } else if (source.value) {
+        prop["x-source"] = source.value;
+      }
+      write();
+    });
     grid.appendChild(control(text.source, source));
 
     if (kind === "choice") {
