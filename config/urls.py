@@ -15,6 +15,8 @@ urlpatterns = [
     path("", include("yiwang.applications.urls")),
     path("", include("yiwang.audit.urls")),
     path("", include("yiwang.core.urls")),
+    # xtrack: the citizen's data-use record and the stewards' answers (docs/data-tracker.md)
+    path("", include("yiwang.exchange.tracker_urls")),
 ]
 
 handler404 = "yiwang.core.views.not_found"

@@ -133,6 +133,15 @@ def id_number_for_credential(person: Person) -> str:
     return pii.id_number_of(person)
 
 
+def id_number_for_data_record(person: Person) -> str:
+    """The verified (L2+) person's identity number, for finding the uses of their data the
+    exchange logged under its blind index (我的数据使用记录); "" for a self-declared identity,
+    whose number proves nothing. Not for display: pages show ``id_number_masked``."""
+    if person is None or person.realname_level < RealNameLevel.REGISTER:
+        return ""
+    return pii.id_number_of(person)
+
+
 def id_last4_matches(user_id: int, last4: str) -> bool:
     """Whether ``last4`` is the end of the identity number of the person of ``user_id`` (the
     no-sign-in progress query); compared with the masked form, never decrypting."""
