@@ -212,10 +212,10 @@ def build(*, stdout=None) -> int:
                 CallSubject.objects.create(call=call, subject_index=vault.key_index(numbers[whose]))
             added += 1
         calls[n] = call
-    citizen = User.objects.get(username="citizen")
+    citizen, steward = User.objects.get(username="citizen"), _steward()  # the steward is told of both
     if not UseQuestion.objects.filter(call=calls[1]).exists():
         asked = questions.question_ask(use=calls[1], actor=citizen, question=ANSWERED_QUESTION[0])
-        questions.question_answer(question=asked, actor=_steward(), answer=ANSWERED_QUESTION[1])
+        questions.question_answer(question=asked, actor=steward, answer=ANSWERED_QUESTION[1])
     if not UseQuestion.objects.filter(call=calls[3]).exists():
         questions.question_ask(use=calls[3], actor=citizen, question=OPEN_QUESTION)
     _say(stdout, f"exchange: data-use record of the demo citizens ({added} calls added)")
