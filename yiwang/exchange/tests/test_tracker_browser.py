@@ -54,14 +54,14 @@ def assert_accessible(tab, where: str) -> None:
     tab.wait_for_load_state()
 
 
-def test_the_citizen_reads_asks_and_the_steward_answers_with_every_tab_accessible(
+def test_the_citizen_reads_asks_and_the_steward_answers_with_every_page_accessible(
     live_server, tab, tracker_site
 ):
     from yiwang.exchange.models import CallLog, UseQuestion
 
     base = live_server.url
     sign_in(tab, base, "citizen")
-    tab.goto(base + "/account/")
+    tab.goto(base + "/account")
     tab.get_by_role("link", name="查看我的数据使用记录").click()
     tab.wait_for_load_state()
     assert tab.url.endswith("/account/data-uses/")
@@ -96,8 +96,8 @@ def test_the_citizen_reads_asks_and_the_steward_answers_with_every_tab_accessibl
     waiting = UseQuestion.objects.filter(call__reference="demo-tracker-3").get()
     tab.goto(f"{base}/workbench/data/questions/{waiting.pk}/")
     assert_accessible(tab, "one question")
-    tab.get_by_label("回复").fill("该次核验由个体工商户登记办件发起，已转请西安市市场监督管理局核查。")
-    tab.get_by_role("button", name="发送回复").click()
+    tab.locator("#id_answer").fill("该次核验由个体工商户登记办件发起，已转请西安市市场监督管理局核查。")
+    tab.get_by_role("button", name="发送答复").click()
     tab.wait_for_load_state()
     waiting.refresh_from_db()
     assert waiting.state == "answered"
