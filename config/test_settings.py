@@ -7,9 +7,7 @@ os.environ.setdefault("YIWANG_DEV", "1")
 # One var dir (media, signing and encryption keys) per test process, inherited by the servers and
 # commands it starts: two suites run at once (SQLite and PostgreSQL, or two checkouts) must not
 # share keys or files.
-os.environ.setdefault(
-    "YIWANG_VAR_DIR", os.path.join(tempfile.gettempdir(), f"yiwang-test-var-{os.getpid()}")
-)
+os.environ.setdefault("YIWANG_VAR_DIR", os.path.join(tempfile.gettempdir(), f"yiwang-test-var-{os.getpid()}"))
 
 from config.settings import *  # noqa: E402,F403
 
