@@ -48,8 +48,7 @@ def uses_of(user) -> QuerySet[CallLog]:
     return (
         CallLog.objects.filter(outcome=CallOutcome.OK, subjects__subject_index=index)
         .select_related("consumer", "resource__provider", "grant")
-        .order_by("-at", "-pk")
-        .distinct()
+        .order_by("-at", "-pk")  # one CallSubject per call and person (call_subject_unique)
     )
 
 
@@ -84,13 +83,15 @@ class FieldLabel:
         return f"{self.zh} | {self.en}" if self.en and self.en != self.zh else self.zh
 
 
-def field_labels(use: CallLog) -> list[FieldLabel]:
-    """The fields a call returned, in the resource's order, labelled (a removed field by name)."""
-    known = {}
-    if use.resource_id is not None:
-        known = {
-            f.name: f for f in ResourceField.objects.filter(resource_id=use.resource_id).order_by("position")
+def field_labels(use: CallLog, cache: dict | None = None) -> list[FieldLabel]:
+    """The fields a call returned, labelled (a field no longer in the resource by its name).
+    ``cache`` (resource id → its fields) saves a query per row when a page lists many uses."""
+    cache = {} if cache is None else cache
+    if use.resource_id is not None and use.resource_id not in cache:
+        cache[use.resource_id] = {
+            f.name: f for f in ResourceField.objects.filter(resource_id=use.resource_id)
         }
+    known = cache.get(use.resource_id, {})
     names = list(use.fields or [])
     out = []
     for name in names:

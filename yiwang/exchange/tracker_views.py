@@ -46,14 +46,14 @@ class AnswerForm(forms.Form):
     )
 
 
-def _use_row(use) -> dict:
+def _use_row(use, cache: dict | None = None) -> dict:
     provider = tracker.provider_of(use)
     return {
         "use": use,
         "consumer": use.consumer.name if use.consumer else "",
         "provider": provider.name if provider else "",
         "resource": use.resource.name if use.resource_id else use.resource_code,
-        "fields": tracker.field_labels(use),
+        "fields": tracker.field_labels(use, cache),
     }
 
 
@@ -64,10 +64,11 @@ def use_list(request: HttpRequest) -> HttpResponse:
     if not tracker.may_read_record(request.user):
         return render(request, "exchange/tracker_unverified.html", {})
     page = Paginator(tracker.uses_of(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    cache: dict = {}
     return render(
         request,
         "exchange/tracker_uses.html",
-        {"page": page, "rows": [_use_row(use) for use in page.object_list]},
+        {"page": page, "rows": [_use_row(use, cache) for use in page.object_list]},
     )
 
 

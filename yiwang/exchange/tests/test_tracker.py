@@ -152,7 +152,7 @@ def test_a_bad_or_repeated_question_is_refused_on_the_page_and_nothing_is_saved(
     assert long.status_code == 400
     assert not UseQuestion.objects.exists()
     client.post(reverse("tracker:use", args=[use.pk]), {"question": "第一次提问"})
-    with pytest.raises(WrongState, match="still waiting"):
+    with pytest.raises(WrongState, match="尚待答复"):
         questions.question_ask(use=use, actor=citizen, question="第二次提问")
     assert UseQuestion.objects.count() == 1
     page = client.get(reverse("tracker:use", args=[use.pk]))
@@ -247,3 +247,22 @@ def test_the_tracker_demo_is_idempotent_and_shows_zhang_sans_uses(settings):
         ).count()
         == 2
     )
+
+
+def test_the_record_page_costs_the_same_queries_for_few_or_many_uses(login, citizen, grant):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = login(citizen)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("tracker:uses")).status_code == 200
+        return len(captured)
+
+    for _ in range(2):
+        gateway_call(grant, citizen)
+    few = queries()
+    for _ in range(18):
+        gateway_call(grant, citizen)
+    assert queries() == few
