@@ -22,7 +22,7 @@ from yiwang.exchange.models import CallLog, QuestionState, UseQuestion
 from yiwang.identity import notice_texts
 from yiwang.identity import services as identity_services
 from yiwang.identity.models import Official, Role
-from yiwang.identity.permissions import department_ancestor_ids, departments_for, has_role
+from yiwang.identity.permissions import department_ancestor_ids, departments_for, has_role, is_row_id
 
 MAX_LENGTH = 2000
 OPEN_PER_USE = 1  # a citizen waits for the answer before asking again about the same use
@@ -107,7 +107,7 @@ def questions_for_steward(user):
 
 def get_question_for_steward(user, pk) -> UseQuestion:
     """One question ``user`` may answer; 404 when outside their departments or missing."""
-    if not str(pk).isdigit():
+    if not is_row_id(pk):
         raise Http404
     found = questions_for_steward(user).filter(pk=int(pk)).first()
     if found is None:

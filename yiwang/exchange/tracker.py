@@ -20,6 +20,7 @@ from yiwang.exchange import vault
 from yiwang.exchange.models import CallLog, CallOutcome, ResourceField, UseQuestion
 from yiwang.identity import selectors as identity_selectors
 from yiwang.identity.models import RealNameLevel
+from yiwang.identity.permissions import is_row_id
 
 MIN_LEVEL = RealNameLevel.REGISTER
 
@@ -54,7 +55,7 @@ def uses_of(user) -> QuerySet[CallLog]:
 
 def get_use_for_user(user, pk) -> CallLog:
     """One use of ``user``'s data; 404 when it is not about them or does not exist (one answer)."""
-    if not str(pk).isdigit():
+    if not is_row_id(pk):  # not a plain id (or one past the database's range): the same 404
         raise Http404
     use = (
         uses_of(user)
