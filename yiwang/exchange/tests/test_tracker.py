@@ -176,6 +176,7 @@ def test_the_steward_answers_and_the_citizen_reads_the_answer(login, citizen, gr
     use = gateway_call(grant, citizen)
     question = questions.question_ask(use=use, actor=citizen, question="用途是什么？")
     steward = login(gat_steward)
+    assert reverse("tracker:questions") in steward.get(reverse("identity:account")).content.decode()
     listing = steward.get(reverse("tracker:questions"))
     assert (
         listing.status_code == 200
@@ -215,6 +216,10 @@ def test_only_the_providers_stewards_may_answer(login, citizen, grant, gat_stewa
         not in login(sjj_steward).get(reverse("tracker:questions")).content.decode()
     )
     assert login(official_x).get(reverse("tracker:questions")).status_code == 403
+    assert (
+        reverse("tracker:questions")
+        not in login(official_x).get(reverse("identity:account")).content.decode()
+    )
     assert login(citizen).get(reverse("tracker:question", args=[question.pk])).status_code == 403
     with pytest.raises(NotAllowed):
         questions.question_answer(question=question, actor=sjj_steward, answer="x")
