@@ -274,3 +274,10 @@ def test_the_record_page_costs_the_same_queries_for_few_or_many_uses(login, citi
     for _ in range(18):
         gateway_call(grant, citizen)
     assert queries() == few
+
+
+def test_the_tracker_demo_adds_nothing_without_the_identity_demo(db):
+    from yiwang.exchange import tracker_demo
+
+    assert tracker_demo.build() == 0
+    assert not CallLog.objects.exists()
