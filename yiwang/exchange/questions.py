@@ -34,7 +34,7 @@ class QuestionError(ExchangeError):
     status = 422
 
     def __init__(self, message: str, *, field: str = ""):
-        super().__init__(message)
+        super().__init__(message, {field: message} if field else None)
         self.field = field
 
 
