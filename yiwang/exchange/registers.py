@@ -40,7 +40,8 @@ class ExchangeRealNameVerifier:
         values = base_row(basedata.POPULATION, id_number)
         if values is None:
             return RealNameResult(False, "not in the register")
-        if (values.get("name") or "") != (name or "").strip():
+        recorded = str(values.get("name") or "").strip()
+        if not recorded or recorded != (name or "").strip():  # a row without a name matches nobody
             return RealNameResult(False, "name does not match")
         return RealNameResult(True)
 

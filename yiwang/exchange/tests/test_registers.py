@@ -107,6 +107,9 @@ def test_the_verifier_confirms_a_name_only_for_the_number_the_register_holds(pro
     assert verifier.verify(name="陈八", id_number=NUMBER) == realname.RealNameResult(
         False, "name does not match"
     )
+    nameless = make_id_number("610113", dt.date(1988, 8, 8), 125)
+    put_person(nameless, "")
+    assert not verifier.verify(name="", id_number=nameless).ok
     unknown = make_id_number("610113", dt.date(1988, 8, 8), 124)
     assert verifier.verify(name="陈七", id_number=unknown) == realname.RealNameResult(
         False, "not in the register"
