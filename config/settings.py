@@ -234,12 +234,13 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed sign-ins allowed per account within the window (the per-address limit is below).
 LOGIN_FAILURE_LIMIT = int(env("LOGIN_FAILURE_LIMIT", "5") or 5)
 # Dotted paths of the population-register verifier (人口库) and the legal-entity register (法人库)
-# clients; the defaults read the demo registers `yiwang demo` builds (empty in production: fail closed).
+# clients; the defaults read the exchange's base data A01001 / A02001 (yiwang.exchange.registers):
+# until a provider loads it, nobody is verified (fail closed).
 IDENTITY_REALNAME_VERIFIER = env(
-    "IDENTITY_REALNAME_VERIFIER", "yiwang.identity.realname.DemoRegisterVerifier"
+    "IDENTITY_REALNAME_VERIFIER", "yiwang.exchange.registers.ExchangeRealNameVerifier"
 )
 IDENTITY_LEGAL_ENTITY_REGISTER = env(
-    "IDENTITY_LEGAL_ENTITY_REGISTER", "yiwang.identity.legalentities.DemoLegalEntityRegister"
+    "IDENTITY_LEGAL_ENTITY_REGISTER", "yiwang.exchange.registers.ExchangeLegalEntityRegister"
 )
 LOGIN_FAILURE_WINDOW_SECONDS = int(env("LOGIN_FAILURE_WINDOW_SECONDS", "900") or 900)
 

@@ -17,6 +17,8 @@ urlpatterns = [
     path("", include("yiwang.core.urls")),
     # --- exchange gateway (issue 11, xgate) ---
     path("", include("yiwang.exchange.gateway_urls")),
+    # xtrack: the citizen's data-use record and the stewards' answers (docs/data-tracker.md)
+    path("", include("yiwang.exchange.tracker_urls")),
 ]
 
 handler404 = "yiwang.core.views.not_found"

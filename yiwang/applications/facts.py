@@ -109,7 +109,7 @@ def fetch(*, item, schema: dict, person, actor, reference: str = "") -> FactSet:
     from yiwang.exchange import gateway
     from yiwang.exchange.errors import ExchangeError
     from yiwang.exchange.models import Channel, DataResource
-    from yiwang.identity.selectors import id_number_for_lookup
+    from yiwang.identity.selectors import id_number_for_data_record
 
     specs = bindings(schema)
     out = FactSet()
@@ -118,11 +118,11 @@ def fetch(*, item, schema: dict, person, actor, reference: str = "") -> FactSet:
     by_resource: dict[str, dict[str, dict]] = {}
     for name, spec in specs.items():
         by_resource.setdefault(spec["resource"], {})[name] = spec
-    if person is None or not person.is_verified:
+    id_number = id_number_for_data_record(person) if person is not None else ""
+    if not id_number:
         for name in specs:
             out.missing[name] = _("Your identity is not verified, so your records cannot be looked up.")
         return out
-    id_number = id_number_for_lookup(person)
     resources = {
         r.code: r for r in DataResource.objects.filter(code__in=by_resource).select_related("provider")
     }

@@ -75,3 +75,139 @@ BASE_RESOURCES = {
         ],
     },
 }
+
+# How the platform shares the base resources when it registers them itself (``put_records`` on a
+# database where no steward registered them yet): basic resources must be shared (rules.py).
+SHARING = {
+    POPULATION: ("conditional", "仅用于实名核验与法定职责范围内的政务服务办理，须说明用途。"),
+    LEGAL_ENTITY: ("unconditional", ""),
+    SOCIAL_INSURANCE: ("conditional", "仅用于社会保障相关政务服务办理，须说明用途。"),
+}
+# Registration statuses (登记状态) of A02001 under which an enterprise is in business.
+ACTIVE_STATUSES = ("存续", "在业", "开业")
+PUT_EVENT = "exchange:rows:put"
+
+
+def base_resource(code: str, *, actor, provider=None):
+    """The base resource ``code`` of ``BASE_RESOURCES``, registered (published, with its fields)
+    when missing; an existing one is returned as it is, whoever registered it.
+
+    ``provider`` defaults to the province-level department of the spec's kind (e.g. ``610000-GAT``);
+    raises ``NotFound`` when there is none, ``InvalidInput`` for a code that is not a base resource.
+    """
+    from django.db import transaction
+    from django.utils import timezone
+
+    from yiwang.audit import services as audit
+    from yiwang.exchange.errors import InvalidInput, NotFound
+    from yiwang.exchange.models import DataResource, ResourceField, ResourceState
+    from yiwang.identity.models import Department
+
+    spec = BASE_RESOURCES.get(code)
+    if spec is None:
+        raise InvalidInput(f"{code} is not a base resource (one of {', '.join(BASE_RESOURCES)}).")
+    found = DataResource.objects.filter(code=code).first()
+    if found is not None:
+        return found
+    if provider is None:
+        provider = (
+            Department.objects.filter(code__endswith=f"-{spec['provider_kind']}", region__parent__isnull=True)
+            .order_by("code")
+            .first()
+        )
+    if provider is None:
+        raise NotFound(
+            f"No province-level department of kind {spec['provider_kind']} provides {code}: create it first."
+        )
+    share_class, conditions = SHARING[code]
+    with transaction.atomic():
+        resource, created = DataResource.objects.get_or_create(
+            code=code,
+            defaults={
+                "name": spec["name"],
+                "description": spec["name_en"],
+                "provider": provider,
+                "kind": spec["kind"],
+                "share_class": share_class,
+                "share_conditions": conditions,
+                "update_frequency": "daily",
+                "key_field": spec["key_field"],
+                "state": ResourceState.PUBLISHED,
+                "loaded_at": timezone.now(),
+            },
+        )
+        if created:
+            ResourceField.objects.bulk_create(
+                ResourceField(
+                    resource=resource,
+                    name=name,
+                    label_zh=zh,
+                    label_en=en,
+                    type=ftype,
+                    grade=grade,
+                    personal=personal,
+                    position=i,
+                )
+                for i, (name, zh, en, ftype, grade, personal) in enumerate(spec["fields"])
+            )
+            audit.record(
+                actor=actor, event="exchange:resource:register", target=resource, data={"code": code}
+            )
+    return resource
+
+
+def put_records(code: str, records, *, actor, provider=None) -> tuple[int, int]:
+    """Put ``records`` (field name → JSON value) into the base resource ``code``: a record whose key
+    (the spec's key field) is already stored updates that row (its other stored values are kept),
+    any other record is added. Registers the resource first when missing (``base_resource``), so the
+    identity demo and the exchange demo may put their rows in either order. Idempotent; one
+    transaction; one audit entry. Returns (added, updated).
+
+    Raises ``InvalidInput`` naming the record and field for a record without its key or with a
+    field the resource does not have; nothing is saved then."""
+    from django.db import transaction
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from yiwang.audit import services as audit
+    from yiwang.exchange import rows as rowstore
+    from yiwang.exchange.errors import InvalidInput
+    from yiwang.exchange.models import DataResource, ResourceRow
+
+    with transaction.atomic():
+        resource = base_resource(code, actor=actor, provider=provider)
+        resource = DataResource.objects.select_for_update().get(pk=resource.pk)
+        fields = list(resource.fields.all())
+        names = {f.name for f in fields}
+        key_field = resource.key_field
+        merged: dict[str, dict] = {}
+        for i, record in enumerate(records, start=1):
+            unknown = sorted(set(record) - names)
+            if unknown:
+                raise InvalidInput(f"Record {i}: {code} has no field {', '.join(unknown)}.")
+            key = rowstore.key_for(resource, fields, record.get(key_field))
+            if not key:
+                raise InvalidInput(f"Record {i}: the key field {key_field} is empty.")
+            merged[key] = {**merged.get(key, {}), **record}
+        stored = {row.key: row for row in ResourceRow.objects.filter(resource=resource, key__in=list(merged))}
+        updated = []
+        for key, row in stored.items():
+            values = {**rowstore.row_values(row), **merged.pop(key)}
+            (fresh,) = rowstore.build_rows(resource, fields, [values], start=row.row_no)
+            row.data, row.sealed = fresh.data, fresh.sealed
+            updated.append(row)
+        if updated:
+            ResourceRow.objects.bulk_update(updated, ["data", "sealed"])
+        start = (ResourceRow.objects.filter(resource=resource).aggregate(n=Max("row_no"))["n"] or 0) + 1
+        added = rowstore.build_rows(resource, fields, list(merged.values()), start=start)
+        ResourceRow.objects.bulk_create(added)
+        resource.row_count = ResourceRow.objects.filter(resource=resource).count()
+        resource.loaded_at = timezone.now()
+        resource.save(update_fields=["row_count", "loaded_at", "updated_at"])
+        audit.record(
+            actor=actor,
+            event=PUT_EVENT,
+            target=resource,
+            data={"added": len(added), "updated": len(updated)},
+        )
+    return len(added), len(updated)

@@ -1,34 +1,35 @@
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
 
 from yiwang.identity import legalentities, realname
 
 
 @register(Tags.security, deploy=True)
 def check_registers(app_configs, **kwargs):
-    """The demo registers are empty outside development, so nobody could be verified or act
-    for an enterprise: say so, rather than let an operator wonder why every check fails."""
-    if settings.DEV:
-        return []
+    """A register client that cannot be loaded verifies nobody and lets nobody act for an
+    enterprise (every check fails closed): say so, rather than let an operator wonder why."""
     problems = []
-    if realname.verifier_path() == realname.DEFAULT_VERIFIER:
-        problems.append(
-            Warning(
-                "Real-name verification uses the demo resident register: nobody can reach level L2.",
-                hint="Set IDENTITY_REALNAME_VERIFIER to a class that asks the population register "
-                "(人口库; see yiwang/identity/realname.py).",
-                id="identity.W001",
+    for path, what, setting, check_id in (
+        (realname.verifier_path(), "Real-name verification", "IDENTITY_REALNAME_VERIFIER", "identity.W001"),
+        (
+            legalentities.register_path(),
+            "The legal-entity register",
+            "IDENTITY_LEGAL_ENTITY_REGISTER",
+            "identity.W002",
+        ),
+    ):
+        try:
+            import_string(path)
+        except ImportError as exc:
+            problems.append(
+                Warning(
+                    f"{what} client {path!r} cannot be loaded ({exc}): every check will fail.",
+                    hint=f"Set {setting} to the dotted path of a register client class "
+                    "(the default reads the exchange's base data; see docs/identity.md).",
+                    id=check_id,
+                )
             )
-        )
-    if legalentities.register_path() == legalentities.DEFAULT_REGISTER:
-        problems.append(
-            Warning(
-                "Enterprises come from the demo legal-entity register: nobody can act for an enterprise.",
-                hint="Set IDENTITY_LEGAL_ENTITY_REGISTER to a class that asks the legal-entity register "
-                "(法人库; see yiwang/identity/legalentities.py).",
-                id="identity.W002",
-            )
-        )
     return problems
 
 

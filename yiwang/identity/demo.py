@@ -21,14 +21,12 @@ from django.utils import timezone
 
 from yiwang.audit import services as audit
 from yiwang.core.bulk import insert_rows
-from yiwang.identity import demo_data, legalentities, pii, services
+from yiwang.identity import demo_data, legalentities, pii, realname, services
 from yiwang.identity.models import (
     Department,
-    LegalEntityRecord,
     Person,
     RealNameLevel,
     Region,
-    ResidentRecord,
     Role,
     User,
 )
@@ -88,7 +86,7 @@ class DemoCitizen:
     phone: str
 
 
-# Demo accounts. All are in the demo resident register; all but ``newcomer`` are verified (L2),
+# Demo accounts. All are in the demo population register; all but ``newcomer`` are verified (L2),
 # so ``newcomer`` (L1, self-declared) shows what an unverified account may do and can verify live.
 CITIZENS = [
     DemoCitizen("citizen", "张三", dt.date(1990, 5, 17), 131, "13800000001"),
@@ -199,29 +197,60 @@ def _departments(regions: dict[str, Region]) -> int:
     return len(new)
 
 
+def register_records() -> tuple[list[dict], list[dict]]:
+    """The demo people of the population register (人口库) and the demo enterprises of the
+    legal-entity register (法人库), as records of the exchange's base resources A01001 / A02001
+    (field names of ``yiwang.exchange.basedata``; identity knows them only as plain data)."""
+    phones = {c.name: c.phone for c in CITIZENS}
+    residents = [(c.name, c.birth, c.seq) for c in CITIZENS] + REGISTER_ONLY
+    population = []
+    for name, birth, seq in residents:
+        number = make_id_number(DEMO_COUNTY, birth, seq)
+        population.append(
+            {
+                "id_number": number,
+                "name": name,
+                "gender": "男" if int(number[16]) % 2 else "女",
+                "birth_date": birth.isoformat(),
+                "household_region": DEMO_COUNTY,
+                "household_address": f"西安市雁塔区演示路{seq}号",
+                "residence_region": DEMO_COUNTY,
+                "residence_since": dt.date(max(birth.year + 18, 2000), 1, 1).isoformat(),
+                "phone": phones.get(name, ""),
+            }
+        )
+    entities = [
+        {
+            "credit_code": make_credit_code(region_code, seq),
+            "name": name,
+            "legal_representative": rep_name,
+            "representative_id_number": make_id_number(DEMO_COUNTY, rep_birth, rep_seq),
+            "region_code": region_code,
+            "address": address,
+            "established_on": "2020-06-01",
+            "status": "存续",
+        }
+        for name, region_code, seq, rep_name, rep_birth, rep_seq, address in LEGAL_ENTITIES
+    ]
+    return population, entities
+
+
 def _registers() -> tuple[int, int]:
-    """The demo resident register (人口库) and legal-entity register (法人库), idempotently.
+    """Put the demo people and enterprises into the registers identity checks against, through
+    the configured register clients (by default the exchange's base data), idempotently.
     Refuses outside development: on a real deployment these fake entries would verify people."""
     if not settings.DEV:
         raise RuntimeError("The demo registers are for development only (YIWANG_DEV=1).")
-    residents = [(c.name, c.birth, c.seq) for c in CITIZENS] + REGISTER_ONLY
-    for name, birth, seq in residents:
-        ResidentRecord.objects.update_or_create(
-            id_number_index=pii.id_number_index(make_id_number(DEMO_COUNTY, birth, seq)),
-            defaults={"name": name},
-        )
-    for name, region_code, seq, rep_name, rep_birth, rep_seq, address in LEGAL_ENTITIES:
-        rep_number = make_id_number(DEMO_COUNTY, rep_birth, rep_seq)
-        record = LegalEntityRecord.objects.filter(credit_code=make_credit_code(region_code, seq)).first()
-        if record is None:
-            record = LegalEntityRecord(credit_code=make_credit_code(region_code, seq))
-        record.name, record.representative_name = name, rep_name
-        record.region_code, record.address, record.is_active = region_code, address, True
-        record.representative_id_number_ciphertext = crypto.encrypt(
-            rep_number, legalentities.REPRESENTATIVE_PURPOSE
-        )
-        record.save()
-    return len(residents), len(LEGAL_ENTITIES)
+    population, entities = register_records()
+    for client, records in ((realname.get_verifier(), population), (legalentities.get_register(), entities)):
+        put = getattr(client, "put_demo_records", None)
+        if put is None:
+            raise RuntimeError(
+                f"The register client {type(client).__name__} takes no demo records: "
+                "the demo needs the default registers (the exchange's base data)."
+            )
+        put(records)
+    return len(population), len(entities)
 
 
 def _citizen(spec: DemoCitizen, county: str) -> Person:

@@ -1,11 +1,11 @@
 """The legal-entity register (法人库): which enterprises exist and who represents them.
 
 Enterprises and their legal representatives come from here, never from what an applicant
-types. A deployment plugs in its register client (the market regulator's 法人库, usually
-through the data-sharing exchange) as a class implementing ``LegalEntityRegister`` named in
-``IDENTITY_LEGAL_ENTITY_REGISTER``. The default, ``DemoLegalEntityRegister``, reads the demo
-register ``yiwang demo`` builds (``LegalEntityRecord``); outside development that table is empty,
-so nobody can act for any enterprise until a real client is configured (fail closed).
+types. The register is a class implementing ``LegalEntityRegister`` named in
+``IDENTITY_LEGAL_ENTITY_REGISTER`` (a dotted path; identity imports no app above it). The
+default, ``yiwang.exchange.registers.ExchangeLegalEntityRegister``, reads the legal-entity base
+data (法人库, resource A02001) market regulation shares through the data exchange; until it holds
+an enterprise, nobody can act for it (fail closed).
 """
 
 import logging
@@ -16,10 +16,8 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 
 from yiwang.identity import pii
-from yiwang.lib import crypto
 
-DEFAULT_REGISTER = "yiwang.identity.legalentities.DemoLegalEntityRegister"
-REPRESENTATIVE_PURPOSE = pii.REPRESENTATIVE_PURPOSE
+DEFAULT_REGISTER = "yiwang.exchange.registers.ExchangeLegalEntityRegister"
 log = logging.getLogger(__name__)
 
 
@@ -47,28 +45,6 @@ class LegalEntityRegister(Protocol):
     def lookup(self, *, credit_code: str) -> LegalEntity | None:
         """The register's entry for a (normalised) credit code, or None when it has none."""
         ...
-
-
-class DemoLegalEntityRegister:
-    """Reads the demo legal-entity register built by ``yiwang demo``. Never use in production."""
-
-    def lookup(self, *, credit_code: str) -> LegalEntity | None:
-        from yiwang.identity.models import LegalEntityRecord
-
-        record = LegalEntityRecord.objects.filter(credit_code=credit_code).first()
-        if record is None:
-            return None
-        return LegalEntity(
-            credit_code=record.credit_code,
-            name=record.name,
-            representative_name=record.representative_name,
-            representative_id_number=crypto.decrypt(
-                record.representative_id_number_ciphertext, REPRESENTATIVE_PURPOSE
-            ),
-            region_code=record.region_code,
-            address=record.address,
-            is_active=record.is_active,
-        )
 
 
 def register_path() -> str:

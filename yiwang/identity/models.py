@@ -279,46 +279,6 @@ class EnterpriseAgent(models.Model):
         return f"{self.person.name} → {self.enterprise.name}"
 
 
-class ResidentRecord(models.Model):
-    """One resident of the demo population register (演示人口库).
-
-    Stands in for the province's 人口库 so the demo can verify real names offline; a deployment
-    plugs in its register client (``IDENTITY_REALNAME_VERIFIER``) and leaves this table empty.
-    Only the blind index of the number is kept: the register answers "do they match", nothing more.
-    """
-
-    id_number_index = models.CharField(max_length=64, unique=True)
-    name = models.CharField(_("name"), max_length=64)
-
-    class Meta:
-        verbose_name = _("demo resident register entry")
-        verbose_name_plural = _("demo resident register")
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class LegalEntityRecord(models.Model):
-    """One entry of the demo legal-entity register (演示法人库), standing in for the market
-    regulator's register (``IDENTITY_LEGAL_ENTITY_REGISTER``). The representative's identity
-    number is kept encrypted, as a register client would hand it over."""
-
-    credit_code = models.CharField(_("unified social credit code"), max_length=18, unique=True)
-    name = models.CharField(_("name"), max_length=128)
-    representative_name = models.CharField(_("legal representative"), max_length=64)
-    representative_id_number_ciphertext = models.BinaryField(editable=False)
-    region_code = models.CharField(_("division code"), max_length=6, blank=True)
-    address = models.CharField(_("address"), max_length=255, blank=True)
-    is_active = models.BooleanField(_("in business"), default=True)
-
-    class Meta:
-        verbose_name = _("demo legal-entity register entry")
-        verbose_name_plural = _("demo legal-entity register")
-
-    def __str__(self) -> str:
-        return self.name
-
-
 class AccountNotice(models.Model):
     """A security notice to an account holder (e.g. someone else declared their identity
     number). Shown on "My account" and emailed after commit when the account has an address."""

@@ -16,6 +16,10 @@ NUMBER_USED = "identity.number_used"
 DEMOTED = "identity.demoted"
 DELEGATION_GRANTED = "delegation.granted"
 DELEGATION_ENDED = "delegation.ended"
+# The citizen's data-use record (yiwang.exchange.questions): a question reaches the provider's
+# data stewards; the answer reaches the citizen.
+DATA_USE_QUESTION = "data_use.question"
+DATA_USE_ANSWERED = "data_use.answered"
 
 # key → (subject, body); both may name parameters as %(name)s.
 MESSAGES = {
@@ -42,6 +46,17 @@ MESSAGES = {
     DELEGATION_ENDED: (
         gettext_noop("A delegation for %(name)s ended"),
         gettext_noop("See My account for who acts for the enterprise now."),
+    ),
+    DATA_USE_QUESTION: (
+        gettext_noop("A citizen asked about a use of %(resource)s"),
+        gettext_noop(
+            "A citizen asked why %(department)s used their data from %(resource)s. Answer on the "
+            "workbench under Questions about data uses."
+        ),
+    ),
+    DATA_USE_ANSWERED: (
+        gettext_noop("Your question about a use of your data was answered"),
+        gettext_noop("%(department)s answered your question. See My data uses on My account."),
     ),
 }
 

@@ -8,7 +8,6 @@ from yiwang.lib.masking import mask_id_number
 
 ID_NUMBER_PURPOSE = "identity.person.id_number"
 TOTP_PURPOSE = "identity.user.totp_secret"
-REPRESENTATIVE_PURPOSE = "identity.legal_entity.representative_id_number"
 
 # Identity's stored encrypted fields: (model label, field, purpose), registered from
 # IdentityConfig.ready() into yiwang.core.encrypted_fields, which `yiwang rotate-keys` walks
@@ -16,7 +15,6 @@ REPRESENTATIVE_PURPOSE = "identity.legal_entity.representative_id_number"
 ENCRYPTED_FIELDS = (
     ("identity.Person", "id_number_ciphertext", ID_NUMBER_PURPOSE),
     ("identity.User", "totp_secret_ciphertext", TOTP_PURPOSE),
-    ("identity.LegalEntityRecord", "representative_id_number_ciphertext", REPRESENTATIVE_PURPOSE),
 )
 
 

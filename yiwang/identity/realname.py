@@ -1,12 +1,13 @@
 """Real-name verification (实名核验): does a name belong to an identity number, per the
 population register (人口库)?
 
-A deployment plugs in its register client — the province's 人口库, or the public-security
-identity interface reached through the data-sharing exchange — as a class implementing
-``RealNameVerifier`` and names it in the ``IDENTITY_REALNAME_VERIFIER`` setting (a dotted
-path). The default, ``DemoRegisterVerifier``, checks the demo resident register that
-``yiwang demo`` builds (``ResidentRecord``); outside development that table is empty, so every
-check fails (closed) and the deploy check ``identity.W001`` says to configure a real client.
+The verifier is a class implementing ``RealNameVerifier`` named in the
+``IDENTITY_REALNAME_VERIFIER`` setting (a dotted path; identity imports no app above it). The
+default, ``yiwang.exchange.registers.ExchangeRealNameVerifier``, reads the population base data
+(人口库, resource A01001) the public-security department shares through the data exchange; a
+deployment may name another client (e.g. the public-security identity interface). Until that
+base data holds a person, nobody is verified (fail closed); ``yiwang demo`` puts its people there
+through the verifier's ``put_demo_records``.
 
 A verifier answers one question and never raises for "no": unreachable registers return
 ``ok=False`` too, so nothing is ever verified by a fallback.
@@ -19,9 +20,7 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from yiwang.identity import pii
-
-DEFAULT_VERIFIER = "yiwang.identity.realname.DemoRegisterVerifier"
+DEFAULT_VERIFIER = "yiwang.exchange.registers.ExchangeRealNameVerifier"
 log = logging.getLogger(__name__)
 
 
@@ -37,20 +36,6 @@ class RealNameVerifier(Protocol):
     def verify(self, *, name: str, id_number: str) -> RealNameResult:
         """Whether the register records ``name`` for the (normalised) ``id_number``."""
         ...
-
-
-class DemoRegisterVerifier:
-    """Checks the demo resident register built by ``yiwang demo``. Never use in production."""
-
-    def verify(self, *, name: str, id_number: str) -> RealNameResult:
-        from yiwang.identity.models import ResidentRecord
-
-        record = ResidentRecord.objects.filter(id_number_index=pii.id_number_index(id_number)).first()
-        if record is None:
-            return RealNameResult(False, "not in the register")
-        if record.name != (name or "").strip():
-            return RealNameResult(False, "name does not match")
-        return RealNameResult(True)
 
 
 def verifier_path() -> str:

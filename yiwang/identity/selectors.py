@@ -133,10 +133,14 @@ def id_number_for_credential(person: Person) -> str:
     return pii.id_number_of(person)
 
 
-def id_number_for_lookup(person: Person) -> str:
-    """The person's identity number, to look up their own records in the base data of the data
-    exchange (the facts an application form is bound to: ``applications.facts``). The exchange
-    compares it by blind index and logs the use as one of the person's data uses."""
+def id_number_for_data_record(person: Person) -> str:
+    """The verified (L2+) person's identity number, for finding the uses of their data the
+    exchange logged under its blind index (我的数据使用记录) and for looking up their own records
+    in its base data (the facts a form is bound to, ``applications.facts``); "" for a
+    self-declared identity, whose number proves nothing. Not for display: pages show
+    ``id_number_masked``."""
+    if person is None or person.realname_level < RealNameLevel.REGISTER:
+        return ""
     return pii.id_number_of(person)
 
 

@@ -224,6 +224,7 @@ def account_view(request: HttpRequest) -> HttpResponse:
         "role_abilities": selectors.role_abilities(roles),
         "may_manage_roles": Role.ADMIN in roles,
         "may_check_in_person": Role.CLERK in roles,
+        "may_answer_data_questions": Role.DATA_STEWARD in roles,
     }
     return render(request, "identity/account.html", context)
 

@@ -52,6 +52,8 @@ licence             a licence issued by X (the demo enterprise's); ``licence_els
 status_list         X's first status list (``<department code>/1``)
 wallet_licence      a licence 张三 holds (证照夹); ``presentation`` a QR link of it, read once
 draft_material      a material of 张三's draft's item (免证办)
+data_use            a use of 张三's data (a gateway call that returned it; the tracker demo)
+use_question        张三's open question about a use of 公安厅's population data
 ==================  ============================================================================
 """
 
@@ -478,6 +480,16 @@ PAGES: list[Row] = [
         "gateway:uses",
         "/workbench/data/gateway/uses/",
         expect(DENIED, ok=("steward", "auditor", "leader", "admin")),
+    ),
+    # --- xtrack: the citizen's data-use record (我的数据使用记录) and the stewards' answers ---
+    Row("tracker:uses", "/account/data-uses/", expect(OK)),  # below L2 / no person: why not
+    Row("tracker:use", "/account/data-uses/{data_use}/", expect(HIDDEN, ok="citizen"), post=True),
+    Row("tracker:questions", "/workbench/data/questions/", expect(DENIED, ok=("steward", "admin"))),
+    Row(
+        "tracker:question",
+        "/workbench/data/questions/{use_question}/",
+        expect(DENIED, hidden="steward", ok="admin"),  # the steward of 数据局 is not 公安厅's
+        post=True,
     ),
 ]
 

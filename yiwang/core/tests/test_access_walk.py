@@ -79,6 +79,9 @@ def _build_demo() -> dict:
         valid_until=timezone.localdate() + dt.timedelta(days=30),
         actor=agent,
     )
+    from yiwang.exchange import tracker_demo  # xtrack: uses of 张三's data, questions about them
+
+    tracker_demo.build()
     audit_demo.build()
 
     x = Department.objects.get(code="610100-SCJG")
@@ -143,6 +146,18 @@ def _build_demo() -> dict:
         "rectification": _one(
             Rectification.objects.filter(department=x).order_by("state"), "rectification"
         ).pk,
+        **_tracker_objects(),
+    }
+
+
+def _tracker_objects() -> dict:
+    """xtrack: a use of 张三's data and his open question (the tracker demo)."""
+    from yiwang.exchange.models import CallLog, UseQuestion
+
+    citizen_question = UseQuestion.objects.filter(asked_by__username="citizen", state="open")
+    return {
+        "data_use": _one(CallLog.objects.filter(reference="demo-tracker-1"), "use of 张三's data").pk,
+        "use_question": _one(citizen_question.order_by("pk"), "open question of 张三").pk,
     }
 
 

@@ -14,7 +14,8 @@ from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_person, make_user, with_two_factor
 from yiwang.core import encrypted_fields
 from yiwang.identity import keyrotation, legalentities, pii, selectors, services
-from yiwang.identity.models import AccountNotice, LegalEntityRecord, Person, RealNameLevel, ResidentRecord
+from yiwang.identity.models import AccountNotice, Person, RealNameLevel
+from yiwang.identity.tests.registers import put_legal_entity, put_resident
 from yiwang.lib import crypto
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
@@ -67,16 +68,9 @@ def population(under_a, region):
     the resident register entry of the self-declared person, all under key A."""
     verified = [make_person(f"p{i}", f"人{i}", seq=100 + i) for i in range(5)]
     declared = make_person("declared", "陈七", level=RealNameLevel.SELF_DECLARED, seq=200)
-    ResidentRecord.objects.create(
-        id_number_index=pii.id_number_index(pii.id_number_of(declared)), name="陈七"
-    )
+    put_resident("陈七", pii.id_number_of(declared))
     two_factor = with_two_factor(make_user("twofactor"))
-    LegalEntityRecord.objects.create(
-        credit_code=make_credit_code("610100", 9),
-        name="演示企业",
-        representative_name="赵六",
-        representative_id_number_ciphertext=crypto.encrypt(REP_NUMBER, pii.REPRESENTATIVE_PURPOSE),
-    )
+    put_legal_entity(make_credit_code("610100", 9), "演示企业", "赵六", REP_NUMBER)
     numbers = {p.pk: pii.id_number_of(p) for p in [*verified, declared]}
     return {"verified": verified, "declared": declared, "two_factor": two_factor, "numbers": numbers}
 
@@ -90,9 +84,9 @@ def assert_everything_works(population):
     user = population["two_factor"]
     user.refresh_from_db()
     assert services.totp_verify(user=user, code=pyotp.TOTP(services.totp_secret_of(user)).now())
-    entity = legalentities.DemoLegalEntityRegister().lookup(credit_code=make_credit_code("610100", 9))
+    entity = legalentities.lookup(credit_code=make_credit_code("610100", 9))
     assert entity.representative_id_number == REP_NUMBER
-    # The resident register (blind index only) still confirms the self-declared person.
+    # The population base data still confirms the self-declared person.
     declared = population["declared"]
     number = population["numbers"][declared.pk]
     services.person_verify(person=declared, name="陈七", id_number=number, actor=declared.user)
@@ -254,7 +248,7 @@ def test_rotation_is_audited_per_batch_without_personal_data(population, setting
         ("identity.person", 4),
         ("identity.person", 2),
         ("identity.user", 1),
-        ("identity.legalentityrecord", 1),
+        ("exchange.resourcerow", 2),
     ]
     assert entries[0].actor_label == "system:rotate_keys"
     assert entries[0].data == {
@@ -289,7 +283,6 @@ def test_after_a_new_blind_index_key_the_reindex_makes_lookups_work_again(popula
 
     out = rotate("--reindex")
     assert "identity.person.id_number_index: 6 values, changed 6" in out
-    assert "The demo resident register keeps only indexes (1 rows)" in out
     assert stored_values() == before  # the ciphertexts are left alone
     for person in population["verified"]:
         assert selectors.person_lookup_by_id_number(numbers[person.pk]) == person
@@ -302,6 +295,6 @@ def test_a_dry_run_names_a_missing_key_too_and_changes_nothing(population, setti
     before = stored_values()
     with pytest.raises(CommandError) as excinfo:
         rotate("--dry-run")
-    assert "8 values are under key ids that are not configured ('A': 8)" in str(excinfo.value)
+    assert "9 values are under key ids that are not configured ('A': 9)" in str(excinfo.value)
     assert "Nothing was changed (dry run)." in str(excinfo.value)
     assert stored_values() == before

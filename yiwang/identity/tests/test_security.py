@@ -16,17 +16,15 @@ from django.utils import timezone, translation
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import make_person
 from yiwang.core import context
-from yiwang.identity import legalentities, permissions, pii, services
+from yiwang.identity import permissions, pii, services
 from yiwang.identity.models import (
     AccountNotice,
     Enterprise,
     EnterpriseAgent,
-    LegalEntityRecord,
     Person,
     RealNameLevel,
-    ResidentRecord,
 )
-from yiwang.lib import crypto
+from yiwang.identity.tests.registers import put_legal_entity, put_resident
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
 
@@ -48,7 +46,7 @@ def form(username: str, id_number: str, name: str = "陈七") -> dict:
 
 
 def in_register(name: str, id_number: str) -> None:
-    ResidentRecord.objects.create(id_number_index=pii.id_number_index(id_number), name=name)
+    put_resident(name, id_number)
 
 
 def number_of(person: Person) -> str:
@@ -56,18 +54,13 @@ def number_of(person: Person) -> str:
 
 
 def legal_entity(code: str, name: str, rep: Person, *, active: bool = True) -> None:
-    LegalEntityRecord.objects.update_or_create(
-        credit_code=code,
-        defaults={
-            "name": name,
-            "representative_name": rep.name,
-            "representative_id_number_ciphertext": crypto.encrypt(
-                number_of(rep), legalentities.REPRESENTATIVE_PURPOSE
-            ),
-            "region_code": "610100",
-            "address": "西安市雁塔区演示路9号",
-            "is_active": active,
-        },
+    put_legal_entity(
+        code,
+        name,
+        rep.name,
+        number_of(rep),
+        address="西安市雁塔区演示路9号",
+        status="存续" if active else "注销",
     )
 
 

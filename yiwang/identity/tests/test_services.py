@@ -13,11 +13,11 @@ from yiwang.identity.models import (
     Enterprise,
     Person,
     RealNameLevel,
-    ResidentRecord,
     Role,
     RoleGrant,
     User,
 )
+from yiwang.identity.tests.registers import put_resident
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
 
@@ -106,7 +106,7 @@ def test_argon2_is_the_first_password_hasher_in_production_settings():
 
 
 def in_register(name: str, id_number: str) -> None:
-    ResidentRecord.objects.create(id_number_index=pii.id_number_index(id_number), name=name)
+    put_resident(name, id_number)
 
 
 @pytest.mark.django_db
@@ -167,15 +167,17 @@ class BrokenVerifier:
 
 
 @pytest.mark.django_db
-def test_the_demo_register_verifier_is_the_default_and_warned_about_in_production(settings):
+def test_the_exchange_registers_are_the_default_and_an_unloadable_client_is_warned_about(settings):
+    from yiwang.exchange.registers import ExchangeLegalEntityRegister, ExchangeRealNameVerifier
+    from yiwang.identity import legalentities
     from yiwang.identity.checks import check_registers
 
-    assert isinstance(realname.get_verifier(), realname.DemoRegisterVerifier)
-    settings.DEV = False
-    assert [w.id for w in check_registers(None)] == ["identity.W001", "identity.W002"]
+    assert isinstance(realname.get_verifier(), ExchangeRealNameVerifier)
+    assert isinstance(legalentities.get_register(), ExchangeLegalEntityRegister)
+    assert check_registers(None) == []
     settings.IDENTITY_REALNAME_VERIFIER = "somewhere.RealVerifier"
     settings.IDENTITY_LEGAL_ENTITY_REGISTER = "somewhere.RealRegister"
-    assert check_registers(None) == []
+    assert [w.id for w in check_registers(None)] == ["identity.W001", "identity.W002"]
 
 
 @pytest.mark.django_db

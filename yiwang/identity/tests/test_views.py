@@ -8,19 +8,17 @@ from django.urls import reverse
 from yiwang.audit.models import AuditEntry
 from yiwang.conftest import PERSONA_PASSWORD, make_person
 from yiwang.core.models import ThrottleCounter
-from yiwang.identity import legalentities, pii, services
+from yiwang.identity import pii, services
 from yiwang.identity.models import (
     Enterprise,
-    LegalEntityRecord,
     Person,
     RealNameLevel,
-    ResidentRecord,
     Role,
     RoleGrant,
     User,
 )
 from yiwang.identity.permissions import ACTING_ENTERPRISE_SESSION_KEY
-from yiwang.lib import crypto
+from yiwang.identity.tests.registers import put_legal_entity, put_resident
 from yiwang.lib.idnumbers import make_id_number
 from yiwang.lib.uscc import make_credit_code
 
@@ -274,14 +272,7 @@ def test_the_register_decides_who_acts_for_an_enterprise_from_the_page(login, ci
         {"credit_code": code[:-1] + ("0" if code[-1] != "0" else "1")},
     )
     assert 'href="#id_credit_code"' in bad.content.decode()
-    LegalEntityRecord.objects.create(
-        credit_code=code,
-        name="页面公司",
-        representative_name="张三",
-        representative_id_number_ciphertext=crypto.encrypt(
-            pii.id_number_of(citizen.person), legalentities.REPRESENTATIVE_PURPOSE
-        ),
-    )
+    put_legal_entity(code, "页面公司", "张三", pii.id_number_of(citizen.person))
     ok = client.post(reverse("identity:enterprise_register"), {"credit_code": code})
     assert ok.status_code == 302
     assert Enterprise.objects.get(credit_code=code).agents.get().person == citizen.person
@@ -290,7 +281,7 @@ def test_the_register_decides_who_acts_for_an_enterprise_from_the_page(login, ci
 def test_a_person_verifies_their_identity_from_the_page(login):
     person = make_person("l1_page", "刘八", seq=55, level=RealNameLevel.SELF_DECLARED)
     number = pii.id_number_of(person)
-    ResidentRecord.objects.create(id_number_index=pii.id_number_index(number), name="刘八")
+    put_resident("刘八", number)
     client = login(person.user)
     assert client.get(reverse("identity:verify")).status_code == 200
     wrong = client.post(reverse("identity:verify"), {"name": "刘九", "id_number": number})
@@ -309,7 +300,7 @@ def test_only_clerks_open_the_in_person_check(login, citizen, inspector, officia
 def test_a_clerk_records_a_check_in_person_from_the_page(login, official_x):
     person = make_person("l1_hall", "刘八", seq=56, level=RealNameLevel.SELF_DECLARED)
     number = pii.id_number_of(person)
-    ResidentRecord.objects.create(id_number_index=pii.id_number_index(number), name="刘八")
+    put_resident("刘八", number)
     data = {"username": "l1_hall", "name": "刘八", "id_number": number}
     response = login(official_x).post(reverse("identity:verify_in_person"), data)
     assert response.status_code == 302

@@ -20,7 +20,13 @@ from django.db.migrations.recorder import MigrationRecorder
 READY_EVENT = "core:demo:ready"
 PACKAGE = Path(__file__).resolve().parents[3]  # the yiwang package
 # What a demo is built from, besides the migrations: the builders and what they read.
-INPUT_PATTERNS = ("*/demo.py", "*/demo_data.py", "catalog/data/*", "applications/processes/*")
+INPUT_PATTERNS = (
+    "*/demo.py",
+    "*/demo_data.py",
+    "catalog/data/*",
+    "applications/processes/*",
+    "exchange/tracker_demo.py",  # xtrack: the citizen's data-use record
+)
 
 
 def fingerprint(scale: str = "normal") -> str:
@@ -84,6 +90,10 @@ class Command(BaseCommand):
             catalog_demo.build(stdout=self.stdout)
             licences_demo.build(stdout=self.stdout)  # types first: approved demo cases issue licences
             applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
+            # xtrack: uses of the demo citizens' data and questions about them (after the exchange demo)
+            from yiwang.exchange import tracker_demo
+
+            tracker_demo.build(stdout=self.stdout)
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)

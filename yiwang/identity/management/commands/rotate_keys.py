@@ -58,11 +58,6 @@ class Command(BaseCommand):
             if f.problems:
                 line += f", {f.problems:,} unreadable"
             self.stdout.write(line)
-        if reindex and report.index_only_rows:
-            self.stdout.write(
-                f"The demo resident register keeps only indexes ({report.index_only_rows:,} rows): "
-                "rebuild it with `yiwang demo` (development only)."
-            )
         if report.problems:
             raise CommandError(self._problems(report))
         if dry_run and report.changed:
