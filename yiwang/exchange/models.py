@@ -271,7 +271,9 @@ class ResourceRow(models.Model):
     class Meta:
         ordering = ["resource", "row_no"]
         constraints = [models.UniqueConstraint(fields=["resource", "row_no"], name="resource_row_unique")]
-        indexes = [models.Index(fields=["resource", "key"], name="resource_row_key")]
+        # A lookup by key is answered in row order (rowquery sorts by row_no): with row_no in the
+        # index neither SQLite nor PostgreSQL scans the resource's rows or sorts them.
+        indexes = [models.Index(fields=["resource", "key", "row_no"], name="resource_row_key_no")]
 
     def __str__(self) -> str:
         return f"{self.resource_id}#{self.row_no}"
