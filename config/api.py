@@ -36,3 +36,8 @@ def on_application_error(request, exc: ApplicationError):
 api.add_router("/catalog/", catalog_router)
 api.add_router("/identity/", identity_router)
 api.add_router("/licences/", licences_router)
+
+# --- exchange: the resource catalog, requests and grants (issue 11, xcat) ---
+from yiwang.exchange.api import router as exchange_router  # noqa: E402 — appended block
+
+api.add_router("/exchange/", exchange_router)

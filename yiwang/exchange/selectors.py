@@ -49,3 +49,34 @@ def standing_grants(*, consumer_id: int | None = None, at=None) -> QuerySet[Gran
         Q(standing=True), revoked_at__isnull=True, valid_from__lte=at, valid_until__gt=at
     )
     return qs.filter(consumer_id=consumer_id) if consumer_id is not None else qs
+
+
+def search_resources(
+    qs: QuerySet[DataResource],
+    *,
+    q: str = "",
+    provider: str = "",
+    kind: str = "",
+    share_class: str = "",
+    state: str = "",
+) -> QuerySet[DataResource]:
+    """Narrow a catalog queryset: text in the code, name, description or a field's label; the
+    provider's code; kind, share class and state (unknown values match nothing)."""
+    text = (q or "").strip()[:100]
+    if text:
+        qs = qs.filter(
+            Q(code__icontains=text)
+            | Q(name__icontains=text)
+            | Q(description__icontains=text)
+            | Q(fields__label_zh__icontains=text)
+            | Q(fields__name__icontains=text)
+        ).distinct()
+    if provider:
+        qs = qs.filter(provider__code=provider.strip())
+    if kind:
+        qs = qs.filter(kind=kind)
+    if share_class:
+        qs = qs.filter(share_class=share_class)
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("code")
