@@ -32,6 +32,7 @@ from yiwang.identity.permissions import is_row_id
 router = Router(tags=["exchange"])
 
 PAGE = 50
+OPTIONAL_FILE = File(None)  # ninja's marker: the file is checked in the view, after access
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 WRONG_STATE = {
     "responses": {
@@ -405,8 +406,11 @@ def resource_publish(request, code: str):
     openapi_extra=WRONG_STATE,
 )
 @refusals
-def resource_rows(request, code: str, file: File[UploadedFile]):
+def resource_rows(request, code: str, file: UploadedFile | None = OPTIONAL_FILE):
     resource = permissions.get_resource_for_user(request.user, code, for_write=True)
+    if file is None:  # checked after access, so a stranger learns nothing from a bare request
+        message = _("Send the table as the multipart field “file”.")
+        raise ApiError(422, message, [{"field": "file", "message": message}])
     if file.size is not None and file.size > services.tables.MAX_BYTES:
         raise ApiError(413, _("The file is too large."))
     n = services.resource_load_rows(

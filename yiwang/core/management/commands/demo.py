@@ -21,6 +21,7 @@ READY_EVENT = "core:demo:ready"
 PACKAGE = Path(__file__).resolve().parents[3]  # the yiwang package
 # What a demo is built from, besides the migrations: the builders and what they read.
 INPUT_PATTERNS = ("*/demo.py", "*/demo_data.py", "catalog/data/*", "applications/processes/*")
+INPUT_PATTERNS += ("exchange/basedata.py",)  # issue 11, xcat: the base resources' specs the demo loads
 
 
 def fingerprint(scale: str = "normal") -> str:
@@ -84,6 +85,10 @@ class Command(BaseCommand):
             catalog_demo.build(stdout=self.stdout)
             licences_demo.build(stdout=self.stdout)  # types first: approved demo cases issue licences
             applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
+            # issue 11, xcat: the exchange's catalog, rows, requests and standing grants
+            from yiwang.exchange import demo as exchange_demo
+
+            exchange_demo.build(scale, stdout=self.stdout)
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)
