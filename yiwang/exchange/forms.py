@@ -7,14 +7,14 @@ import datetime as dt
 
 from django import forms
 from django.utils import timezone
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext_lazy as _
 
 from yiwang.exchange import rules, services
 from yiwang.exchange.errors import ExchangeError
 from yiwang.exchange.models import OpenClass, ResourceKind, ShareClass, SourceKind, UpdateFrequency
 
-FIELDS_HELP = _l(
+FIELDS_HELP = _(
     "One field per line: name | Chinese label | English label | type | grade 1-4 | personal kind. "
     "Types: string, integer, decimal, date, datetime, boolean. Personal kinds: id_number, phone, name, "
     "address, other, or leave empty. "
@@ -38,7 +38,9 @@ def parse_fields(text: str) -> tuple[list[dict], list[str]]:
         parts = [p.strip() for p in line.split("|")]
         if len(parts) < 5 or len(parts) > 6:
             problems.append(
-                _("Line %(n)d: give name | Chinese label | English label | type | grade | personal kind.")
+                gettext(
+                    "Line %(n)d: give name | Chinese label | English label | type | grade | personal kind."
+                )  # noqa: E501
                 % {"n": n}
             )
             continue
@@ -80,46 +82,42 @@ def _choices(choices):
 
 
 class ResourceForm(forms.Form):
-    code = forms.CharField(
-        label=_l("Resource code"), max_length=6, help_text=_l("e.g. A01001, B02003, C05001")
-    )
-    name = forms.CharField(label=_l("Name"), max_length=200)
+    code = forms.CharField(label=_("Resource code"), max_length=6, help_text=_("e.g. A01001, B02003, C05001"))
+    name = forms.CharField(label=pgettext_lazy("exchange", "Name"), max_length=200)
     description = forms.CharField(
-        label=_l("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
-    kind = forms.ChoiceField(label=_l("Resource kind"), choices=_choices(ResourceKind.choices))
-    share_class = forms.ChoiceField(label=_l("Share class"), choices=_choices(ShareClass.choices))
+    kind = forms.ChoiceField(label=_("Resource kind"), choices=_choices(ResourceKind.choices))
+    share_class = forms.ChoiceField(label=_("Share class"), choices=_choices(ShareClass.choices))
     share_conditions = forms.CharField(
-        label=_l("Conditions of sharing"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Conditions of sharing"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     no_share_basis = forms.CharField(
-        label=_l("Basis for not sharing"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Basis for not sharing"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    open_class = forms.ChoiceField(
-        label=_l("Open class"), choices=_choices(OpenClass.choices), initial="none"
-    )
+    open_class = forms.ChoiceField(label=_("Open class"), choices=_choices(OpenClass.choices), initial="none")
     open_conditions = forms.CharField(
-        label=_l("Conditions of opening"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Conditions of opening"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    on_negative_list = forms.BooleanField(label=_l("On the negative list"), required=False)
+    on_negative_list = forms.BooleanField(label=_("On the negative list"), required=False)
     negative_list_basis = forms.CharField(
-        label=_l("Basis of the negative listing"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Basis of the negative listing"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
     update_frequency = forms.ChoiceField(
-        label=_l("Update frequency"), choices=_choices(UpdateFrequency.choices)
+        label=_("Update frequency"), choices=_choices(UpdateFrequency.choices)
     )
     source_kind = forms.ChoiceField(
-        label=_l("Where the data comes from"), choices=_choices(SourceKind.choices)
+        label=_("Where the data comes from"), choices=_choices(SourceKind.choices)
     )
-    upstream_url = forms.CharField(label=_l("Upstream endpoint"), max_length=500, required=False)
-    upstream_timeout_ms = forms.IntegerField(label=_l("Upstream timeout (ms)"), initial=3000, required=False)
+    upstream_url = forms.CharField(label=_("Upstream endpoint"), max_length=500, required=False)
+    upstream_timeout_ms = forms.IntegerField(label=_("Upstream timeout (ms)"), initial=3000, required=False)
     key_field = forms.CharField(
-        label=_l("Key field"), max_length=64, required=False, help_text=_l("The field rows are looked up by.")
+        label=_("Key field"), max_length=64, required=False, help_text=_("The field rows are looked up by.")
     )
-    themes = forms.CharField(label=_l("Themes"), required=False, help_text=_l("Separated by commas."))
-    tags = forms.CharField(label=_l("Tags"), required=False, help_text=_l("Separated by commas."))
+    themes = forms.CharField(label=_("Themes"), required=False, help_text=_("Separated by commas."))
+    tags = forms.CharField(label=_("Tags"), required=False, help_text=_("Separated by commas."))
     fields_text = forms.CharField(
-        label=_l("Fields"),
+        label=_("Fields"),
         help_text=FIELDS_HELP,
         widget=forms.Textarea(attrs={"rows": 8, "spellcheck": "false"}),
     )
@@ -156,15 +154,17 @@ class ResourceForm(forms.Form):
 
 
 class ResourceActionForm(forms.Form):
-    ACTIONS = (("publish", _l("Publish")), ("retire", _l("Retire")))
-    action = forms.ChoiceField(label=_l("Action"), choices=ACTIONS)
-    reason = forms.CharField(label=_l("Reason"), max_length=services.MAX_REASON, required=False)
+    ACTIONS = (("publish", _("Publish")), ("retire", _("Retire")))
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    reason = forms.CharField(
+        label=pgettext_lazy("exchange", "Reason"), max_length=services.MAX_REASON, required=False
+    )
 
 
 class RowsForm(forms.Form):
     file = forms.FileField(
-        label=_l("Table file"),
-        help_text=_l(
+        label=_("Table file"),
+        help_text=_(
             "CSV (UTF-8, with or without BOM, or GB18030) or XLSX; the first line names the columns by field "
             "name or label. Every row is replaced, or nothing if one cell is wrong."
         ),
@@ -172,19 +172,19 @@ class RowsForm(forms.Form):
 
 
 class RequestForm(forms.Form):
-    fields = forms.MultipleChoiceField(label=_l("Fields"), widget=forms.CheckboxSelectMultiple)
+    fields = forms.MultipleChoiceField(label=_("Fields"), widget=forms.CheckboxSelectMultiple)
     purpose = forms.CharField(
-        label=_l("Purpose"), max_length=services.MAX_PURPOSE, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("Purpose"), max_length=services.MAX_PURPOSE, widget=forms.Textarea(attrs={"rows": 3})
     )
     legal_basis = forms.CharField(
-        label=_l("Legal basis"),
+        label=_("Legal basis"),
         max_length=services.MAX_REASON,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     valid_until = forms.DateField(
-        label=_l("Needed until"),
-        help_text=_l("A date like 2027-05-31."),
+        label=_("Needed until"),
+        help_text=_("A date like 2027-05-31."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
@@ -196,23 +196,25 @@ class RequestForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    DECISIONS = (("approve", _l("Approve")), ("refuse", _l("Refuse")))
-    decision = forms.ChoiceField(label=_l("Decision"), choices=DECISIONS, widget=forms.RadioSelect)
+    DECISIONS = (("approve", _("Approve")), ("refuse", _("Refuse")))
+    decision = forms.ChoiceField(
+        label=pgettext_lazy("exchange", "Decision"), choices=DECISIONS, widget=forms.RadioSelect
+    )
     reason = forms.CharField(
-        label=_l("Reason"),
+        label=pgettext_lazy("exchange", "Reason"),
         max_length=services.MAX_REASON,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     unmasked_fields = forms.MultipleChoiceField(
-        label=_l("Personal fields handed over unmasked"),
+        label=_("Personal fields handed over unmasked"),
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_l("Leave all unticked unless the purpose needs the values in clear."),
+        help_text=_("Leave all unticked unless the purpose needs the values in clear."),
     )
     password = forms.CharField(
-        label=_l("Your password"),
-        help_text=_l("Approving grants access to data: enter your password again."),
+        label=_("Your password"),
+        help_text=_("Approving grants access to data: enter your password again."),
         required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -228,34 +230,32 @@ class WithdrawForm(forms.Form):
 
 
 class RevokeForm(forms.Form):
-    reason = forms.CharField(label=_l("Reason"), max_length=services.MAX_REASON)
+    reason = forms.CharField(label=pgettext_lazy("exchange", "Reason"), max_length=services.MAX_REASON)
     password = forms.CharField(
-        label=_l("Your password"),
-        help_text=_l("Revoking needs your password again."),
+        label=_("Your password"),
+        help_text=pgettext_lazy("exchange", "Revoking needs your password again."),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
 
 
 class SystemForm(forms.Form):
-    code = forms.CharField(label=_l("Code"), max_length=64)
-    name = forms.CharField(label=_l("Name"), max_length=128)
+    code = forms.CharField(label=_("Code"), max_length=64)
+    name = forms.CharField(label=pgettext_lazy("exchange", "Name"), max_length=128)
     description = forms.CharField(
-        label=_l("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
-    network = forms.CharField(
-        label=_l("Network"), max_length=64, required=False, help_text=_l("e.g. 政务外网")
-    )
-    contact = forms.CharField(label=_l("Contact"), max_length=128, required=False)
+    network = forms.CharField(label=_("Network"), max_length=64, required=False, help_text=_("e.g. 政务外网"))
+    contact = forms.CharField(label=_("Contact"), max_length=128, required=False)
 
 
 class DemandForm(forms.Form):
-    title = forms.CharField(label=_l("Title"), max_length=200)
-    description = forms.CharField(label=_l("What data is needed"), widget=forms.Textarea(attrs={"rows": 3}))
-    purpose = forms.CharField(label=_l("Purpose"), widget=forms.Textarea(attrs={"rows": 2}))
-    wanted_fields = forms.CharField(label=_l("Fields wanted"), required=False)
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("What data is needed"), widget=forms.Textarea(attrs={"rows": 3}))
+    purpose = forms.CharField(label=_("Purpose"), widget=forms.Textarea(attrs={"rows": 2}))
+    wanted_fields = forms.CharField(label=_("Fields wanted"), required=False)
 
 
 class DemandActionForm(forms.Form):
-    ACTIONS = (("match", _l("Match a resource")), ("close", _l("Close the demand")))
-    action = forms.ChoiceField(label=_l("Action"), choices=ACTIONS)
-    resource = forms.CharField(label=_l("Resource code"), max_length=6, required=False)
+    ACTIONS = (("match", _("Match a resource")), ("close", _("Close the demand")))
+    action = forms.ChoiceField(label=_("Action"), choices=ACTIONS)
+    resource = forms.CharField(label=_("Resource code"), max_length=6, required=False)
