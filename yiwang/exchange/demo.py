@@ -792,6 +792,11 @@ def build(scale: str = "normal", *, stdout=None) -> dict:
         if spec["rows"]:
             rows += _put_rows(resource, spec["fields"], spec["rows"], steward)
         if not spec.get("draft") and resource.state == "draft":
+            # made by another builder first (basedata's spec has no conditions of sharing, say):
+            # describe it as the demo does, then publish
+            resource = services.resource_update(
+                actor=steward, resource=resource, data={k: v for k, v in spec["data"].items() if k != "code"}
+            )
             services.resource_publish(actor=steward, resource=resource)
     _grants_and_requests(stewards, departments, admin)
     _demands(stewards, departments)

@@ -159,3 +159,28 @@ def test_inventories_pages(login, official_x, steward, population):
         == 302
     )
     assert "610000-GAT-RK01" in client.get("/workbench/data/systems/").content.decode()
+
+
+def test_each_page_renders_what_it_is_for(login, official_x, steward, population, department_x, later):
+    req = services.access_request(
+        actor=official_x,
+        resource=population,
+        consumer=department_x,
+        fields=["years"],
+        purpose="核验居住年限",
+        valid_until=later,
+    )
+    client = login(official_x)
+    page = client.get("/workbench/data/resources/A01001/request/").content.decode()
+    assert page.count('name="fields"') == 5 and 'type="date"' in page
+    page = client.get("/workbench/data/resources/A01001/").content.decode()
+    assert "居住年限" in page and "/workbench/data/resources/A01001/request/" in page
+    assert "/edit/" not in page  # not the provider's steward
+    page = login(steward).get(f"/workbench/data/requests/{req.pk}/").content.decode()
+    assert 'name="decision"' in page and 'name="password"' in page
+    page = login(steward).get("/workbench/data/resources/A01001/").content.decode()
+    assert (
+        "/workbench/data/resources/A01001/edit/" in page and "/workbench/data/resources/A01001/rows/" in page
+    )
+    page = login(steward).get("/workbench/data/resources/new/").content.decode()
+    assert 'name="provider"' in page and 'name="fields_text"' in page
