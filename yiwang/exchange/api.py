@@ -244,6 +244,39 @@ def grant_out(grant: Grant) -> dict:
     }
 
 
+class GrantIn(Schema):
+    resource: str = Field(max_length=64, description="The resource's code")
+    consumer: str = Field(max_length=32, description="The consuming department's code")
+    fields: list[str] = Field(max_length=200)
+    purpose: str = Field(max_length=1000)
+    valid_until: dt.date = Field(description="The last day of the grant")
+    standing: bool = Field(False, description="A standing grant for the platform's forms and rules")
+    unmasked_fields: list[str] = Field(default_factory=list, max_length=200)
+    rate_limit_per_minute: int = services.DEFAULT_RATE_LIMIT
+
+
+class ResourceChangeIn(Schema):
+    """Only the keys sent change; ``fields``, when sent, replaces the field list."""
+
+    name: str | None = Field(None, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+    share_class: str | None = Field(None, max_length=16)
+    share_conditions: str | None = Field(None, max_length=2000)
+    no_share_basis: str | None = Field(None, max_length=2000)
+    open_class: str | None = Field(None, max_length=16)
+    open_conditions: str | None = Field(None, max_length=2000)
+    on_negative_list: bool | None = None
+    negative_list_basis: str | None = Field(None, max_length=2000)
+    update_frequency: str | None = Field(None, max_length=16)
+    source_kind: str | None = Field(None, max_length=8)
+    upstream_url: str | None = Field(None, max_length=500)
+    upstream_timeout_ms: int | None = None
+    key_field: str | None = Field(None, max_length=64)
+    themes: list[str] | None = Field(None, max_length=20)
+    tags: list[str] | None = Field(None, max_length=20)
+    fields: list[FieldIn] | None = Field(None, max_length=200)
+
+
 class RevokeIn(Schema):
     reason: str = Field(max_length=1000)
 
@@ -381,6 +414,22 @@ def resource_register(request, payload: ResourceIn):
         actor=request.user, provider=provider, data=data, fields=[f.dict() for f in payload.fields]
     )
     return Status(201, resource_out(resource))
+
+
+@router.put(
+    "/resources/{code}",
+    response=ResourceOut,
+    auth=django_auth,
+    summary="Change a resource (the keys sent) — data stewards of the provider",
+    openapi_extra=WRONG_STATE,
+)
+@refusals
+def resource_change(request, code: str, payload: ResourceChangeIn):
+    resource = permissions.get_resource_for_user(request.user, code, for_write=True)
+    data = payload.dict(exclude_unset=True, exclude={"fields"})
+    fields = [f.dict() for f in payload.fields] if payload.fields is not None else None
+    resource = services.resource_update(actor=request.user, resource=resource, data=data, fields=fields)
+    return resource_out(resource)
 
 
 @router.post(
@@ -530,6 +579,31 @@ def grants_list(request, filters: Query[ListFilter], in_force: bool = False):
         now = timezone.now()
         qs = qs.filter(revoked_at__isnull=True, valid_from__lte=now, valid_until__gt=now)
     return [grant_out(g) for g in qs[filters.offset : filters.offset + filters.limit]]
+
+
+@router.post(
+    "/grants",
+    response={201: GrantOut},
+    auth=django_auth,
+    summary="Grant fields directly (e.g. a standing grant) — data stewards of the provider",
+    openapi_extra=WRONG_STATE,
+)
+@refusals
+def grant_create(request, payload: GrantIn):
+    resource = permissions.get_resource_for_user(request.user, payload.resource)
+    consumer = _department(payload.consumer, "consumer")
+    grant = services.grant_create(
+        actor=request.user,
+        resource=resource,
+        consumer=consumer,
+        fields=payload.fields,
+        purpose=payload.purpose,
+        valid_until=payload.valid_until,
+        standing=payload.standing,
+        unmasked_fields=payload.unmasked_fields,
+        rate_limit_per_minute=payload.rate_limit_per_minute,
+    )
+    return Status(201, grant_out(grant))
 
 
 @router.post(

@@ -788,6 +788,13 @@ API += [
         data=WALK_RESOURCE,
     ),
     Row(
+        "PUT /api/exchange/resources/{code}",
+        "/api/exchange/resources/{resource_own}",
+        api(HIDDEN, allowed=("steward", "admin"), denied=PEOPLE),
+        method="PUT",
+        data={"name": "走查"},
+    ),
+    Row(
         "POST /api/exchange/resources/{code}/publish",
         "/api/exchange/resources/{resource_own}/publish",
         api(HIDDEN, allowed=("steward", "admin"), denied=PEOPLE),
@@ -826,6 +833,19 @@ API += [
         method="POST",
     ),
     Row("GET /api/exchange/grants", "/api/exchange/grants", api(DENIED, ok=(*OFFICIALS, "admin"))),
+    Row(
+        "POST /api/exchange/grants",
+        "/api/exchange/grants",
+        api(DENIED, allowed="admin"),
+        method="POST",
+        data={
+            "resource": "{resource}",
+            "consumer": "610100-SCJG",
+            "fields": ["name"],
+            "purpose": "走查核验",
+            "valid_until": "2099-01-01",
+        },
+    ),
     Row(
         "POST /api/exchange/grants/{grant_id}/revoke",
         "/api/exchange/grants/{grant}/revoke",

@@ -183,3 +183,39 @@ def test_demands_and_systems(login, official_x, steward, gat):
     refused(post(client, "/api/exchange/systems", system), 403)
     assert post(login(steward), "/api/exchange/systems", system).status_code == 201
     assert [s["code"] for s in client.get("/api/exchange/systems").json()] == ["610000-GAT-RK01"]
+
+
+def test_change_a_resource_and_grant_directly(login, steward, official_x, population, department_x):
+    stew = login(steward)
+    response = stew.put(
+        "/api/exchange/resources/A01001", json.dumps({"name": "人口库"}), content_type="application/json"
+    )
+    assert response.json()["name"] == "人口库" and response.json()["share_class"] == "conditional"
+    body = refused(
+        stew.put(
+            "/api/exchange/resources/A01001",
+            json.dumps({"open_class": "unconditional"}),
+            content_type="application/json",
+        ),
+        422,
+    )
+    assert body["errors"][0]["field"] == "open_class"
+    refused(
+        login(official_x).put(
+            "/api/exchange/resources/A01001", json.dumps({"name": "x"}), content_type="application/json"
+        ),
+        404,
+    )
+    until = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    grant = {
+        "resource": "A01001",
+        "consumer": department_x.code,
+        "fields": ["years"],
+        "purpose": "秒批规则核验",
+        "valid_until": until,
+        "standing": True,
+    }
+    refused(post(login(official_x), "/api/exchange/grants", grant), 403)
+    response = post(stew, "/api/exchange/grants", grant)
+    assert response.status_code == 201 and response.json()["standing"] is True
+    refused(post(stew, "/api/exchange/grants", grant | {"consumer": "NOPE"}), 422)
