@@ -136,8 +136,6 @@ def _apply(resource: DataResource, data: Mapping) -> None:
             value = bool(value)
         elif key == "upstream_timeout_ms":
             value = int(value) if value not in (None, "") else 3000
-        elif key == "system":
-            continue
         else:
             value = "" if value is None else str(value).strip()
         setattr(resource, key, value)
@@ -266,6 +264,8 @@ def resource_update(
             _("Grants in force cover %(fields)s: revoke them before removing those fields.")
             % {"fields": ", ".join(sorted(granted - names))}
         )
+    if granted and clean.get("share_class") == ShareClass.NONE:
+        raise WrongState(_("Grants in force read this resource: revoke them before it stops being shared."))
     _apply(resource, clean)
     if system is not ...:
         resource.system = _system_for(resource.provider, system)
@@ -690,6 +690,10 @@ def request_decide(
         return req
     if req.resource.state != ResourceState.PUBLISHED:
         raise WrongState(_("%(code)s is not published any more.") % {"code": req.resource.code})
+    if req.resource.share_class == ShareClass.NONE:
+        raise NotAllowed(
+            _("%(code)s is not shared (不予共享) any more: refuse the request.") % {"code": req.resource.code}
+        )
     if req.valid_until < timezone.localdate():
         raise WrongState(_("The date the data was needed until has passed: the consumer asks again."))
     unmasked = _check_unmasked(req.resource, req.fields, unmasked_fields)

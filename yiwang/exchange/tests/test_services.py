@@ -477,3 +477,42 @@ def test_systems_inventory(steward, gat, official_x):
         services.system_register(actor=steward, department=gat, code="610000-GAT-RK01", data={"name": "x"})
     assert "code" in exc.value.errors
     assert events().count("exchange:system:register") == 1
+
+
+def test_a_resource_that_stops_being_shared_grants_nothing_more(
+    steward, gat, official_x, department_x, later
+):
+    resource = services.resource_register(
+        actor=steward,
+        provider=gat,
+        data=resource_data(code="C01005", kind="department"),
+        fields=POPULATION_FIELDS,
+    )
+    services.resource_publish(actor=steward, resource=resource)
+    req = services.access_request(
+        actor=official_x,
+        resource=resource,
+        consumer=department_x,
+        fields=["years"],
+        purpose="核验居住年限",
+        valid_until=later,
+    )
+    grant = services.grant_create(
+        actor=steward,
+        resource=resource,
+        consumer=department_x,
+        fields=["name"],
+        purpose="核验居住年限",
+        valid_until=later,
+    )
+    unshare = {"share_class": "none", "no_share_basis": "依法停止共享"}
+    with pytest.raises(WrongState):  # a grant in force reads it
+        services.resource_update(actor=steward, resource=resource, data=unshare)
+    services.grant_revoke(actor=steward, grant=grant, reason="停止共享")
+    services.resource_update(actor=steward, resource=resource, data=unshare)
+    with pytest.raises(NotAllowed):
+        services.request_decide(actor=steward, request=req, approve=True)
+    assert (
+        services.request_decide(actor=steward, request=req, approve=False, reason="已停止共享").state
+        == "refused"
+    )
