@@ -248,6 +248,16 @@ class SystemForm(forms.Form):
     contact = forms.CharField(label=_("Contact"), max_length=128, required=False)
 
 
+class SystemEditForm(forms.Form):
+    name = forms.CharField(label=pgettext_lazy("exchange", "Name"), max_length=128)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    network = forms.CharField(label=_("Network"), max_length=64, required=False)
+    contact = forms.CharField(label=_("Contact"), max_length=128, required=False)
+    is_active = forms.BooleanField(label=_("In service"), required=False)
+
+
 class DemandForm(forms.Form):
     title = forms.CharField(label=_("Title"), max_length=200)
     description = forms.CharField(label=_("What data is needed"), widget=forms.Textarea(attrs={"rows": 3}))

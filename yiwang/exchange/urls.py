@@ -17,6 +17,7 @@ urlpatterns = [
     path("workbench/data/grants/", views.grants, name="grants"),
     path("workbench/data/grants/<str:pk>/", views.grant, name="grant"),
     path("workbench/data/systems/", views.systems, name="systems"),
+    path("workbench/data/systems/<str:pk>/", views.system, name="system"),
     path("workbench/data/demands/", views.demands, name="demands"),
     path("workbench/data/demands/<str:pk>/", views.demand, name="demand"),
 ]

@@ -425,6 +425,34 @@ def systems(request: HttpRequest) -> HttpResponse:
 
 @require_official
 @require_http_methods(GET_POST)
+def system(request: HttpRequest, pk: str) -> HttpResponse:
+    """One information system; its department's data stewards keep it up to date."""
+    s = permissions.get_system_for_user(request.user, pk, for_write=request.method == "POST")
+    initial = {k: getattr(s, k) for k in ("name", "description", "network", "contact", "is_active")}
+    form = forms.SystemEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.system_update(actor=request.user, system=s, data=form.cleaned_data)
+        except ExchangeError as exc:
+            forms.add_errors(form, exc)
+        else:
+            messages.success(request, _("The system is saved."))
+            return redirect("exchange:system", pk=s.pk)
+    return render(
+        request,
+        "exchange/system.html",
+        {
+            "system": s,
+            "form": form,
+            "may_edit": permissions.may_manage_department(request.user, s.department_id),
+            "resources": [r for r in s.resources.select_related("provider") if _linkable(request.user, r)],
+        },
+        status=_status(form),
+    )
+
+
+@require_official
+@require_http_methods(GET_POST)
 def demands(request: HttpRequest) -> HttpResponse:
     """The data demands inventory; any official files a demand of their department."""
     own = permissions.own_department(request.user)

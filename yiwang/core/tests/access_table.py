@@ -57,6 +57,7 @@ resource_own        a published resource of 陕西省数据和政务服务局, w
 request_pending     X's request for ``resource_own`` waiting for the steward's decision
 grant               the standing grant of ``resource`` to X
 demand              a data demand of X
+system              an information system of 陕西省数据和政务服务局 (the steward keeps it)
 ==================  ============================================================================
 """
 
@@ -542,6 +543,13 @@ PAGES += [
         EXCHANGE_OFFICIALS,
         post=True,
         data={"code": "WALK-1", "name": "x"},
+    ),
+    Row(
+        "exchange:system",
+        "/workbench/data/systems/{system}/",
+        EXCHANGE_OFFICIALS,
+        post=True,
+        data={"name": "x"},
     ),
     Row(
         "exchange:demands",

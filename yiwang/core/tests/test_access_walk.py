@@ -162,7 +162,7 @@ def _wallet_objects() -> dict:
 def _exchange_objects() -> dict:
     """The exchange's demo (issue 11, xcat) and the objects its rows name."""
     from yiwang.exchange import demo as exchange_demo
-    from yiwang.exchange.models import AccessRequest, DataDemand, Grant
+    from yiwang.exchange.models import AccessRequest, DataDemand, Grant, InformationSystem
 
     exchange_demo.build("small")
     x = exchange_demo.X
@@ -177,6 +177,9 @@ def _exchange_objects() -> dict:
             Grant.objects.filter(resource__code="A01001", consumer__code=x, standing=True), "grant"
         ).pk,
         "demand": _one(DataDemand.objects.filter(department__code=x).order_by("pk"), "demand").pk,
+        "system": _one(
+            InformationSystem.objects.filter(department__code=exchange_demo.DATA_OFFICE), "system"
+        ).pk,
     }
 
 

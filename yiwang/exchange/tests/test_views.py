@@ -184,3 +184,15 @@ def test_each_page_renders_what_it_is_for(login, official_x, steward, population
     )
     page = login(steward).get("/workbench/data/resources/new/").content.decode()
     assert 'name="provider"' in page and 'name="fields_text"' in page
+
+
+def test_a_steward_keeps_a_systems_entry_up_to_date(login, steward, official_x, gat):
+    system = services.system_register(
+        actor=steward, department=gat, code="610000-GAT-RK01", data={"name": "人口系统"}
+    )
+    url = f"/workbench/data/systems/{system.pk}/"
+    assert 'name="network"' not in login(official_x).get(url).content.decode()
+    assert login(official_x).post(url, {"name": "x"}).status_code == 404
+    assert login(steward).post(url, {"name": "人口信息管理系统", "network": "政务外网"}).status_code == 302
+    system.refresh_from_db()
+    assert system.name == "人口信息管理系统" and not system.is_active  # the box was left unticked
