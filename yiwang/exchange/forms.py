@@ -195,6 +195,43 @@ class RequestForm(forms.Form):
             self.initial.setdefault("valid_until", timezone.localdate() + dt.timedelta(days=365))
 
 
+class GrantForm(forms.Form):
+    consumer = forms.CharField(
+        label=_("Consuming department (code)"), max_length=32, help_text=_("e.g. 610100-SCJG")
+    )
+    fields = forms.MultipleChoiceField(label=_("Fields"), widget=forms.CheckboxSelectMultiple)
+    unmasked_fields = forms.MultipleChoiceField(
+        label=_("Personal fields handed over unmasked"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Leave all unticked unless the purpose needs the values in clear."),
+    )
+    purpose = forms.CharField(
+        label=_("Purpose"), max_length=services.MAX_PURPOSE, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    valid_until = forms.DateField(
+        label=_("Valid until"),
+        help_text=_("A date like 2027-05-31."),
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    standing = forms.BooleanField(
+        label=_("Standing grant for the platform's forms and rules"), required=False
+    )
+    password = forms.CharField(
+        label=_("Your password"),
+        help_text=_("Granting access to data needs your password again."),
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, resource, **kwargs):
+        super().__init__(*args, **kwargs)
+        fields = list(resource.fields.all())
+        self.fields["fields"].choices = [(f.name, f"{f.label_zh} ({f.name})") for f in fields]
+        self.fields["unmasked_fields"].choices = [
+            (f.name, f"{f.label_zh} ({f.name})") for f in fields if f.personal
+        ]
+
+
 class DecideForm(forms.Form):
     DECISIONS = (("approve", _("Approve")), ("refuse", _("Refuse")))
     decision = forms.ChoiceField(

@@ -12,6 +12,7 @@ urlpatterns = [
     path("workbench/data/resources/<str:code>/edit/", views.resource_edit, name="resource_edit"),
     path("workbench/data/resources/<str:code>/rows/", views.resource_rows, name="resource_rows"),
     path("workbench/data/resources/<str:code>/request/", views.resource_request, name="resource_request"),
+    path("workbench/data/resources/<str:code>/grant/", views.resource_grant, name="resource_grant"),
     path("workbench/data/requests/", views.requests, name="requests"),
     path("workbench/data/requests/<str:pk>/", views.request_page, name="request"),
     path("workbench/data/grants/", views.grants, name="grants"),

@@ -263,6 +263,42 @@ def resource_request(request: HttpRequest, code: str) -> HttpResponse:
     )
 
 
+@sensitive_post_parameters("password")
+@require_official
+@require_http_methods(GET_POST)
+def resource_grant(request: HttpRequest, code: str) -> HttpResponse:
+    """A steward of the provider grants a department fields directly (a standing grant for the
+    platform's forms and rules, say); password again."""
+    from yiwang.identity.models import Department
+
+    res = permissions.get_resource_for_user(request.user, code, for_write=True)
+    form = forms.GrantForm(request.POST or None, resource=res)
+    if request.method == "POST" and form.is_valid():
+        consumer = Department.objects.filter(code=form.cleaned_data["consumer"].strip()).first()
+        if consumer is None:
+            form.add_error("consumer", _("No department has this code."))
+        elif not request.user.check_password(form.cleaned_data["password"]):
+            form.add_error("password", _("The password is not right."))
+        else:
+            try:
+                g = services.grant_create(
+                    actor=request.user,
+                    resource=res,
+                    consumer=consumer,
+                    fields=form.cleaned_data["fields"],
+                    purpose=form.cleaned_data["purpose"],
+                    valid_until=form.cleaned_data["valid_until"],
+                    standing=form.cleaned_data["standing"],
+                    unmasked_fields=form.cleaned_data["unmasked_fields"],
+                )
+            except ExchangeError as exc:
+                forms.add_errors(form, exc)
+            else:
+                messages.success(request, _("Granted to %(dept)s.") % {"dept": consumer.name})
+                return redirect("exchange:grant", pk=g.pk)
+    return render(request, "exchange/grant_form.html", {"form": form, "resource": res}, status=_status(form))
+
+
 # --- requests ----------------------------------------------------------------------------------
 
 

@@ -521,6 +521,18 @@ PAGES += [
         post=True,
         data={"fields": "name", "purpose": "走查核验", "valid_until": "2099-01-01"},
     ),
+    Row(
+        "exchange:resource_grant",
+        "/workbench/data/resources/{resource_own}/grant/",
+        expect(DENIED, ok=("steward", "admin"), hidden=NOT_STEWARDS),
+        post=True,
+        data={
+            "consumer": "610100-SCJG",
+            "fields": "case_no",
+            "purpose": "走查核验",
+            "valid_until": "2099-01-01",
+        },
+    ),
     Row("exchange:requests", "/workbench/data/requests/", EXCHANGE_OFFICIALS),
     Row(
         "exchange:request",

@@ -196,3 +196,25 @@ def test_a_steward_keeps_a_systems_entry_up_to_date(login, steward, official_x, 
     assert login(steward).post(url, {"name": "人口信息管理系统", "network": "政务外网"}).status_code == 302
     system.refresh_from_db()
     assert system.name == "人口信息管理系统" and not system.is_active  # the box was left unticked
+
+
+def test_a_steward_grants_directly_with_the_password(
+    login, steward, official_x, population, department_x, later
+):
+    url = "/workbench/data/resources/A01001/grant/"
+    assert login(official_x).get(url).status_code == 404
+    data = {
+        "consumer": department_x.code,
+        "fields": ["years", "name"],
+        "unmasked_fields": ["name"],
+        "purpose": "秒批规则核验",
+        "valid_until": later.isoformat(),
+        "standing": "on",
+        "password": "wrong",
+    }
+    client = login(steward)
+    assert client.post(url, data).status_code == 400 and not Grant.objects.exists()
+    assert client.post(url, data | {"consumer": "NOPE", "password": PERSONA_PASSWORD}).status_code == 400
+    assert client.post(url, data | {"password": PERSONA_PASSWORD}).status_code == 302
+    grant = Grant.objects.get()
+    assert grant.standing and grant.fields == ["name", "years"] and grant.unmasked_fields == ["name"]
