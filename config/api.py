@@ -42,3 +42,7 @@ from yiwang.exchange import gateway_api  # noqa: E402 — appended block of the 
 
 api.add_router("/exchange/", gateway_api.router)
 gateway_api.install(api)
+# --- exchange: the resource catalog, requests and grants (issue 11, xcat) ---
+from yiwang.exchange.api import router as exchange_router  # noqa: E402 — appended block
+
+api.add_router("/exchange/", exchange_router)

@@ -198,6 +198,7 @@ TEMPLATES = [
                 "yiwang.core.context_processors.site",
                 "yiwang.applications.context_processors.nav",
                 "yiwang.audit.context_processors.nav",
+                "yiwang.exchange.context_processors.nav",  # issue 11, xcat: the 数据共享 link
             ],
         },
     }

@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("yiwang.licences.wallet_urls")),
     path("", include("yiwang.applications.urls")),
     path("", include("yiwang.audit.urls")),
+    path("", include("yiwang.exchange.urls")),  # issue 11, xcat: /workbench/data/ pages
     path("", include("yiwang.core.urls")),
     # --- exchange gateway (issue 11, xgate) ---
     path("", include("yiwang.exchange.gateway_urls")),

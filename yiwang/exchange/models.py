@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 # =============================================================================================
 # Vocabularies
@@ -65,10 +66,10 @@ class PersonalKind(models.TextChoices):
     (``yiwang.exchange.masking``). ``none``: not personal information."""
 
     NONE = "", _("Not personal information")
-    ID_NUMBER = "id_number", _("Identity number")
+    ID_NUMBER = "id_number", pgettext_lazy("exchange", "Identity number")
     PHONE = "phone", _("Phone number")
     NAME = "name", _("Person's name")
-    ADDRESS = "address", _("Address")
+    ADDRESS = "address", pgettext_lazy("exchange", "Address")
     OTHER = "other", _("Other personal information")
 
 
@@ -90,7 +91,7 @@ class SourceKind(models.TextChoices):
 class ResourceState(models.TextChoices):
     DRAFT = "draft", _("Draft")
     PUBLISHED = "published", _("Published")
-    RETIRED = "retired", _("Retired")
+    RETIRED = "retired", pgettext_lazy("exchange", "Retired")
 
 
 class RequestState(models.TextChoices):
@@ -101,9 +102,9 @@ class RequestState(models.TextChoices):
 
 
 class DemandState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("exchange", "Open")
     MATCHED = "matched", _("Matched by a resource")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("exchange", "Closed")
 
 
 class CallOutcome(models.TextChoices):
@@ -271,7 +272,9 @@ class ResourceRow(models.Model):
     class Meta:
         ordering = ["resource", "row_no"]
         constraints = [models.UniqueConstraint(fields=["resource", "row_no"], name="resource_row_unique")]
-        indexes = [models.Index(fields=["resource", "key"], name="resource_row_key")]
+        # A lookup by key is answered in row order (rowquery sorts by row_no): with row_no in the
+        # index neither SQLite nor PostgreSQL scans the resource's rows or sorts them.
+        indexes = [models.Index(fields=["resource", "key", "row_no"], name="resource_row_key_no")]
 
     def __str__(self) -> str:
         return f"{self.resource_id}#{self.row_no}"

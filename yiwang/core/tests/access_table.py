@@ -54,6 +54,12 @@ wallet_licence      a licence 张三 holds (证照夹); ``presentation`` a QR li
 draft_material      a material of 张三's draft's item (免证办)
 data_use            a use of 张三's data (a gateway call that returned it; the tracker demo)
 use_question        张三's open question about a use of 公安厅's population data
+resource            a published resource of 陕西省公安厅 (A01001, the population base data; exchange)
+resource_own        a published resource of 陕西省数据和政务服务局, which the steward manages (B01002)
+request_pending     X's request for ``resource_own`` waiting for the steward's decision
+grant               the standing grant of ``resource`` to X
+demand              a data demand of X
+system              an information system of 陕西省数据和政务服务局 (the steward keeps it)
 ==================  ============================================================================
 """
 
@@ -493,6 +499,117 @@ PAGES: list[Row] = [
     ),
 ]
 
+# --- exchange: the resource catalog, requests, grants, inventories (issue 11, xcat) ---
+EXCHANGE_OFFICIALS = expect(DENIED, ok=(*OFFICIALS, "admin"))
+NOT_STEWARDS = tuple(p for p in OFFICIALS if p != "steward")
+X_OFFICIALS = tuple(p for p in OFFICIALS if p not in ("steward", "auditor"))
+PAGES += [
+    Row("exchange:resources", "/workbench/data/", EXCHANGE_OFFICIALS, query="q=人口"),
+    Row(
+        "exchange:resource_new",
+        "/workbench/data/resources/new/",
+        expect(DENIED, ok=("steward", "admin")),
+        post=True,
+        data={
+            "code": "C09901",
+            "name": "x",
+            "provider": "610000-GAT",
+            "fields_text": "a | 甲 | | string | 1 |",
+        },
+    ),
+    Row(
+        "exchange:resource",
+        "/workbench/data/resources/{resource}/",
+        EXCHANGE_OFFICIALS,
+        post=True,
+        data={"action": "retire", "reason": "x"},
+    ),
+    Row("exchange:resource", "/workbench/data/resources/{resource_own}/", EXCHANGE_OFFICIALS),
+    Row(
+        "exchange:resource_edit",
+        "/workbench/data/resources/{resource_own}/edit/",
+        expect(DENIED, ok=("steward", "admin"), hidden=NOT_STEWARDS),
+        post=True,
+        data={"name": "x"},
+    ),
+    Row(
+        "exchange:resource_edit",
+        "/workbench/data/resources/{resource}/edit/",
+        expect(DENIED, ok="admin", hidden=OFFICIALS),
+        post=True,
+        data={"name": "x"},
+    ),
+    Row(
+        "exchange:resource_rows",
+        "/workbench/data/resources/{resource_own}/rows/",
+        expect(DENIED, ok=("steward", "admin"), hidden=NOT_STEWARDS),
+        post=True,
+    ),
+    Row(
+        "exchange:resource_request",
+        "/workbench/data/resources/{resource}/request/",
+        expect(DENIED, ok=OFFICIALS),
+        post=True,
+        data={"fields": "name", "purpose": "走查核验", "valid_until": "2099-01-01"},
+    ),
+    Row(
+        "exchange:resource_grant",
+        "/workbench/data/resources/{resource_own}/grant/",
+        expect(DENIED, ok=("steward", "admin"), hidden=NOT_STEWARDS),
+        post=True,
+        data={
+            "consumer": "610100-SCJG",
+            "fields": "case_no",
+            "purpose": "走查核验",
+            "valid_until": "2099-01-01",
+        },
+    ),
+    Row("exchange:requests", "/workbench/data/requests/", EXCHANGE_OFFICIALS),
+    Row(
+        "exchange:request",
+        "/workbench/data/requests/{request_pending}/",
+        expect(DENIED, ok=(*X_OFFICIALS, "steward", "admin"), hidden="auditor"),
+        post=True,
+        data={"decision": "refuse", "reason": "x"},
+    ),
+    Row("exchange:grants", "/workbench/data/grants/", EXCHANGE_OFFICIALS),
+    Row(
+        "exchange:grant",
+        "/workbench/data/grants/{grant}/",
+        expect(DENIED, ok=(*X_OFFICIALS, "admin"), hidden=("steward", "auditor")),
+        post=True,
+        data={"reason": "x", "password": "x"},
+    ),
+    Row(
+        "exchange:systems",
+        "/workbench/data/systems/",
+        EXCHANGE_OFFICIALS,
+        post=True,
+        data={"code": "WALK-1", "name": "x"},
+    ),
+    Row(
+        "exchange:system",
+        "/workbench/data/systems/{system}/",
+        EXCHANGE_OFFICIALS,
+        post=True,
+        data={"name": "x"},
+    ),
+    Row(
+        "exchange:demands",
+        "/workbench/data/demands/",
+        EXCHANGE_OFFICIALS,
+        post=True,
+        data={"title": "x", "description": "x", "purpose": "走查核验"},
+    ),
+    Row(
+        "exchange:demand",
+        "/workbench/data/demands/{demand}/",
+        EXCHANGE_OFFICIALS,
+        post=True,
+        data={"action": "close"},
+    ),
+]
+
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---
 
 API_PUBLIC = expect(OK, anonymous=OK)
@@ -707,6 +824,115 @@ API: list[Row] = [
         expect(UNAUTHORIZED, anonymous=UNAUTHORIZED),
         method="POST",
         data={"purpose": "walk"},
+    ),
+]
+
+# --- exchange: the catalog API (issue 11, xcat); the walk's bodies are valid, so refusals are
+# about access, not about the values ---
+WALK_RESOURCE = {
+    "provider": "610000-GAT",
+    "code": "C09902",
+    "name": "走查资源",
+    "kind": "department",
+    "share_class": "unconditional",
+    "update_frequency": "daily",
+    "fields": [{"name": "a", "label_zh": "甲"}],
+}
+API += [
+    Row("GET /api/exchange/resources", "/api/exchange/resources", api(DENIED, ok=(*OFFICIALS, "admin"))),
+    Row(
+        "GET /api/exchange/resources/{code}",
+        "/api/exchange/resources/{resource}",
+        api(DENIED, ok=(*OFFICIALS, "admin")),
+    ),
+    Row(
+        "POST /api/exchange/resources",
+        "/api/exchange/resources",
+        api(DENIED, allowed="admin"),
+        method="POST",
+        data=WALK_RESOURCE,
+    ),
+    Row(
+        "PUT /api/exchange/resources/{code}",
+        "/api/exchange/resources/{resource_own}",
+        api(HIDDEN, allowed=("steward", "admin"), denied=PEOPLE),
+        method="PUT",
+        data={"name": "走查"},
+    ),
+    Row(
+        "POST /api/exchange/resources/{code}/publish",
+        "/api/exchange/resources/{resource_own}/publish",
+        api(HIDDEN, allowed=("steward", "admin"), denied=PEOPLE),
+        method="POST",
+    ),
+    Row(
+        "POST /api/exchange/resources/{code}/rows",
+        "/api/exchange/resources/{resource_own}/rows",
+        api(HIDDEN, allowed=("steward", "admin"), denied=PEOPLE),
+        method="POST",
+    ),
+    Row("GET /api/exchange/requests", "/api/exchange/requests", api(DENIED, ok=(*OFFICIALS, "admin"))),
+    Row(
+        "POST /api/exchange/requests",
+        "/api/exchange/requests",
+        api(None, denied=(*PEOPLE, "admin")),
+        method="POST",
+        data={
+            "resource": "{resource}",
+            "fields": ["name"],
+            "purpose": "走查核验",
+            "valid_until": "2099-01-01",
+        },
+    ),
+    Row(
+        "POST /api/exchange/requests/{request_id}/decide",
+        "/api/exchange/requests/{request_pending}/decide",
+        api(HIDDEN, allowed=("steward", "admin"), denied=PEOPLE),
+        method="POST",
+        data={"approve": False, "reason": "x"},
+    ),
+    Row(
+        "POST /api/exchange/requests/{request_id}/withdraw",
+        "/api/exchange/requests/{request_pending}/withdraw",
+        api(HIDDEN, allowed=(*X_OFFICIALS, "admin"), denied=PEOPLE),
+        method="POST",
+    ),
+    Row("GET /api/exchange/grants", "/api/exchange/grants", api(DENIED, ok=(*OFFICIALS, "admin"))),
+    Row(
+        "POST /api/exchange/grants",
+        "/api/exchange/grants",
+        api(DENIED, allowed="admin"),
+        method="POST",
+        data={
+            "resource": "{resource}",
+            "consumer": "610100-SCJG",
+            "fields": ["name"],
+            "purpose": "走查核验",
+            "valid_until": "2099-01-01",
+        },
+    ),
+    Row(
+        "POST /api/exchange/grants/{grant_id}/revoke",
+        "/api/exchange/grants/{grant}/revoke",
+        api(HIDDEN, allowed="admin", denied=PEOPLE),
+        method="POST",
+        data={"reason": "x"},
+    ),
+    Row("GET /api/exchange/demands", "/api/exchange/demands", api(DENIED, ok=(*OFFICIALS, "admin"))),
+    Row(
+        "POST /api/exchange/demands",
+        "/api/exchange/demands",
+        api(None, denied=(*PEOPLE, "admin")),
+        method="POST",
+        data={"title": "x", "description": "x", "purpose": "走查核验"},
+    ),
+    Row("GET /api/exchange/systems", "/api/exchange/systems", api(DENIED, ok=(*OFFICIALS, "admin"))),
+    Row(
+        "POST /api/exchange/systems",
+        "/api/exchange/systems",
+        api(DENIED, allowed="admin"),
+        method="POST",
+        data={"department": "610000-GAT", "code": "WALK-1", "name": "x"},
     ),
 ]
 

@@ -174,6 +174,30 @@ def _wallet_objects() -> dict:
     return {"wallet_licence": licence.pk, "presentation": shown.token}
 
 
+def _exchange_objects() -> dict:
+    """The exchange's demo (issue 11, xcat) and the objects its rows name."""
+    from yiwang.exchange import demo as exchange_demo
+    from yiwang.exchange.models import AccessRequest, DataDemand, Grant, InformationSystem
+
+    exchange_demo.build("small")
+    x = exchange_demo.X
+    return {
+        "resource": "A01001",
+        "resource_own": "B01002",
+        "request_pending": _one(
+            AccessRequest.objects.filter(resource__code="B01002", consumer__code=x, state="pending"),
+            "request",
+        ).pk,
+        "grant": _one(
+            Grant.objects.filter(resource__code="A01001", consumer__code=x, standing=True), "grant"
+        ).pk,
+        "demand": _one(DataDemand.objects.filter(department__code=x).order_by("pk"), "demand").pk,
+        "system": _one(
+            InformationSystem.objects.filter(department__code=exchange_demo.DATA_OFFICE), "system"
+        ).pk,
+    }
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo ids; the data live in a transaction rolled back after the module."""
@@ -187,7 +211,7 @@ def demo(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield _build_demo()
+            yield {**_build_demo(), **_exchange_objects()}
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)

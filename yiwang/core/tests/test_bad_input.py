@@ -323,7 +323,9 @@ def _api_request(client, world, slot: str, value_id: str):
         response = send(url, body, content_type="application/json", **headers)
         return response, f"{method.upper()} {url} {body[:80]!r}"
     if kind == "multipart/form-data":
-        data = {"material": str(world.material.pk), "file": SimpleUploadedFile("a.png", PNG)}
+        data = {"file": SimpleUploadedFile("a.png", PNG)}
+        if world is not None:  # the applications' uploads name the material too (the exchange's do not)
+            data["material"] = str(world.material.pk)
         if where == "form":
             data[name] = RAW[value_id]
         elif where == "file":

@@ -25,7 +25,8 @@ INPUT_PATTERNS = (
     "*/demo_data.py",
     "catalog/data/*",
     "applications/processes/*",
-    "exchange/tracker_demo.py",  # xtrack: the citizen's data-use record
+    "exchange/basedata.py",  # issue 11: the base resources' specs the demo loads
+    "exchange/tracker_demo.py",  # issue 11: the citizen's data-use record
 )
 
 
@@ -82,6 +83,8 @@ class Command(BaseCommand):
         from yiwang.audit import demo as audit_demo
         from yiwang.audit import services as audit
         from yiwang.catalog import demo as catalog_demo
+        from yiwang.exchange import demo as exchange_demo
+        from yiwang.exchange import tracker_demo
         from yiwang.identity import demo as identity_demo
         from yiwang.licences import demo as licences_demo
 
@@ -89,11 +92,11 @@ class Command(BaseCommand):
             identity_demo.build(stdout=self.stdout)
             catalog_demo.build(stdout=self.stdout)
             licences_demo.build(stdout=self.stdout)  # types first: approved demo cases issue licences
+            # The exchange's catalog, rows, requests and standing grants: before the applications,
+            # whose 秒批 form binds facts under the standing grants (applications.facts).
+            exchange_demo.build(scale, stdout=self.stdout)
             applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
-            # xtrack: uses of the demo citizens' data and questions about them (after the exchange demo)
-            from yiwang.exchange import tracker_demo
-
-            tracker_demo.build(stdout=self.stdout)
+            tracker_demo.build(stdout=self.stdout)  # uses of the demo citizens' data, questions
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)
