@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("yiwang.applications.urls")),
     path("", include("yiwang.audit.urls")),
     path("", include("yiwang.core.urls")),
+    path("", include("yiwang.opendata.urls")),  # xopen: open data portal, CKAN API, DCAT
 ]
 
 handler404 = "yiwang.core.views.not_found"
