@@ -9,7 +9,7 @@ output against the official DCAT-AP 3.0.0 SHACL shapes.
 
 from django.urls import reverse
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
 
 from yiwang.opendata import selectors
 from yiwang.opendata.models import LICENCES, Dataset
@@ -54,7 +54,7 @@ def catalog_graph(base: str, datasets=None) -> Graph:
         .prefetch_related("themes", "tags", "distributions")
         .order_by("name")
     )
-    catalog = URIRef(base + reverse("opendata:datasets"))
+    catalog = URIRef(base + reverse("opendata:datasets") + "#catalog")
     platform = URIRef(base + "/")
     g.add((catalog, RDF.type, DCAT.Catalog))
     g.add((catalog, DCTERMS.title, Literal("一网 · 公共数据开放平台", lang=ZH)))
@@ -70,7 +70,9 @@ def catalog_graph(base: str, datasets=None) -> Graph:
     g.add((catalog, DCTERMS.publisher, platform))
     g.add((platform, RDF.type, FOAF.Agent))
     g.add((platform, FOAF.name, Literal("一网 数字政府平台", lang=ZH)))
-    g.add((catalog, FOAF.homepage, URIRef(base + reverse("opendata:datasets"))))
+    home = URIRef(base + reverse("opendata:datasets"))
+    g.add((catalog, FOAF.homepage, home))
+    g.add((home, RDF.type, FOAF.Document))
     g.add((catalog, DCTERMS.language, LANGUAGE))
     g.add((LANGUAGE, RDF.type, DCTERMS.LinguisticSystem))
     scheme = URIRef(base + reverse("opendata:themes"))
@@ -89,7 +91,7 @@ def catalog_graph(base: str, datasets=None) -> Graph:
 
 def _dataset(g, base, catalog, scheme, dataset: Dataset, themes_seen, orgs_seen, licences_seen) -> None:
     page = base + reverse("opendata:dataset", kwargs={"code": dataset.name})
-    node = URIRef(page)
+    node = URIRef(page + "#dataset")
     g.add((catalog, DCAT.dataset, node))
     g.add((node, RDF.type, DCAT.Dataset))
     g.add((node, DCTERMS.identifier, Literal(str(dataset.id))))
@@ -97,7 +99,8 @@ def _dataset(g, base, catalog, scheme, dataset: Dataset, themes_seen, orgs_seen,
     g.add((node, DCTERMS.description, Literal(dataset.notes or dataset.title, lang=ZH)))
     g.add((node, DCTERMS.issued, _dt(dataset.metadata_created)))
     g.add((node, DCTERMS.modified, _dt(dataset.metadata_modified)))
-    g.add((node, DCAT.landingPage, node))
+    g.add((node, DCAT.landingPage, URIRef(page)))
+    g.add((URIRef(page), RDF.type, FOAF.Document))
     g.add((node, DCTERMS.language, LANGUAGE))
     org = dataset.organization
     publisher = URIRef(base + reverse("opendata:organization", kwargs={"code": org.code.lower()}))
@@ -108,6 +111,7 @@ def _dataset(g, base, catalog, scheme, dataset: Dataset, themes_seen, orgs_seen,
         g.add((publisher, FOAF.name, Literal(org.name, lang=ZH)))
     contact = BNode()
     g.add((node, DCAT.contactPoint, contact))
+    g.add((contact, RDF.type, VCARD.Kind))
     g.add((contact, RDF.type, VCARD.Organization))
     g.add((contact, VCARD.fn, Literal(org.name, lang=ZH)))
     if org.phone:
@@ -150,7 +154,10 @@ def _dataset(g, base, catalog, scheme, dataset: Dataset, themes_seen, orgs_seen,
         g.add((node, DCAT.distribution, dnode))
         g.add((dnode, RDF.type, DCAT.Distribution))
         g.add((dnode, DCTERMS.title, Literal(f"{dataset.title}（{fmt}）", lang=ZH)))
-        g.add((dnode, DCAT.accessURL, download if dataset.access == "unconditional" else node))
+        access = download if dataset.access == "unconditional" else URIRef(page)
+        g.add((dnode, DCAT.accessURL, access))
+        # the shapes check classes without inference: what rdfs:range implies is stated
+        g.add((access, RDF.type, RDFS.Resource))
         if dataset.access == "unconditional":
             g.add((dnode, DCAT.downloadURL, download))
         media = URIRef("http://www.iana.org/assignments/media-types/" + MEDIA_TYPES[fmt])

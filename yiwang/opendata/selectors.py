@@ -139,7 +139,9 @@ def _facet(ids: QuerySet, name: str) -> list[tuple[str, str, int]]:
             Dataset.objects.filter(pk__in=ids).values_list("license_id", "license_id").annotate(n=Count("pk"))
         )
     ranked = sorted(rows, key=lambda r: (-r[2], r[0]))
-    return [(str(a), str(b), int(n)) for a, b, n in ranked[:FACET_LIMIT]]
+    # organizations are named by their code in lowercase, as CKAN names them (and fq takes them)
+    lower = name == "organization"
+    return [(str(a).lower() if lower else str(a), str(b), int(n)) for a, b, n in ranked[:FACET_LIMIT]]
 
 
 def search(query: SearchQuery) -> SearchResult:
