@@ -468,7 +468,9 @@ PAGES: list[Row] = [
     Row("opendata:dataset", "/data/datasets/{od_dataset}/", PUBLIC),
     Row("opendata:dataset", "/data/datasets/{od_conditional}/", PUBLIC),
     Row("opendata:download", "/data/datasets/{od_dataset}/download/csv", PUBLIC),
-    Row("opendata:download", "/data/datasets/{od_conditional}/download/csv", expect(DENIED, anonymous=DENIED)),
+    Row(
+        "opendata:download", "/data/datasets/{od_conditional}/download/csv", expect(DENIED, anonymous=DENIED)
+    ),
     Row("opendata:apply", "/data/datasets/{od_conditional}/apply/", expect(OK), post=True),
     Row("opendata:organizations", "/data/organizations/", PUBLIC),
     Row("opendata:organization", "/data/organizations/{od_organization}/", PUBLIC),

@@ -9,7 +9,7 @@ from django.test import Client
 
 from yiwang.identity.models import User
 from yiwang.opendata import services
-from yiwang.opendata.models import Application, Dataset
+from yiwang.opendata.models import Dataset
 
 pytestmark = pytest.mark.django_db
 
