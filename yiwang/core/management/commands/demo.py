@@ -84,6 +84,9 @@ class Command(BaseCommand):
             catalog_demo.build(stdout=self.stdout)
             licences_demo.build(stdout=self.stdout)  # types first: approved demo cases issue licences
             applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
+            from yiwang.opendata import demo as opendata_demo  # xopen: the open data portal
+
+            opendata_demo.build(stdout=self.stdout)  # xopen: 105 open datasets, applications
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)
