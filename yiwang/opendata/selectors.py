@@ -5,7 +5,7 @@ ever shown."""
 import re
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from yiwang.core.errors import ServiceError
@@ -80,6 +80,12 @@ def parse_fq(fq: str) -> dict[str, list[str]]:
     return filters
 
 
+def _has(model, **lookups) -> Exists:
+    """Whether the dataset has a related row matching ``lookups`` (a subquery: no join, so no
+    duplicate rows and no DISTINCT)."""
+    return Exists(model.objects.filter(dataset_id=OuterRef("pk"), **lookups))
+
+
 def _filtered(query: SearchQuery) -> QuerySet[Dataset]:
     qs = active()
     text = (query.q or "").strip()
@@ -91,7 +97,7 @@ def _filtered(query: SearchQuery) -> QuerySet[Dataset]:
                 Q(title__icontains=word)
                 | Q(notes__icontains=word)
                 | Q(name__icontains=word)
-                | Q(tags__name=word)
+                | _has(Dataset.tags.through, tag__name=word)
                 | Q(organization__name__icontains=word)
             )
     for name, values in query.filters.items():
@@ -99,11 +105,11 @@ def _filtered(query: SearchQuery) -> QuerySet[Dataset]:
             if name == "organization":
                 qs = qs.filter(organization__code__iexact=value)
             elif name == "groups":
-                qs = qs.filter(themes__name=value)
+                qs = qs.filter(_has(Dataset.themes.through, theme__name=value))
             elif name == "tags":
-                qs = qs.filter(tags__name=value)
+                qs = qs.filter(_has(Dataset.tags.through, tag__name=value))
             elif name == "res_format":
-                qs = qs.filter(distributions__format__iexact=value)
+                qs = qs.filter(_has(Distribution, format__iexact=value))
             elif name == "license_id":
                 qs = qs.filter(license_id=value)
             elif name == "name":
@@ -115,30 +121,32 @@ def _filtered(query: SearchQuery) -> QuerySet[Dataset]:
     return qs
 
 
-def _facet(ids: QuerySet, name: str) -> list[tuple[str, str, int]]:
+def _facet(matching: QuerySet, name: str) -> list[tuple[str, str, int]]:
+    """(value, display name, count) of one facet over the matching datasets, most first."""
+    ids = matching.values("pk")
     if name == "organization":
-        rows = (
-            Department.objects.filter(open_datasets__in=ids)
-            .values_list("code", "name")
-            .annotate(n=Count("open_datasets"))
-        )
+        rows = matching.values_list("organization__code", "organization__name").annotate(n=Count("pk"))
     elif name == "groups":
         rows = (
-            Theme.objects.filter(datasets__in=ids).values_list("name", "title").annotate(n=Count("datasets"))
+            Dataset.themes.through.objects.filter(dataset_id__in=ids)
+            .values_list("theme__name", "theme__title")
+            .annotate(n=Count("pk"))
         )
     elif name == "tags":
-        rows = Tag.objects.filter(datasets__in=ids).values_list("name", "name").annotate(n=Count("datasets"))
+        rows = (
+            Dataset.tags.through.objects.filter(dataset_id__in=ids)
+            .values_list("tag__name", "tag__name")
+            .annotate(n=Count("pk"))
+        )
     elif name == "res_format":
         rows = (
-            Distribution.objects.filter(dataset__in=ids)
+            Distribution.objects.filter(dataset_id__in=ids)
             .values_list("format", "format")
-            .annotate(n=Count("dataset", distinct=True))
+            .annotate(n=Count("pk"))
         )
     else:  # license_id
-        rows = (
-            Dataset.objects.filter(pk__in=ids).values_list("license_id", "license_id").annotate(n=Count("pk"))
-        )
-    ranked = sorted(rows, key=lambda r: (-r[2], r[0]))
+        rows = matching.values_list("license_id", "license_id").annotate(n=Count("pk"))
+    ranked = sorted(rows.order_by(), key=lambda r: (-r[2], r[0]))
     # organizations are named by their code in lowercase, as CKAN names them (and fq takes them)
     lower = name == "organization"
     return [(str(a).lower() if lower else str(a), str(b), int(n)) for a, b, n in ranked[:FACET_LIMIT]]
@@ -162,13 +170,9 @@ def search(query: SearchQuery) -> SearchResult:
                 {"facet.field": name},
             )
     qs = _filtered(query)
-    joined = bool(query.filters) or bool((query.q or "").strip().strip("*:"))
-    ids = qs.values("pk").distinct() if joined else qs.values("pk")
-    count = ids.count()
+    count = qs.count()
     page_ids = list(
-        Dataset.objects.filter(pk__in=ids)
-        .order_by(*SORTS[query.sort])
-        .values_list("pk", flat=True)[query.start : query.start + query.rows]
+        qs.order_by(*SORTS[query.sort]).values_list("pk", flat=True)[query.start : query.start + query.rows]
     )
     by_id = {
         d.pk: d
@@ -176,7 +180,7 @@ def search(query: SearchQuery) -> SearchResult:
         .select_related("organization", "resource")
         .prefetch_related("themes", "tags", "distributions")
     }
-    facets = {name: _facet(ids, name) for name in query.facet_fields}
+    facets = {name: _facet(qs, name) for name in query.facet_fields}
     return SearchResult(count=count, datasets=[by_id[i] for i in page_ids], facets=facets, sort=query.sort)
 
 
