@@ -712,10 +712,61 @@ def build(*, stdout=None, regions=REGIONS) -> int:
                 continue
             services.dataset_publish(resource=resource, actor=ACTOR, themes=topic[3], name=name)
             published += 1
+    _steward_examples(departments.get("610000-SJJ"))
     _applications()
     if stdout is not None:
         stdout.write(f"Open data: {published} datasets published, {Dataset.objects.count()} in all.\n")
     return published
+
+
+# Two resources of the data office the demo steward finds on their page: one fit to open (not
+# published yet), one never openable (it holds names of people).
+HOTLINE = (
+    "hotline-topics",
+    "SJJ",
+    "12345热线诉求分类统计",
+    ["government"],
+    ["12345", "热线"],
+    "u",
+    "",
+    "monthly",
+    24,
+    [
+        ("month", "月份", "Month", DT_, "date"),
+        ("topic", "诉求类别", "Topic", S, ["交通", "住房", "教育", "医疗"]),
+        ("count", "诉求量", "Requests", INT, (100, 9000)),
+    ],
+)
+WINDOW_STAFF = (
+    "window-staff",
+    "SJJ",
+    "政务服务窗口人员名录",
+    ["government"],
+    ["政务服务"],
+    "u",
+    "",
+    "monthly",
+    10,
+    [("window", "窗口", "Window", S, "seq"), ("hall", "大厅", "Hall", S, ["政务服务中心"])],
+)
+
+
+def _steward_examples(office: Department | None) -> None:
+    if office is None:
+        return
+    _resource("C89010", office, HOTLINE, "陕西省")
+    staff = _resource("C89020", office, WINDOW_STAFF, "陕西省")
+    ResourceField.objects.get_or_create(
+        resource=staff,
+        name="staff_name",
+        defaults={
+            "label_zh": "工作人员姓名",
+            "label_en": "Staff name",
+            "grade": Grade.SENSITIVE,
+            "personal": "name",
+            "position": 9,
+        },
+    )
 
 
 def _applications() -> None:

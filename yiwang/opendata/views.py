@@ -19,6 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from yiwang.exchange import rowquery
 from yiwang.exchange.errors import ExchangeError
+from yiwang.exchange.models import DataResource
 from yiwang.identity.models import Role
 from yiwang.identity.permissions import departments_for, forbidden, has_role
 from yiwang.opendata import ckan, dcat, selectors, services, tables
@@ -293,7 +294,9 @@ def _int_or_none(value):
 
 @require_http_methods(["GET", "POST"])
 def steward(request: HttpRequest) -> HttpResponse:
-    """The applications to the data steward's departments: approve or refuse."""
+    """The data steward's open data: applications to the steward's departments (approve or
+    refuse), their resources that are not open yet (publish, or why they cannot be), and their
+    published datasets (withdraw)."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     if not has_role(request.user, Role.DATA_STEWARD):
@@ -303,30 +306,71 @@ def steward(request: HttpRequest) -> HttpResponse:
     if scope is not None:
         mine = mine.filter(dataset__organization_id__in=scope)
     if request.method == "POST":
-        application = mine.filter(pk=_int_or_none(request.POST.get("application"))).first()
-        if application is None:
-            raise Http404(_("No such application."))
+        action = request.POST.get("action", "decide")
         try:
-            services.application_decide(
-                application=application,
-                actor=request.user,
-                approve=request.POST.get("decision") == "approve",
-                reason=request.POST.get("reason", ""),
-            )
-            messages.success(request, _("The decision was recorded."))
+            if action == "publish":
+                _publish(request, scope)
+            elif action == "withdraw":
+                _withdraw(request, scope)
+            else:
+                application = mine.filter(pk=_int_or_none(request.POST.get("application"))).first()
+                if application is None:
+                    raise Http404(_("No such application."))
+                services.application_decide(
+                    application=application,
+                    actor=request.user,
+                    approve=request.POST.get("decision") == "approve",
+                    reason=request.POST.get("reason", ""),
+                )
+                messages.success(request, _("The decision was recorded."))
         except ExchangeError as exc:
             messages.error(request, exc.message)
         return redirect("opendata:steward")
+    resources = DataResource.objects.filter(open_dataset__isnull=True).prefetch_related("fields")
+    published = selectors.active().select_related("organization")
+    if scope is not None:
+        resources = resources.filter(provider_id__in=scope)
+        published = published.filter(organization_id__in=scope)
+    candidates = [
+        (r, services.reasons_not_openable(r, list(r.fields.all()))) for r in resources.order_by("code")[:100]
+    ]
     response = render(
         request,
         "opendata/steward.html",
         {
             "pending": mine.filter(state=Application.State.PENDING),
             "decided": mine.exclude(state=Application.State.PENDING)[:50],
+            "candidates": candidates,
+            "published": published.order_by("name")[:200],
+            "themes": selectors.themes(),
         },
     )
     response["Cache-Control"] = "no-store, private"
     return response
+
+
+def _publish(request: HttpRequest, scope) -> None:
+    resources = DataResource.objects.filter(code=request.POST.get("resource", "").strip()[:64])
+    if scope is not None:
+        resources = resources.filter(provider_id__in=scope)
+    resource = resources.first()
+    if resource is None:
+        raise Http404(_("No such resource."))
+    dataset = services.dataset_publish(
+        resource=resource, actor=request.user, themes=request.POST.getlist("themes")[:10]
+    )
+    messages.success(request, _("“%(title)s” is published as open data.") % {"title": dataset.title})
+
+
+def _withdraw(request: HttpRequest, scope) -> None:
+    datasets = selectors.active().filter(name=request.POST.get("dataset", "").strip()[:100])
+    if scope is not None:
+        datasets = datasets.filter(organization_id__in=scope)
+    dataset = datasets.first()
+    if dataset is None:
+        raise Http404(_("No such dataset."))
+    services.dataset_withdraw(dataset=dataset, actor=request.user, reason=request.POST.get("reason", ""))
+    messages.success(request, _("“%(title)s” was withdrawn.") % {"title": dataset.title})
 
 
 def _base(request: HttpRequest) -> str:
