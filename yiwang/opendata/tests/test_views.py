@@ -162,10 +162,14 @@ def test_the_steward_publishes_what_may_be_opened_and_sees_why_not_the_rest(port
     assert "12345热线诉求分类统计" in html and "staff_name" in html  # the reason names the personal field
     refused = steward.post("/workbench/open-data/", {"action": "publish", "resource": "C89020"})
     assert refused.status_code == 302 and not Dataset.objects.filter(resource__code="C89020").exists()
-    steward.post("/workbench/open-data/", {"action": "publish", "resource": "C89010", "themes": ["government"]})
+    steward.post(
+        "/workbench/open-data/", {"action": "publish", "resource": "C89010", "themes": ["government"]}
+    )
     dataset = Dataset.objects.get(resource__code="C89010")
     assert dataset.name == "c89010" and Client().get("/data/datasets/c89010/").status_code == 200
-    elsewhere = steward.post("/workbench/open-data/", {"action": "withdraw", "dataset": "610100-schools", "reason": "x"})
+    elsewhere = steward.post(
+        "/workbench/open-data/", {"action": "withdraw", "dataset": "610100-schools", "reason": "x"}
+    )
     assert elsewhere.status_code == 404  # 西安市教育局 is not under the steward's department
     steward.post("/workbench/open-data/", {"action": "withdraw", "dataset": "c89010", "reason": "更新"})
     assert Client().get("/data/datasets/c89010/").status_code == 404
