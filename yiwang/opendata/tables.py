@@ -55,9 +55,9 @@ def _all_rows(dataset: Dataset, fields: list[ResourceField]) -> Iterator[list]:
         last = batch[-1][0]
 
 
-def csv_chunks(dataset: Dataset) -> Iterator[bytes]:
-    """The table as UTF-8 CSV with a BOM (so spreadsheet programs read Chinese), header first."""
-    fields = open_fields(dataset)
+def csv_chunks(dataset: Dataset, fields: list[ResourceField]) -> Iterator[bytes]:
+    """The table (``fields``: ``open_fields(dataset)``) as UTF-8 CSV with a BOM (so spreadsheet
+    programs read Chinese), header first."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([f.name for f in fields])
@@ -69,9 +69,8 @@ def csv_chunks(dataset: Dataset) -> Iterator[bytes]:
         yield buffer.getvalue().encode()
 
 
-def json_chunks(dataset: Dataset) -> Iterator[bytes]:
+def json_chunks(dataset: Dataset, fields: list[ResourceField]) -> Iterator[bytes]:
     """The table as a JSON object: the fields (name, label, type) and the records."""
-    fields = open_fields(dataset)
     head = {
         "dataset": dataset.name,
         "fields": [
@@ -89,11 +88,10 @@ def json_chunks(dataset: Dataset) -> Iterator[bytes]:
     yield b"]}"
 
 
-def xlsx_bytes(dataset: Dataset) -> bytes:
+def xlsx_bytes(dataset: Dataset, fields: list[ResourceField]) -> bytes:
     """The table as an XLSX workbook (write-only mode: memory stays flat)."""
     from openpyxl import Workbook
 
-    fields = open_fields(dataset)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=dataset.name[:31])
     sheet.append([f.name for f in fields])

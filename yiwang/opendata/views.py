@@ -121,8 +121,11 @@ def _page_link(request: HttpRequest, page_no: int) -> str:
 @require_GET
 def dataset(request: HttpRequest, code: str) -> HttpResponse:
     item = _dataset_or_404(code)
+    try:
+        fields = tables.open_fields(item)
+    except ExchangeError as exc:
+        return forbidden(request, exc.message)
     services.count_view(item)
-    fields = tables.open_fields(item)
     preview = None
     if item.access == Access.OPEN:
         preview = tables.page(item, rowquery.RowQuery(filters={}, limit=PREVIEW_ROWS), fields)
@@ -158,17 +161,23 @@ def download(request: HttpRequest, code: str, kind: str) -> HttpResponse:
     distribution = item.distributions.filter(format=fmt).first()
     if distribution is None:
         raise Http404(_("No such download."))
+    try:
+        fields = tables.open_fields(item)
+    except ExchangeError as exc:
+        return forbidden(request, exc.message)
     services.count_download(distribution)
     filename = f"{item.name}.{fmt.lower()}"
     if fmt == "XLSX":
         response = HttpResponse(
-            tables.xlsx_bytes(item),
+            tables.xlsx_bytes(item, fields),
             content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         )
     elif fmt == "CSV":
-        response = StreamingHttpResponse(tables.csv_chunks(item), content_type="text/csv; charset=utf-8")
+        response = StreamingHttpResponse(
+            tables.csv_chunks(item, fields), content_type="text/csv; charset=utf-8"
+        )
     else:
-        response = StreamingHttpResponse(tables.json_chunks(item), content_type="application/json")
+        response = StreamingHttpResponse(tables.json_chunks(item, fields), content_type="application/json")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 

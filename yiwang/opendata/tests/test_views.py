@@ -173,3 +173,16 @@ def test_the_steward_publishes_what_may_be_opened_and_sees_why_not_the_rest(port
     assert elsewhere.status_code == 404  # 西安市教育局 is not under the steward's department
     steward.post("/workbench/open-data/", {"action": "withdraw", "dataset": "c89010", "reason": "更新"})
     assert Client().get("/data/datasets/c89010/").status_code == 404
+
+
+def test_a_field_turned_personal_after_publishing_stops_every_answer(portal):
+    from yiwang.exchange.models import ResourceField
+
+    dataset = Dataset.objects.get(name="610200-parking-lots")
+    ResourceField.objects.filter(resource=dataset.resource, name="name").update(personal="other")
+    client = Client()
+    assert client.get("/data/datasets/610200-parking-lots/").status_code == 403
+    assert client.get("/data/datasets/610200-parking-lots/download/csv").status_code == 403
+    rid = str(dataset.distributions.first().id)
+    response = client.get("/api/3/action/datastore_search", {"resource_id": rid})
+    assert response.status_code == 403 and response.json()["error"]["__type"] == "Authorization Error"
