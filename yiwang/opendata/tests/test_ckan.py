@@ -192,3 +192,50 @@ def test_conditional_rows_need_the_key_of_an_approved_application(portal):
         client.get("/api/3/action/datastore_search", {"resource_id": rid}, HTTP_AUTHORIZATION=key).status_code
         == 403
     )
+
+
+# (A NUL character is refused for every route by the platform's middleware, before any view.)
+WEIRD = [
+    "",
+    "x" * 5000,
+    "-1",
+    "1e9",
+    "null",
+    "[]",
+    "{}",
+    '{"a": {"b": 1}}',
+    "true",
+    "%00",
+    "9" * 40,
+]
+NAMES = [
+    "id",
+    "q",
+    "fq",
+    "rows",
+    "start",
+    "sort",
+    "facet.field",
+    "limit",
+    "offset",
+    "filters",
+    "fields",
+    "all_fields",
+]
+
+
+@pytest.mark.parametrize(
+    "action", sorted(ckan_actions := __import__("yiwang.opendata.ckan").opendata.ckan.ACTIONS)
+)
+def test_no_parameter_makes_any_action_fail_on_our_side(portal, action):
+    rid = _resource_id("610100-air-quality")
+    client = Client()
+    for name in NAMES:
+        for value in WEIRD:
+            params = {"id": "610100-air-quality", "resource_id": rid, "name": "package_show", name: value}
+            got = client.get(f"/api/3/action/{action}", params)
+            assert got.status_code in (200, 400, 403, 404, 409), (action, name, value, got.status_code)
+            assert got.json().get("success") is (got.status_code == 200), (name, value, got.content[:300])
+        body = {"id": "610100-air-quality", "resource_id": rid, name: {"nested": [1, {"x": None}]}}
+        got = client.post(f"/api/3/action/{action}", json.dumps(body), content_type="application/json")
+        assert got.status_code in (200, 400, 403, 404, 409), (action, name, got.status_code)
