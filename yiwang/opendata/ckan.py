@@ -219,6 +219,7 @@ def package_dict(request, dataset: Dataset) -> dict:
 
 
 def status_show(request, params):
+    """The portal's name, address and API version."""
     return {
         "site_title": "一网 · 公共数据开放平台",
         "site_url": _absolute(request, "/data/"),
@@ -232,6 +233,7 @@ def status_show(request, params):
 
 
 def package_list(request, params):
+    """The names of every published dataset (limit, offset)."""
     limit = _int(params, "limit", selectors.MAX_ROWS, 0, selectors.MAX_ROWS)
     offset = _int(params, "offset", 0, 0, 10**7)
     names = selectors.active().order_by("name").values_list("name", flat=True)
@@ -239,6 +241,8 @@ def package_list(request, params):
 
 
 def package_search(request, params):
+    """Search datasets: q (words), fq (organization:, groups:, tags:, res_format:, license_id:,
+    access:), rows, start, sort, facet.field, facet.limit."""
     facet_fields = _json_param(params, "facet.field", list)
     if not _bool(params, "facet", True):
         facet_fields = []
@@ -286,7 +290,10 @@ def _search(query):
 
 
 def package_show(request, params):
-    ident = _text(params, "id", required=True) or _text(params, "name")
+    """One dataset by its id or name, with its organization, groups, tags and resources."""
+    ident = _text(params, "id") or _text(params, "name")
+    if not ident:
+        raise invalid("id", _("Missing value: %(name)s.") % {"name": "id"})
     dataset = selectors.dataset_by_name_or_id(ident)
     if dataset is None:
         raise not_found(_("Dataset not found"))
@@ -294,6 +301,7 @@ def package_show(request, params):
 
 
 def organization_list(request, params):
+    """The organizations (provider departments) with published datasets (all_fields)."""
     orgs = selectors.organizations()
     if _bool(params, "all_fields", False):
         return [organization_dict(o, o.package_count) for o in orgs]
@@ -307,6 +315,7 @@ def _datasets_of(request, params, qs):
 
 
 def organization_show(request, params):
+    """One organization by its name (include_datasets)."""
     org = selectors.organization_by_code(_text(params, "id", required=True))
     if org is None:
         raise not_found(_("Organization not found"))
@@ -315,6 +324,7 @@ def organization_show(request, params):
 
 
 def group_list(request, params):
+    """The portal's themes (all_fields)."""
     groups = selectors.themes()
     if _bool(params, "all_fields", False):
         return [group_dict(g, g.package_count) for g in groups]
@@ -322,6 +332,7 @@ def group_list(request, params):
 
 
 def group_show(request, params):
+    """One theme by its name (include_datasets)."""
     theme = selectors.theme_by_name(_text(params, "id", required=True))
     if theme is None:
         raise not_found(_("Group not found"))
@@ -330,6 +341,7 @@ def group_show(request, params):
 
 
 def tag_list(request, params):
+    """The tags of published datasets (query, all_fields)."""
     query = _text(params, "query", limit=64)
     tags = selectors.tags(query)
     if _bool(params, "all_fields", False):
@@ -338,6 +350,7 @@ def tag_list(request, params):
 
 
 def resource_show(request, params):
+    """One resource (download) by its id."""
     distribution = selectors.distribution_by_id(_text(params, "id", required=True))
     if distribution is None:
         raise not_found(_("Resource was not found."))
@@ -356,6 +369,8 @@ def _sort(params) -> list[tuple[str, bool]]:
 
 
 def datastore_search(request, params):
+    """Rows of a resource: resource_id, q, filters (JSON object), fields, sort, limit, offset.
+    Datasets open on conditions need the key of an approved application."""
     distribution = selectors.distribution_by_id(_text(params, "resource_id", required=True))
     if distribution is None:
         raise not_found(_("Resource “%(id)s” was not found.") % {"id": _text(params, "resource_id")[:40]})

@@ -239,3 +239,8 @@ def test_no_parameter_makes_any_action_fail_on_our_side(portal, action):
         body = {"id": "610100-air-quality", "resource_id": rid, name: {"nested": [1, {"x": None}]}}
         got = client.post(f"/api/3/action/{action}", json.dumps(body), content_type="application/json")
         assert got.status_code in (200, 400, 403, 404, 409), (action, name, got.status_code)
+
+
+def test_help_show_documents_each_action_and_package_show_takes_a_name(portal):
+    assert "resource_id" in call("help_show", name="datastore_search").json()["result"]
+    assert call("package_show", name="610100-air-quality").json()["result"]["name"] == "610100-air-quality"
