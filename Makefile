@@ -45,7 +45,7 @@ bench: $(STAMP)
 
 ## Regenerate and compile the translation catalogs (needs GNU gettext)
 messages: $(STAMP)
-	for app in core identity catalog audit licences applications exchange; do \
+	for app in core identity catalog audit licences applications exchange opendata; do \
 	  (cd yiwang/$$app && YIWANG_DEV=1 ../../$(BIN)/django-admin makemessages -l zh_Hans --settings=config.settings --pythonpath=../.. \
 	   && YIWANG_DEV=1 ../../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=../..) || exit 1; \
 	done

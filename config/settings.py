@@ -153,6 +153,7 @@ INSTALLED_APPS = [
     "yiwang.licences",
     "yiwang.exchange",
     "yiwang.applications",
+    "yiwang.opendata",  # xopen: the open data portal
     "django_tasks",
     "django_tasks_db",
     "ninja",  # only for the Swagger UI files it ships: /api/docs loads nothing from elsewhere

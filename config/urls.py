@@ -20,6 +20,7 @@ urlpatterns = [
     path("", include("yiwang.exchange.gateway_urls")),
     # xtrack: the citizen's data-use record and the stewards' answers (docs/data-tracker.md)
     path("", include("yiwang.exchange.tracker_urls")),
+    path("", include("yiwang.opendata.urls")),  # xopen: open data portal, CKAN API, DCAT
 ]
 
 handler404 = "yiwang.core.views.not_found"

@@ -60,6 +60,9 @@ request_pending     X's request for ``resource_own`` waiting for the steward's d
 grant               the standing grant of ``resource`` to X
 demand              a data demand of X
 system              an information system of 陕西省数据和政务服务局 (the steward keeps it)
+od_dataset          an open dataset (西安市空气质量日报); ``od_conditional`` one open on conditions of the
+                    data office, which 张三 applied for (``od_application``, pending)
+od_organization     the organization of ``od_dataset``; ``od_theme`` a theme of the portal
 ==================  ============================================================================
 """
 
@@ -608,6 +611,33 @@ PAGES += [
         post=True,
         data={"action": "close"},
     ),
+    # --- xopen: the open data portal (public), applications, the steward's page, DCAT, CKAN ---
+    Row("opendata:datasets", "/data/", PUBLIC, query="q=%E5%85%AC%E4%BA%A4&res_format=CSV"),
+    Row("opendata:dataset", "/data/datasets/{od_dataset}/", PUBLIC),
+    Row("opendata:dataset", "/data/datasets/{od_conditional}/", PUBLIC),
+    Row("opendata:download", "/data/datasets/{od_dataset}/download/csv", PUBLIC),
+    Row(
+        "opendata:download", "/data/datasets/{od_conditional}/download/csv", expect(DENIED, anonymous=DENIED)
+    ),
+    Row("opendata:apply", "/data/datasets/{od_conditional}/apply/", expect(OK), post=True),
+    Row("opendata:organizations", "/data/organizations/", PUBLIC),
+    Row("opendata:organization", "/data/organizations/{od_organization}/", PUBLIC),
+    Row("opendata:themes", "/data/themes/", PUBLIC),
+    Row("opendata:theme", "/data/themes/{od_theme}/", PUBLIC),
+    Row("opendata:tags", "/data/tags/", PUBLIC),
+    Row("opendata:statistics", "/data/statistics/", PUBLIC),
+    Row("opendata:my_data", "/data/account/", expect(OK)),
+    Row(
+        "opendata:steward",
+        "/workbench/open-data/",
+        expect(DENIED, ok=("steward", "admin")),
+        post=True,
+        data={"application": "{od_application}", "decision": "approve"},
+    ),
+    Row("opendata:catalog_ttl", "/catalog.ttl", PUBLIC),
+    Row("opendata:catalog_jsonld", "/catalog.jsonld", PUBLIC),
+    Row("opendata:ckan_action", "/api/3/action/package_search", PUBLIC, query="q=%E5%85%AC%E4%BA%A4"),
+    Row("opendata:ckan_action_unversioned", "/api/action/status_show", PUBLIC),
 ]
 
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---

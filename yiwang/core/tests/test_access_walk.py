@@ -106,8 +106,10 @@ def _build_demo() -> dict:
         )
     items = ServiceItem.objects.filter(status="published")
     wallet = _wallet_objects()
+    opendata = _opendata_objects()  # xopen
     return {
         **wallet,
+        **opendata,  # xopen
         "draft_material": _one(draft.item.materials.order_by("pk"), "material of the draft").pk,
         "item": _one(items.filter(pk__in=processed).order_by("code"), "item of X with a process").code,
         "item_elsewhere": _one(items.filter(department=elsewhere), "item outside X").code,
@@ -158,6 +160,22 @@ def _tracker_objects() -> dict:
     return {
         "data_use": _one(CallLog.objects.filter(reference="demo-tracker-1"), "use of 张三's data").pk,
         "use_question": _one(citizen_question.order_by("pk"), "open question of 张三").pk,
+    }
+
+
+def _opendata_objects() -> dict:
+    """xopen: the open data demo, and the names its rows use."""
+    from yiwang.opendata import demo as opendata_demo
+    from yiwang.opendata.models import Application
+
+    opendata_demo.build()
+    pending = _one(Application.objects.filter(state="pending", applicant__username="citizen"), "application")
+    return {
+        "od_dataset": "610100-air-quality",
+        "od_conditional": pending.dataset.name,
+        "od_application": pending.pk,
+        "od_organization": "610100-sthj",
+        "od_theme": "transport",
     }
 
 

@@ -87,6 +87,7 @@ class Command(BaseCommand):
         from yiwang.exchange import tracker_demo
         from yiwang.identity import demo as identity_demo
         from yiwang.licences import demo as licences_demo
+        from yiwang.opendata import demo as opendata_demo
 
         with identity_demo.passwords_hashed_once():
             identity_demo.build(stdout=self.stdout)
@@ -97,6 +98,7 @@ class Command(BaseCommand):
             exchange_demo.build(scale, stdout=self.stdout)
             applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
             tracker_demo.build(stdout=self.stdout)  # uses of the demo citizens' data, questions
+            opendata_demo.build(stdout=self.stdout)  # 105 open datasets, applications for them
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)
