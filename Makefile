@@ -49,9 +49,6 @@ messages: $(STAMP)
 	  (cd yiwang/$$app && YIWANG_DEV=1 ../../$(BIN)/django-admin makemessages -l zh_Hans --settings=config.settings --pythonpath=../.. \
 	   && YIWANG_DEV=1 ../../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=../..) || exit 1; \
 	done
-	# issue 11, xcat: the exchange's catalog
-	cd yiwang/exchange && YIWANG_DEV=1 ../../$(BIN)/django-admin makemessages -l zh_Hans --settings=config.settings --pythonpath=../.. \
-	  && YIWANG_DEV=1 ../../$(BIN)/django-admin compilemessages --settings=config.settings --pythonpath=../..
 
 clean:
 	rm -rf $(VENV) var

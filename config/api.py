@@ -37,12 +37,12 @@ api.add_router("/catalog/", catalog_router)
 api.add_router("/identity/", identity_router)
 api.add_router("/licences/", licences_router)
 
-# --- exchange gateway (issue 11, xgate): its own router under /exchange/, API-key auth ---
+# --- exchange gateway: its own router under /exchange/, API-key auth ---
 from yiwang.exchange import gateway_api  # noqa: E402 — appended block of the gateway
 
 api.add_router("/exchange/", gateway_api.router)
 gateway_api.install(api)
-# --- exchange: the resource catalog, requests and grants (issue 11, xcat) ---
+# --- exchange: the resource catalog, requests and grants ---
 from yiwang.exchange.api import router as exchange_router  # noqa: E402 — appended block
 
 api.add_router("/exchange/", exchange_router)

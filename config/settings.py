@@ -153,7 +153,7 @@ INSTALLED_APPS = [
     "yiwang.licences",
     "yiwang.exchange",
     "yiwang.applications",
-    "yiwang.opendata",  # xopen: the open data portal
+    "yiwang.opendata",  # the open data portal
     "django_tasks",
     "django_tasks_db",
     "ninja",  # only for the Swagger UI files it ships: /api/docs loads nothing from elsewhere
@@ -199,7 +199,7 @@ TEMPLATES = [
                 "yiwang.core.context_processors.site",
                 "yiwang.applications.context_processors.nav",
                 "yiwang.audit.context_processors.nav",
-                "yiwang.exchange.context_processors.nav",  # issue 11, xcat: the 数据共享 link
+                "yiwang.exchange.context_processors.nav",  # the 数据共享 link
             ],
         },
     }

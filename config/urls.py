@@ -14,13 +14,13 @@ urlpatterns = [
     path("", include("yiwang.licences.wallet_urls")),
     path("", include("yiwang.applications.urls")),
     path("", include("yiwang.audit.urls")),
-    path("", include("yiwang.exchange.urls")),  # issue 11, xcat: /workbench/data/ pages
+    path("", include("yiwang.exchange.urls")),  # /workbench/data/ pages
     path("", include("yiwang.core.urls")),
-    # --- exchange gateway (issue 11, xgate) ---
+    # --- exchange gateway ---
     path("", include("yiwang.exchange.gateway_urls")),
-    # xtrack: the citizen's data-use record and the stewards' answers (docs/data-tracker.md)
+    # the citizen's data-use record and the stewards' answers (docs/data-tracker.md)
     path("", include("yiwang.exchange.tracker_urls")),
-    path("", include("yiwang.opendata.urls")),  # xopen: open data portal, CKAN API, DCAT
+    path("", include("yiwang.opendata.urls")),  # open data portal, CKAN API, DCAT
 ]
 
 handler404 = "yiwang.core.views.not_found"

@@ -471,7 +471,7 @@ PAGES: list[Row] = [
         query="event=applications:case:submit",
     ),
     Row("audit:my_records", "/account/records/", expect(OK)),
-    # --- exchange gateway (issue 11, xgate): API keys for data stewards; the call records for a
+    # --- exchange gateway: API keys for data stewards; the call records for a
     # department's stewards, leaders and auditors ---
     Row(
         "gateway:keys",
@@ -490,7 +490,7 @@ PAGES: list[Row] = [
         "/workbench/data/gateway/uses/",
         expect(DENIED, ok=("steward", "auditor", "leader", "admin")),
     ),
-    # --- xtrack: the citizen's data-use record (我的数据使用记录) and the stewards' answers ---
+    # --- the citizen's data-use record (我的数据使用记录) and the stewards' answers ---
     Row("tracker:uses", "/account/data-uses/", expect(OK)),  # below L2 / no person: why not
     Row("tracker:use", "/account/data-uses/{data_use}/", expect(HIDDEN, ok="citizen"), post=True),
     Row("tracker:questions", "/workbench/data/questions/", expect(DENIED, ok=("steward", "admin"))),
@@ -502,7 +502,7 @@ PAGES: list[Row] = [
     ),
 ]
 
-# --- exchange: the resource catalog, requests, grants, inventories (issue 11, xcat) ---
+# --- exchange: the resource catalog, requests, grants, inventories ---
 EXCHANGE_OFFICIALS = expect(DENIED, ok=(*OFFICIALS, "admin"))
 NOT_STEWARDS = tuple(p for p in OFFICIALS if p != "steward")
 X_OFFICIALS = tuple(p for p in OFFICIALS if p not in ("steward", "auditor"))
@@ -611,7 +611,7 @@ PAGES += [
         post=True,
         data={"action": "close"},
     ),
-    # --- xopen: the open data portal (public), applications, the steward's page, DCAT, CKAN ---
+    # --- the open data portal (public), applications, the steward's page, DCAT, CKAN ---
     Row("opendata:datasets", "/data/", PUBLIC, query="q=%E5%85%AC%E4%BA%A4&res_format=CSV"),
     Row("opendata:dataset", "/data/datasets/{od_dataset}/", PUBLIC),
     Row("opendata:dataset", "/data/datasets/{od_conditional}/", PUBLIC),
@@ -841,7 +841,7 @@ API: list[Row] = [
         method="POST",
         data={"credential": "not-a-licence"},
     ),
-    # --- exchange gateway (issue 11, xgate): API keys only, no session: 401 for every persona ---
+    # --- exchange gateway: API keys only, no session: 401 for every persona ---
     Row(
         "GET /api/exchange/resources/{code}/query",
         "/api/exchange/resources/A01001/query",
@@ -857,7 +857,7 @@ API: list[Row] = [
     ),
 ]
 
-# --- exchange: the catalog API (issue 11, xcat); the walk's bodies are valid, so refusals are
+# --- exchange: the catalog API; the walk's bodies are valid, so refusals are
 # about access, not about the values ---
 WALK_RESOURCE = {
     "provider": "610000-GAT",

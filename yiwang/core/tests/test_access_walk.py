@@ -79,7 +79,7 @@ def _build_demo() -> dict:
         valid_until=timezone.localdate() + dt.timedelta(days=30),
         actor=agent,
     )
-    from yiwang.exchange import tracker_demo  # xtrack: uses of 张三's data, questions about them
+    from yiwang.exchange import tracker_demo  # uses of 张三's data, questions about them
 
     tracker_demo.build()
     audit_demo.build()
@@ -106,10 +106,10 @@ def _build_demo() -> dict:
         )
     items = ServiceItem.objects.filter(status="published")
     wallet = _wallet_objects()
-    opendata = _opendata_objects()  # xopen
+    opendata = _opendata_objects()
     return {
         **wallet,
-        **opendata,  # xopen
+        **opendata,
         "draft_material": _one(draft.item.materials.order_by("pk"), "material of the draft").pk,
         "item": _one(items.filter(pk__in=processed).order_by("code"), "item of X with a process").code,
         "item_elsewhere": _one(items.filter(department=elsewhere), "item outside X").code,
@@ -153,7 +153,7 @@ def _build_demo() -> dict:
 
 
 def _tracker_objects() -> dict:
-    """xtrack: a use of 张三's data and his open question (the tracker demo)."""
+    """a use of 张三's data and his open question (the tracker demo)."""
     from yiwang.exchange.models import CallLog, UseQuestion
 
     citizen_question = UseQuestion.objects.filter(asked_by__username="citizen", state="open")
@@ -164,7 +164,7 @@ def _tracker_objects() -> dict:
 
 
 def _opendata_objects() -> dict:
-    """xopen: the open data demo, and the names its rows use."""
+    """the open data demo, and the names its rows use."""
     from yiwang.opendata import demo as opendata_demo
     from yiwang.opendata.models import Application
 
@@ -193,7 +193,7 @@ def _wallet_objects() -> dict:
 
 
 def _exchange_objects() -> dict:
-    """The exchange's demo (issue 11, xcat) and the objects its rows name."""
+    """The exchange's demo and the objects its rows name."""
     from yiwang.exchange import demo as exchange_demo
     from yiwang.exchange.models import AccessRequest, DataDemand, Grant, InformationSystem
 
