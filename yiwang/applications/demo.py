@@ -70,16 +70,28 @@ INSTANT_SCHEMA = {
             "maxLength": 11,
             "x-prefill": "account.phone",
         },
-        # The age comes from the identity number's date of birth, never from what is typed.
+        # The rules decide on the population base data of 公安厅, fetched through the data
+        # exchange under the department's standing grant (applications.facts), never on what is
+        # typed: the age from the date of birth, the years of residence, the household registration.
         "age": {
             "type": "integer",
             "title": "年龄（周岁）",
             "minimum": 0,
             "maximum": 130,
-            "x-source": "person.age",
+            "x-fact": {"resource": "A01001", "field": "birth_date", "derive": "years"},
         },
-        "residence_years": {"type": "integer", "title": "在本市居住年限（年）", "minimum": 0, "maximum": 130},
-        "household_registered": {"type": "boolean", "title": "是否本市户籍"},
+        "residence_years": {
+            "type": "integer",
+            "title": "在本市居住年限（年）",
+            "minimum": 0,
+            "maximum": 130,
+            "x-fact": {"resource": "A01001", "field": "residence_since", "derive": "years"},
+        },
+        "household_registered": {
+            "type": "boolean",
+            "title": "是否本市户籍",
+            "x-fact": {"resource": "A01001", "field": "household_region", "derive": "in_region"},
+        },
     },
     "required": ["applicant_name", "id_number", "phone", "age", "residence_years"],
 }
@@ -384,16 +396,9 @@ class _Builder:
         return Case.objects.get(pk=case.pk)
 
     def _instant_data(self, scenario: str, applicant: User) -> dict:
-        """The applicant's declarations; the age is the government's (see INSTANT_SCHEMA)."""
-        elderly = applicant in (self.people["elder"], self.people["elder2"])
-        if scenario == "instant_pass" or not elderly:  # the young are referred by their age
-            return {"residence_years": self.rng.randint(1, 60), "household_registered": True}
-        return self.rng.choice(
-            [
-                {"residence_years": 0, "household_registered": True},
-                {"residence_years": self.rng.randint(1, 20), "household_registered": False},
-            ]
-        )
+        """Nothing to declare: the age, residence and household registration the rules read are
+        the population base data's (see INSTANT_SCHEMA and the identity demo's register)."""
+        return {}
 
     def _stand_in(self, department, role: str) -> User:
         """An official of another department (where a bundle's cases run) for one duty: one
@@ -451,10 +456,11 @@ class _Builder:
 
     def _applicant_for(self, item: ServiceItem, scenario: str) -> User:
         if item.code == INSTANT_CODE:  # an allowance for the elderly: mostly older applicants
-            elders = [self.people["elder"], self.people["elder2"]]
-            return self.rng.choice(
-                elders if scenario == "instant_pass" else [*elders, self.people["citizen"]]
-            )
+            # 赵大爷 meets every condition; 钱奶奶's household is registered in 咸阳 and 张三 is
+            # under 60 (the population base data says so), so theirs go to a reviewer.
+            if scenario == "instant_pass":
+                return self.people["elder"]
+            return self.rng.choice([self.people["elder2"], self.people["citizen"]])
         if item.service_object == ServiceItem.ServiceObject.ENTERPRISE:
             return self.people["agent"]
         chosen = self.rng.choice(

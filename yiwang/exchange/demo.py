@@ -69,25 +69,9 @@ def _base_fields(code: str) -> list[dict]:
 
 
 def population_records(extra: int) -> list[dict]:
-    """identity's demo people (same identity numbers) and ``extra`` more fake residents."""
-    people = [(c.name, c.birth, c.seq, c.phone) for c in identity_demo.CITIZENS]
-    people += [(name, birth, seq, "") for name, birth, seq in identity_demo.REGISTER_ONLY]
-    since = {"张三": "2015-03-01", "李四": "2020-07-15", "王五": "2008-09-01", "赵大爷": "1985-05-20"}
-    records = []
-    for name, birth, seq, phone in people:
-        records.append(
-            {
-                "id_number": make_id_number(identity_demo.DEMO_COUNTY, birth, seq),
-                "name": name,
-                "gender": "男" if seq % 2 else "女",
-                "birth_date": birth.isoformat(),
-                "household_region": identity_demo.DEMO_COUNTY,
-                "household_address": f"西安市雁塔区演示小区{seq % 50 + 1}号楼",
-                "residence_region": identity_demo.DEMO_COUNTY,
-                "residence_since": since.get(name, "2012-01-01"),
-                "phone": phone,
-            }
-        )
+    """identity's demo people (its one definition of their register records) and ``extra`` more
+    fake residents."""
+    records = identity_demo.register_records()[0]
     for i in range(extra):
         county = COUNTIES[i % len(COUNTIES)]
         birth = dt.date(1950 + i % 50, 1 + i % 12, 1 + i % 28)
@@ -109,20 +93,8 @@ def population_records(extra: int) -> list[dict]:
 
 
 def legal_entity_records() -> list[dict]:
-    records = []
-    for name, region_code, seq, rep_name, rep_birth, rep_seq, address in identity_demo.LEGAL_ENTITIES:
-        records.append(
-            {
-                "credit_code": make_credit_code(region_code, seq),
-                "name": name,
-                "legal_representative": rep_name,
-                "representative_id_number": make_id_number(identity_demo.DEMO_COUNTY, rep_birth, rep_seq),
-                "region_code": region_code,
-                "address": address,
-                "established_on": "2020-06-18",
-                "status": "存续",
-            }
-        )
+    """identity's demo enterprises (its one definition of them) and a few more."""
+    records = identity_demo.register_records()[1]
     shops = [
         "演示面馆",
         "演示药房",

@@ -206,14 +206,21 @@ def register_records() -> tuple[list[dict], list[dict]]:
     population = []
     for name, birth, seq in residents:
         number = make_id_number(DEMO_COUNTY, birth, seq)
+        # 钱奶奶 lives in Xi'an but her household is registered in 咸阳 (秦都区): the demo's
+        # 秒批 subsidy, which reads this register, refers her applications to a reviewer.
+        household, household_address = (
+            ("610402", f"咸阳市秦都区演示路{seq}号")
+            if name == "钱奶奶"
+            else (DEMO_COUNTY, f"西安市雁塔区演示路{seq}号")
+        )
         population.append(
             {
                 "id_number": number,
                 "name": name,
                 "gender": "男" if int(number[16]) % 2 else "女",
                 "birth_date": birth.isoformat(),
-                "household_region": DEMO_COUNTY,
-                "household_address": f"西安市雁塔区演示路{seq}号",
+                "household_region": household,
+                "household_address": household_address,
                 "residence_region": DEMO_COUNTY,
                 "residence_since": dt.date(max(birth.year + 18, 2000), 1, 1).isoformat(),
                 "phone": phones.get(name, ""),
