@@ -34,6 +34,8 @@ from yiwang.audit.models import AuditEntry
 from yiwang.catalog import services as catalog_services
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
 from yiwang.core.bulk import insert_rows
+from yiwang.exchange import basedata
+from yiwang.exchange import demo as exchange_demo
 from yiwang.identity import services as identity_services
 from yiwang.identity.models import Official, User
 from yiwang.identity.permissions import department_subtree_ids
@@ -329,6 +331,10 @@ def _setup_processes(department, admin) -> tuple[list[ServiceItem], list[Service
     attached = sum(_attach(item, admin, "supplement.bpmn") for item in supplement)
     instant = _instant_item(department)
     # The form first: a process is checked against the form of its item (the names it reads).
+    # The form binds facts of the population base data: the department needs its standing grant
+    # (the exchange demo makes it; built alone, as some tests do, the applications demo asks too).
+    platform_admin = User.objects.get(username="admin")
+    exchange_demo.standing_grants(department, admin=platform_admin, codes=[basedata.POPULATION])
     if services.form_schema(instant) != INSTANT_SCHEMA:
         services.form_attach(actor=admin, item=instant, schema=INSTANT_SCHEMA)
     attached += _attach(instant, admin, "instant.bpmn", "instant.dmn")

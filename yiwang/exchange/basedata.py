@@ -78,10 +78,12 @@ BASE_RESOURCES = {
 
 # How the platform shares the base resources when it registers them itself (``put_records`` on a
 # database where no steward registered them yet): basic resources must be shared (rules.py).
+# How each base resource is shared (class, conditions): one definition, for whoever registers it
+# first (the identity demo's registers, the exchange demo).
 SHARING = {
-    POPULATION: ("conditional", "仅用于实名核验与法定职责范围内的政务服务办理，须说明用途。"),
-    LEGAL_ENTITY: ("unconditional", ""),
-    SOCIAL_INSURANCE: ("conditional", "仅用于社会保障相关政务服务办理，须说明用途。"),
+    POPULATION: ("conditional", "用于政务服务事项办理、身份核验，需说明事项与法定依据；仅提供所需字段。"),
+    LEGAL_ENTITY: ("conditional", "用于政务服务办理、企业身份核验与监管，需说明事项。"),
+    SOCIAL_INSURANCE: ("conditional", "用于就业、社保待遇与人才政策类事项办理。"),
 }
 # Registration statuses (登记状态) of A02001 under which an enterprise is in business.
 ACTIVE_STATUSES = ("存续", "在业", "开业")

@@ -205,7 +205,7 @@ def resource_specs(scale: str) -> list[dict]:
                 "daily",
                 key_field=pop["key_field"],
                 description="全省常住人口与户籍人口的基础信息，供政务服务身份核验与事项办理。",
-                share_conditions="用于政务服务事项办理、身份核验，需说明事项与法定依据；仅提供所需字段。",
+                share_conditions=basedata.SHARING[basedata.POPULATION][1],
                 themes=["人口"],
                 tags=["身份", "户籍"],
             ),
@@ -266,7 +266,7 @@ def resource_specs(scale: str) -> list[dict]:
                 "daily",
                 key_field=ent["key_field"],
                 description="市场主体登记的法人单位基础信息。",
-                share_conditions="用于政务服务办理、企业身份核验与监管，需说明事项。",
+                share_conditions=basedata.SHARING[basedata.LEGAL_ENTITY][1],
                 themes=["法人"],
             ),
             "fields": _base_fields(basedata.LEGAL_ENTITY),
@@ -345,7 +345,7 @@ def resource_specs(scale: str) -> list[dict]:
                 "conditional",
                 "monthly",
                 key_field=ins["key_field"],
-                share_conditions="用于就业、社保待遇与人才政策类事项办理。",
+                share_conditions=basedata.SHARING[basedata.SOCIAL_INSURANCE][1],
                 themes=["社会保障"],
             ),
             "fields": _base_fields(basedata.SOCIAL_INSURANCE),
@@ -792,24 +792,36 @@ def _official(code: str) -> User:
     return official.user if official is not None else None
 
 
-def _grants_and_requests(stewards, departments, admin) -> None:
+def standing_grants(consumer: Department, *, admin: User, stewards: dict | None = None, codes=None) -> int:
+    """The demo's standing grants (``STANDING``) of the base resources to ``consumer``, for the
+    platform's forms and rules, where the resource exists and none is held yet; returns how many
+    were made. The applications demo calls it for its department too, when it is built alone."""
     until = timezone.localdate() + dt.timedelta(days=3 * 365)
+    made = 0
     for code, fields, unmasked, purpose in STANDING:
-        resource = DataResource.objects.get(code=code)
-        for consumer_code in (X, DATA_OFFICE):
-            if Grant.objects.filter(resource=resource, consumer__code=consumer_code, standing=True).exists():
-                continue
-            services.grant_create(
-                actor=stewards.get(resource.provider.code, admin),
-                resource=resource,
-                consumer=departments[consumer_code],
-                fields=fields,
-                unmasked_fields=unmasked,
-                purpose=purpose,
-                valid_until=until,
-                standing=True,
-                rate_limit_per_minute=1200,
-            )
+        resource = DataResource.objects.filter(code=code).select_related("provider").first()
+        if resource is None or (codes is not None and code not in codes):
+            continue
+        if Grant.objects.filter(resource=resource, consumer=consumer, standing=True).exists():
+            continue
+        services.grant_create(
+            actor=(stewards or {}).get(resource.provider.code, admin),
+            resource=resource,
+            consumer=consumer,
+            fields=fields,
+            unmasked_fields=unmasked,
+            purpose=purpose,
+            valid_until=until,
+            standing=True,
+            rate_limit_per_minute=1200,
+        )
+        made += 1
+    return made
+
+
+def _grants_and_requests(stewards, departments, admin) -> None:
+    for consumer_code in (X, DATA_OFFICE):
+        standing_grants(departments[consumer_code], admin=admin, stewards=stewards)
     x_official = _official(X)
     jtt = Department.objects.filter(code="610100-JTT").first()
     soon = timezone.localdate() + dt.timedelta(days=365)

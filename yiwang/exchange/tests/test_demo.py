@@ -55,39 +55,15 @@ def test_the_demo_is_idempotent(built):
 
 
 def test_a_base_resource_made_first_by_another_builder_is_completed_not_duplicated(db):
-    from yiwang.exchange import services
     from yiwang.exchange.models import ResourceRow
 
     with identity_demo.passwords_hashed_once():
         identity_demo.build()
-    # as a register helper might: the base resource from basedata's spec, a draft, one row
-    steward = User.objects.get(username="admin")
-    from yiwang.identity.models import Department
-
-    spec = basedata.BASE_RESOURCES[basedata.POPULATION]
-    resource = services.resource_register(
-        actor=steward,
-        provider=Department.objects.get(code="610000-GAT"),
-        data={
-            "code": basedata.POPULATION,
-            "name": spec["name"],
-            "kind": "basic",
-            "share_class": "unconditional",
-            "update_frequency": "daily",
-            "key_field": "id_number",
-        },
-        fields=[
-            dict(zip(("name", "label_zh", "label_en", "type", "grade", "personal"), f, strict=True))
-            for f in spec["fields"]
-        ],
-    )
+    # identity's demo put its people into the population base data through the registers
+    # (basedata.put_records): the resource exists before the exchange demo runs
+    resource = DataResource.objects.get(code=basedata.POPULATION)
     zhang = next(c for c in identity_demo.CITIZENS if c.username == "citizen")
     number = make_id_number(identity_demo.DEMO_COUNTY, zhang.birth, zhang.seq)
-    ResourceRow.objects.bulk_create(
-        demo.rowstore.build_rows(
-            resource, selectors.fields_of(resource), [{"id_number": number, "name": "张三"}]
-        )
-    )
     demo.build("small")
     resource.refresh_from_db()
     assert resource.state == "published" and resource.share_class == "conditional"
