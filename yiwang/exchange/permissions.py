@@ -94,9 +94,9 @@ def get_resource_for_user(user, code, *, for_write: bool = False) -> DataResourc
     return resource
 
 
-def requests_visible(user) -> QuerySet[AccessRequest]:
-    """Requests of the user's own department, and requests for resources they steward."""
-    qs = AccessRequest.objects.select_related("resource", "resource__provider", "consumer")
+def _ours_or_stewarded(qs: QuerySet, user) -> QuerySet:
+    """Rows of ``qs`` (requests or grants) whose consumer is the user's own department or whose
+    resource the user stewards; every row for a superuser."""
     if is_superuser(user):
         return qs
     official = official_of(user)
@@ -106,35 +106,38 @@ def requests_visible(user) -> QuerySet[AccessRequest]:
     return qs.filter(Q(consumer_id=official.department_id) | Q(resource__provider_id__in=ids))
 
 
-def get_request_for_user(user, pk, *, for_decide: bool = False) -> AccessRequest:
-    """A request the user sees (``for_decide``: may decide, a steward of the provider); else 404."""
+def _get_visible(qs: QuerySet, user, pk, *, manage: bool):
+    """One row of ``qs`` by id, if visible (``manage``: the user stewards its resource); else 404."""
     if not is_row_id(pk):
         raise Http404
-    req = requests_visible(user).filter(pk=pk).first()
-    if req is None or (for_decide and not may_manage_resource(user, req.resource)):
+    row = _ours_or_stewarded(qs, user).filter(pk=pk).first()
+    if row is None or (manage and not may_manage_resource(user, row.resource)):
         raise Http404
-    return req
+    return row
+
+
+def requests_visible(user) -> QuerySet[AccessRequest]:
+    """Requests of the user's own department, and requests for resources they steward."""
+    qs = AccessRequest.objects.select_related("resource", "resource__provider", "consumer")
+    return _ours_or_stewarded(qs, user)
+
+
+def get_request_for_user(user, pk, *, for_decide: bool = False) -> AccessRequest:
+    """A request the user sees (``for_decide``: may decide, a steward of the provider); else 404."""
+    qs = AccessRequest.objects.select_related("resource", "resource__provider", "consumer")
+    return _get_visible(qs, user, pk, manage=for_decide)
 
 
 def grants_visible(user) -> QuerySet[Grant]:
     """Grants to the user's own department, and grants of resources they steward."""
     qs = Grant.objects.select_related("resource", "resource__provider", "consumer")
-    if is_superuser(user):
-        return qs
-    official = official_of(user)
-    if official is None:
-        return qs.none()
-    ids = stewarded_ids(user) or set()
-    return qs.filter(Q(consumer_id=official.department_id) | Q(resource__provider_id__in=ids))
+    return _ours_or_stewarded(qs, user)
 
 
 def get_grant_for_user(user, pk, *, for_write: bool = False) -> Grant:
-    if not is_row_id(pk):
-        raise Http404
-    grant = grants_visible(user).filter(pk=pk).first()
-    if grant is None or (for_write and not may_manage_resource(user, grant.resource)):
-        raise Http404
-    return grant
+    """A grant the user sees (``for_write``: may revoke, a steward of the provider); else 404."""
+    qs = Grant.objects.select_related("resource", "resource__provider", "consumer")
+    return _get_visible(qs, user, pk, manage=for_write)
 
 
 def demands_visible(user) -> QuerySet[DataDemand]:
