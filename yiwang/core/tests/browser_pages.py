@@ -90,6 +90,8 @@ class Walk:
                 found.append("not in large-text mode")
             if page.evaluate("document.documentElement.lang") != language:
                 found.append(f"lang is {page.evaluate('document.documentElement.lang')}")
+            if not page.title().strip() or "<" in page.title():
+                found.append(f"title {page.title()!r}")
             if page.locator("h1").count() != 1:
                 found.append(f"{page.locator('h1').count()} h1")
             found += _axe(page)
@@ -111,3 +113,8 @@ WIDEST = """(width) => {
     .slice(0, 4)
     .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
 }"""
+
+
+def report(problems: dict) -> str:
+    """``problems`` one line each, for an assertion's message."""
+    return "\n".join(f"{' · '.join(where)}: {'; '.join(found)}" for where, found in problems.items())

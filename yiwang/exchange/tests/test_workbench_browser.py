@@ -15,7 +15,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from yiwang.core.tests.browser_pages import Walk
+from yiwang.core.tests.browser_pages import Walk, report
 from yiwang.core.tests.test_browser import HAVE_CHROMIUM, browser  # noqa: F401 — a fixture
 
 pytestmark = [
@@ -136,4 +136,4 @@ def test_the_exchange_and_gateway_pages_pass_axe_and_fit_a_phone(browser, live_s
         walk.check("/workbench/data/resources/A01001/")
         walk.check("/workbench/data/resources/B01001/request/", _request_without_fields, label="request, errors")
         walk.check(f"/workbench/data/requests/{ids['pending']}/")  # with its withdraw button
-    assert problems == {}
+    assert problems == {}, report(problems)
