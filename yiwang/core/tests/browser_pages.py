@@ -111,7 +111,8 @@ WIDEST = """(width) => {
   return [...document.querySelectorAll('main *')]
     .filter((el) => out(el) && ![...el.children].some(out))
     .slice(0, 4)
-    .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : ''));
+    .map((el) => el.tagName.toLowerCase() + (el.className ? '.' + el.className : '')
+      + ' ' + JSON.stringify(el.textContent.trim().slice(0, 30)));
 }"""
 
 
