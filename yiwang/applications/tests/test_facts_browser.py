@@ -40,7 +40,9 @@ def facts_site(settings, tmp_path):
         search.clear_caches()
         demo.build(cases=20)
     instant = Case.objects.filter(item__code=demo.INSTANT_CODE).exclude(facts=[])
-    approved = instant.filter(applicant__username="elder", status=Case.Status.COMPLETED).order_by("pk").first()
+    approved = (
+        instant.filter(applicant__username="elder", status=Case.Status.COMPLETED).order_by("pk").first()
+    )
     task = (
         Task.objects.filter(case__in=instant, state=Task.State.OPEN, role="reviewer")
         .select_related("case__applicant")
@@ -73,10 +75,11 @@ def test_the_bound_facts_read_on_the_case_and_task_pages(browser, live_server, f
     evidence = _shows_the_facts(
         {"zh-hans": "证据：来自共享政务数据的事实", "en": "Evidence: facts from shared government data"}
     )
-    with Walk(browser, base, site["elder"], problems) as walk:
+    with Walk(browser, base, problems) as walk:
+        walk.as_(site["elder"])
         walk.check(f"/cases/{site['approved']}/", used)
-    with Walk(browser, base, site["applicant"], problems) as walk:
+        walk.as_(site["applicant"])
         walk.check(f"/cases/{site['referred']}/", used)
-    with Walk(browser, base, site["reviewer"], problems) as walk:
+        walk.as_(site["reviewer"])
         walk.check(f"/workbench/tasks/{site['task']}/", evidence)
     assert problems == {}, report(problems)

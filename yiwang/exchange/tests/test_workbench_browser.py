@@ -113,7 +113,8 @@ def test_the_exchange_and_gateway_pages_pass_axe_and_fit_a_phone(browser, live_s
     does); the key page as it shows a new key, with the list of keys."""
     ids, problems = exchange_site, {}
     base = live_server.url
-    with Walk(browser, base, ids["steward"], problems) as walk:
+    with Walk(browser, base, problems) as walk:
+        walk.as_(ids["steward"])
         walk.check("/workbench/data/?q=好差评&share_class=conditional")
         walk.check("/workbench/data/resources/B01002/")
         walk.check("/workbench/data/resources/new/", lambda page, _: _send(page), label="register, errors")
@@ -121,9 +122,13 @@ def test_the_exchange_and_gateway_pages_pass_axe_and_fit_a_phone(browser, live_s
         walk.check("/workbench/data/resources/B01002/rows/", _broken_upload, label="rows, cell errors")
         walk.check("/workbench/data/resources/B01001/grant/")
         walk.check("/workbench/data/requests/")
-        walk.check(f"/workbench/data/requests/{ids['pending']}/", _decide_without_password, label="decide, errors")
+        walk.check(
+            f"/workbench/data/requests/{ids['pending']}/", _decide_without_password, label="decide, errors"
+        )
         walk.check("/workbench/data/grants/")
-        walk.check(f"/workbench/data/grants/{ids['grant']}/", _revoke_with_a_wrong_password, label="revoke, errors")
+        walk.check(
+            f"/workbench/data/grants/{ids['grant']}/", _revoke_with_a_wrong_password, label="revoke, errors"
+        )
         walk.check("/workbench/data/systems/")
         walk.check(f"/workbench/data/systems/{ids['system']}/")
         walk.check("/workbench/data/demands/")
@@ -131,9 +136,11 @@ def test_the_exchange_and_gateway_pages_pass_axe_and_fit_a_phone(browser, live_s
         walk.check("/workbench/data/gateway/", _new_key, label="gateway, new key")
         walk.check("/workbench/data/gateway/calls/")
         walk.check("/workbench/data/gateway/uses/")
-    with Walk(browser, base, ids["clerk"], problems) as walk:
+        walk.as_(ids["clerk"])
         walk.check("/workbench/data/")
         walk.check("/workbench/data/resources/A01001/")
-        walk.check("/workbench/data/resources/B01001/request/", _request_without_fields, label="request, errors")
+        walk.check(
+            "/workbench/data/resources/B01001/request/", _request_without_fields, label="request, errors"
+        )
         walk.check(f"/workbench/data/requests/{ids['pending']}/")  # with its withdraw button
     assert problems == {}, report(problems)

@@ -70,7 +70,7 @@ def test_the_open_data_portal_passes_axe_and_fits_a_phone(browser, live_server, 
     site, problems = portal_site, {}
     base = live_server.url
     dataset, conditional = site["dataset"], site["conditional"]
-    with Walk(browser, base, None, problems) as walk:
+    with Walk(browser, base, problems) as walk:
         walk.check("/data/")
         walk.check(f"/data/?q={quote(dataset.title[:2])}", _two_facets, label="search with two facets chosen")
         walk.check(f"/data/datasets/{dataset.name}/")  # with its preview
@@ -81,12 +81,14 @@ def test_the_open_data_portal_passes_axe_and_fits_a_phone(browser, live_server, 
         walk.check(f"/data/themes/{site['theme']}/")
         walk.check("/data/tags/")
         walk.check("/data/statistics/")
-    with Walk(browser, base, site["citizen"], problems) as walk:
+        walk.as_(site["citizen"])
         walk.check(f"/data/datasets/{conditional.name}/")
-        walk.check(f"/data/datasets/{conditional.name}/apply/", _apply_without_a_purpose, label="apply, errors")
+        walk.check(
+            f"/data/datasets/{conditional.name}/apply/", _apply_without_a_purpose, label="apply, errors"
+        )
         walk.check("/data/account/")  # a pending application, no key yet
-    with Walk(browser, base, site["agent"], problems) as walk:
+        walk.as_(site["agent"])
         walk.check("/data/account/", _new_key, label="keys, new key")
-    with Walk(browser, base, site["steward"], problems) as walk:
+        walk.as_(site["steward"])
         walk.check("/workbench/open-data/")
     assert problems == {}, report(problems)
