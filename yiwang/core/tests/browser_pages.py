@@ -1,6 +1,7 @@
 """A page check shared by the browser tests that walk many pages (issue 11's exchange, gateway,
-open data and bound-facts pages): each page is opened on three screens, one tab per screen and
-person, and must have one h1, pass axe (``test_browser.AXE_TAGS``) and, on a phone, scroll no
+open data and bound-facts pages): each page is opened on three screens, one tab per screen
+(reused for each person the test signs in as), and must have a title without markup, one h1,
+the reader's language on <html>, pass axe (``test_browser.AXE_TAGS``) and, on a phone, scroll no
 wider than the screen.
 
 The screens: a desktop in zh-Hans; a 390 px phone in zh-Hans in large-text mode (the care
