@@ -139,7 +139,10 @@ def dataset(request: HttpRequest, code: str) -> HttpResponse:
             "dataset": item,
             "fields": fields,
             "preview": preview,
-            "preview_rows": [[row.get(f.name) for f in fields] for row in preview.rows] if preview else [],
+            # (label, value) of each cell: on a phone the table reads as one block per row
+            "preview_rows": [[(f.label_zh, row.get(f.name)) for f in fields] for row in preview.rows]
+            if preview
+            else [],
             "distributions": item.distributions.all(),
             "application": application,
             "api_resource": item.distributions.first(),

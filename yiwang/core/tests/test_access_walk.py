@@ -89,7 +89,13 @@ def _build_demo() -> dict:
     mine = Case.objects.filter(applicant__username="citizen")
 
     draft = _one(mine.filter(status=Case.Status.DRAFT).order_by("pk"), "draft of 张三")
-    in_review = _one(mine.filter(status=Case.Status.IN_REVIEW, department=x).order_by("pk"), "case in review")
+    # one with a file (张三's 秒批 case, in review too since he is under 60, asks for none)
+    in_review = _one(
+        mine.filter(status=Case.Status.IN_REVIEW, department=x, attachments__isnull=False)
+        .distinct()
+        .order_by("pk"),
+        "case in review with a file",
+    )
     open_tasks = Task.objects.filter(state=Task.State.OPEN, claimed_by=None)
     processed = Process.objects.filter(is_active=True, item__department=x).values("item")
     if not Attachment.objects.filter(case=draft).exists():
