@@ -587,11 +587,7 @@ def _rows(resource, all_fields, granted, wanted, query: rowquery.RowQuery) -> ro
     """The page of stored values (personal ones in clear: masked by the caller). Filters, text
     search and sort see only the granted fields."""
     if resource.source_kind != SourceKind.HTTP:
-        # a page that is not full and starts at the first row holds every match: no count needed
-        page = rowquery.run(resource, granted, query, count=False)
-        if page.offset or len(page.rows) >= page.limit:
-            page.total = rowquery.rows_queryset(resource, granted, query).count()
-        return page
+        return rowquery.run(resource, granted, query)  # counted only when the page does not say
     limit, offset = rowquery.check_page(query.limit, query.offset)
     query = rowquery.RowQuery(filters=query.filters, q=query.q, sort=query.sort, limit=limit, offset=offset)
     # the same filter and sort rules as stored rows (a lazy queryset: nothing runs)
