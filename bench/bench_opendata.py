@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import random
 import sys
@@ -183,6 +184,7 @@ def run(args) -> int:
         times[key].append(time.perf_counter() - t)
 
     rid = world["distribution"]
+    load_before = os.getloadavg()[0]
     rows = ResourceRow.objects.filter(resource=world["resource"])
     for i in range(args.n):
         word, org = rng.choice(WORDS), f"610000-d{rng.randrange(50):02d}"
@@ -260,7 +262,8 @@ def run(args) -> int:
         f"bench_opendata: {platform.python_implementation()} {platform.python_version()}, "
         f"{connection.vendor}, "
         f"{args.datasets:,} datasets, {args.rows:,} rows, n={args.n}, "
-        f"loaded in {world['load_s']:.0f} s"
+        f"loaded in {world['load_s']:.0f} s; 1-minute load average {load_before:.2f} before the "
+        f"timed loop, {os.getloadavg()[0]:.2f} after (2 shared cores)"
     )
     table = [
         "| query | CKAN action p50 / p95 ms | bare ORM reference p50 / p95 ms |",
