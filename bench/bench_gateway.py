@@ -144,7 +144,10 @@ def run(args) -> int:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
 
     def direct(number):
-        row = ResourceRow.objects.filter(resource_id=resource.pk, key=vault.key_index(number)).first()
+        # in row order, as rowquery reads it (the model's default order, resource then row_no, makes
+        # SQLite walk the resource's rows instead of the key index)
+        rows = ResourceRow.objects.filter(resource_id=resource.pk, key=vault.key_index(number))
+        row = rows.order_by("row_no").first()
         values = rowstore.row_values(row)
         return {n: values.get(n) for n in wanted}
 
