@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import platform
 import sys
 import time
@@ -143,7 +144,10 @@ def run(args) -> int:
     client = Client(HTTP_AUTHORIZATION=f"Bearer {key}")
 
     def direct(number):
-        row = ResourceRow.objects.filter(resource_id=resource.pk, key=vault.key_index(number)).first()
+        # in row order, as rowquery reads it (the model's default order, resource then row_no, makes
+        # SQLite walk the resource's rows instead of the key index)
+        rows = ResourceRow.objects.filter(resource_id=resource.pk, key=vault.key_index(number))
+        row = rows.order_by("row_no").first()
         values = rowstore.row_values(row)
         return {n: values.get(n) for n in wanted}
 
@@ -180,21 +184,23 @@ def run(args) -> int:
             call(numbers[0])
         queries[name] = len(captured)
     times = {name: [] for name in paths}
+    loads = [os.getloadavg()[0]]
     for i in range(args.calls):
         number = numbers[(i * 7919) % len(numbers)]
         for name, call in paths.items():
             t = time.perf_counter()
             call(number)
             times[name].append(time.perf_counter() - t)
+    loads.append(os.getloadavg()[0])
     figures = {name: stats(values) for name, values in times.items()}
-    block = report(vendor, args, figures, queries, load_seconds)
+    block = report(vendor, args, figures, queries, load_seconds, loads)
     print(block)
     if not args.no_write:
         print("wrote", write_section(section=SECTION, key=f"gateway:{vendor}", block=block, intro=INTRO))
     return 0
 
 
-def report(vendor: str, args, figures: dict, queries: dict, load_seconds: float) -> str:
+def report(vendor: str, args, figures: dict, queries: dict, load_seconds: float, loads=(0.0, 0.0)) -> str:
     d, g, a = figures["direct"], figures["gateway"], figures["api"]
     added = g["p95"] - d["p95"]
     lines = [
@@ -202,7 +208,9 @@ def report(vendor: str, args, figures: dict, queries: dict, load_seconds: float)
         f"Python {platform.python_version()}, {platform.machine()})",
         "",
         f"One person looked up by identity number in a resource of {args.rows} rows "
-        f"(loaded in {load_seconds:.1f} s); {args.calls} calls per path, alternated in one run.",
+        f"(loaded in {load_seconds:.1f} s); {args.calls} calls per path, alternated in one run; "
+        f"1-minute load average {loads[0]:.2f} before the timed calls, {loads[-1]:.2f} after "
+        "(2 shared cores).",
         "",
         "| path | queries | p50 ms | p95 ms | added p95 ms (vs direct) |",
         "|---|---:|---:|---:|---:|",

@@ -62,3 +62,46 @@ def insert_rows(model: type[models.Model], fields: list[str] | tuple[str, ...], 
             ]
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", prepared)  # noqa: S608
+
+
+def _insert_sql(model: type[models.Model], rows: int) -> tuple[str, tuple]:
+    """``INSERT ... RETURNING id`` of ``rows`` rows of ``model`` (one row and no RETURNING where the
+    database cannot return) and the fields it sets, in order."""
+    opts = model._meta
+    fields = tuple(f for f in opts.local_concrete_fields if not (f.primary_key and f.auto_created))
+    q = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = f"INSERT INTO {q(opts.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "  # noqa: S608 — model metadata only
+    if not connection.features.can_return_columns_from_insert:
+        return sql + row, fields
+    return f"{sql}{', '.join([row] * rows)} RETURNING {q(opts.pk.column)}", fields
+
+
+def insert_objects(*objs: models.Model) -> None:
+    """Insert new rows of one model in one prepared statement, as ``bulk_create`` would (defaults,
+    ``auto_now`` and foreign keys to rows saved since, prepared by the fields themselves; the ids
+    set on the objects in the order of the rows), without the ORM's statement building — for the
+    hot paths that write a row or a few per request. No save signals are sent: use it only for
+    models nothing listens to. A failing constraint raises IntegrityError as ``save`` does."""
+    if not objs:
+        return
+    returning = connection.features.can_return_columns_from_insert
+    sql, fields = _insert_sql(type(objs[0]), len(objs) if returning else 1)
+    rows = []
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="save")
+        rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+    with connection.cursor() as cursor:
+        if returning:
+            cursor.execute(sql, [value for row in rows for value in row])
+            ids = [row[0] for row in cursor.fetchall()]
+        else:
+            ids = []
+            for row in rows:
+                cursor.execute(sql, row)
+                ids.append(
+                    connection.ops.last_insert_id(cursor, objs[0]._meta.db_table, objs[0]._meta.pk.column)
+                )
+    for obj, pk in zip(objs, ids, strict=True):
+        obj.pk = pk
+        obj._state.adding, obj._state.db = False, connection.alias

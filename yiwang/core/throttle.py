@@ -117,19 +117,23 @@ def _table_sql() -> tuple[str, str, str, str, str]:
     )
 
 
-def _increment(scope: str, key_hash: str, period: int) -> int:
+def _increment(scope: str, key_hash: str, period: int) -> tuple[int, int]:
+    """Count one attempt in ``period``; return (the count of ``period`` with it, the count of the
+    period before). One statement: the upsert, its RETURNING reading the previous period too."""
     table, c_scope, c_key, c_period, c_count = _table_sql()
     sql = (
         f"INSERT INTO {table} ({c_scope}, {c_key}, {c_period}, {c_count}) VALUES (%s, %s, %s, 1) "  # noqa: S608 — model metadata only
         f"ON CONFLICT ({c_scope}, {c_key}, {c_period}) "
-        f"DO UPDATE SET {c_count} = {table}.{c_count} + 1 RETURNING {c_count}"
+        f"DO UPDATE SET {c_count} = {table}.{c_count} + 1 RETURNING {c_count}, "
+        f"(SELECT p.{c_count} FROM {table} AS p "
+        f"WHERE p.{c_scope} = %s AND p.{c_key} = %s AND p.{c_period} = %s)"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [scope, key_hash, period])
-        (count,) = cursor.fetchone()
+        cursor.execute(sql, [scope, key_hash, period, scope, key_hash, period - 1])
+        count, previous = cursor.fetchone()
     if count == 1:  # the first attempt of a new period: forget periods that no longer matter
         ThrottleCounter.objects.filter(scope=scope, period__lt=period - 1).delete()
-    return int(count)
+    return int(count), int(previous or 0)
 
 
 def _decrement(scope: str, key_hash: str, period: int) -> None:
@@ -140,15 +144,6 @@ def _decrement(scope: str, key_hash: str, period: int) -> None:
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [scope, key_hash, period])
-
-
-def _previous_count(scope: str, key_hash: str, period: int) -> int:
-    row = (
-        ThrottleCounter.objects.filter(scope=scope, key_hash=key_hash, period=period - 1)
-        .values_list("count", flat=True)
-        .first()
-    )
-    return row or 0
 
 
 def _retry_after(rule_: Rule, previous: int, current: int, elapsed: float) -> int:
@@ -168,7 +163,8 @@ def attempt(*checks: tuple[Rule, str]) -> Attempt:
     """Reserve one attempt under every ``(rule, key)`` pair (keys normalised by the caller with
     ``normalise``/``normalise_address`` or as they are). Allowed only when every key stays
     within its limit; otherwise nothing stays counted and ``retry_after`` says how long the
-    tightest key needs. Each reservation is one atomic statement, safe between processes."""
+    tightest key needs. Each reservation is one atomic statement (which also reads the previous
+    period's count), safe between processes."""
     now = _now()
     reserved: list[tuple[str, str, int]] = []
     refused_waits: list[int] = []
@@ -178,9 +174,8 @@ def attempt(*checks: tuple[Rule, str]) -> Attempt:
         period, offset = divmod(now, rule_.window)
         period = int(period)
         key_hash = _key_hash(rule_.scope, key)
-        count = _increment(rule_.scope, key_hash, period)
+        count, previous = _increment(rule_.scope, key_hash, period)
         reserved.append((rule_.scope, key_hash, period))
-        previous = _previous_count(rule_.scope, key_hash, period)
         weighted = min(previous, rule_.limit) * (1 - offset / rule_.window) + count
         if weighted > rule_.limit:
             refused_waits.append(_retry_after(rule_, previous, count - 1, offset))

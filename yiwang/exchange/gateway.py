@@ -27,17 +27,19 @@ status the API answers with and a message in the caller's language naming what t
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
 from yiwang.core import throttle
+from yiwang.core.bulk import insert_objects
 from yiwang.exchange import masking, rowquery, upstream, vault
 from yiwang.exchange.errors import (
     ExchangeError,
@@ -171,10 +173,29 @@ def query(
         raw={"purpose": purpose, "reference": reference, "resource_code": resource_code},
     )
     try:
-        return _serve(call, fields=fields, filters=filters, q=q, sort=sort, limit=limit, offset=offset)
+        admitted = _admit(call, fields=fields, filters=filters, q=q, sort=sort)
     except (ExchangeError, rowquery.QueryError) as exc:
         _record(call, outcome=outcome_of(exc), error=exc.message)
         raise
+    asked = {"fields": fields, "filters": filters, "q": q, "sort": sort, "limit": limit, "offset": offset}
+    if admitted.resource.source_kind == SourceKind.HTTP:
+        # the upstream is called outside any transaction: no lock is held while it answers
+        try:
+            _count_against_limit(admitted.grant)
+            return _serve(call, admitted, **asked)
+        except (ExchangeError, rowquery.QueryError) as exc:
+            _record(call, outcome=outcome_of(exc), error=exc.message)
+            raise
+    # a stored resource: the count against the limit, the rows and the record (or the refusal's
+    # record) in one transaction — one commit per call
+    with transaction.atomic():
+        try:
+            _count_against_limit(admitted.grant)
+            return _serve(call, admitted, **asked, nested=True)
+        except (ExchangeError, rowquery.QueryError) as exc:
+            _record(call, outcome=outcome_of(exc), error=exc.message, nested=True)
+            refusal = exc
+    raise refusal
 
 
 def record_refusal(
@@ -206,7 +227,17 @@ def record_refusal(
 # --- the steps ---------------------------------------------------------------------------------
 
 
-def _serve(call: _Call, *, fields, filters, q, sort, limit, offset) -> GatewayResult:
+@dataclass(frozen=True)
+class _Admitted:
+    """A call past the checks that need no write: the resource, its fields, the grant chosen."""
+
+    resource: DataResource
+    fields: list[ResourceField]  # every field of the resource, in its order
+    grant: Grant
+
+
+def _admit(call: _Call, *, fields, filters, q, sort) -> _Admitted:
+    """Steps 1–3: the resource, the purpose and the grant in force (one query), or the refusal."""
     if call.consumer is None or call.consumer.pk is None:
         raise NotAllowed(_("A call needs the consuming department."))
     if call.channel not in Channel.values:
@@ -215,16 +246,23 @@ def _serve(call: _Call, *, fields, filters, q, sort, limit, offset) -> GatewayRe
         raise NotAllowed(_("This API key belongs to another department."))
     if not _readable(call.raw.get("resource_code")):
         raise _not_found(call.resource_code)
-    resource, grants = _resource_and_grants(call.resource_code, call.consumer)
+    now = timezone.now()
+    resource, grants, all_fields = _resource_and_grants(call.resource_code, call.consumer, now)
     call.resource = resource
     _check_text(purpose=call.raw.get("purpose"), reference=call.raw.get("reference"))
     _check_purpose(call.purpose)
     _check_text(q=q, fields=fields, filters=filters, sort=sort)
-    grant = _grant(call, resource, grants, asked=_asked_names(fields, filters, sort))
+    grant = _grant(call, resource, grants, asked=_asked_names(fields, filters, sort), now=now)
     call.grant = grant
-    _count_against_limit(grant)
+    return _Admitted(resource=resource, fields=all_fields, grant=grant)
 
-    all_fields = list(resource.fields.all())
+
+def _serve(
+    call: _Call, admitted: _Admitted, *, fields, filters, q, sort, limit, offset, nested: bool = False
+) -> GatewayResult:
+    """Steps 5–8, the call counted against the limit already (``nested``: in ``query``'s
+    transaction)."""
+    resource, all_fields, grant = admitted.resource, admitted.fields, admitted.grant
     by_name = {f.name: f for f in all_fields}
     granted = [f for f in all_fields if f.name in set(grant.fields)]
     wanted = _wanted_fields(fields, granted, by_name)
@@ -235,12 +273,12 @@ def _serve(call: _Call, *, fields, filters, q, sort, limit, offset) -> GatewayRe
         {"filters": list(filters), "sort": [name for name, _desc in sort_pairs]}, by_name, set(grant.fields)
     )
     query = rowquery.RowQuery(filters=filters, q=str(q or ""), sort=sort_pairs, limit=limit, offset=offset)
-    page = _rows(resource, granted, wanted, query)
+    page = _rows(resource, all_fields, granted, wanted, query)
 
     unmasked = set(grant.unmasked_fields) & set(grant.fields)
     rows = masking.mask_rows(page.rows, wanted, unmasked)
     subjects = _subjects(page.rows, all_fields)
-    call_log = _record(call, outcome=CallOutcome.OK, rows=len(rows), subjects=subjects)
+    call_log = _record(call, outcome=CallOutcome.OK, rows=len(rows), subjects=subjects, nested=nested)
     return GatewayResult(
         rows=rows,
         total=page.total,
@@ -256,35 +294,104 @@ def _serve(call: _Call, *, fields, filters, q, sort, limit, offset) -> GatewayRe
     )
 
 
-def _resource_and_grants(code: str, consumer: Department) -> tuple[DataResource, list[Grant]]:
-    """The published resource and every grant of it to ``consumer``, newest first: one query
-    when the consumer holds a grant (the resource comes with it), two otherwise."""
-    grants = (
-        list(
-            Grant.objects.select_related("resource__provider")
-            .filter(resource__code=code, consumer=consumer)
-            .order_by("-created_at", "-pk")
-        )
-        if code
-        else []
+# The resource, its provider, the consumer's grants and the resource's fields are read in one
+# statement on every call (built once from the models' metadata: the ORM's per-call query
+# building cost more than the database work here). It joins the grants in force now, and the
+# newest grant whatever its state (what a refusal names), to each field.
+
+
+def _model_columns(model, alias: str) -> tuple[list, str]:
+    fields = list(model._meta.concrete_fields)
+    q = connection.ops.quote_name
+    return fields, ", ".join(f"{alias}.{q(f.column)}" for f in fields)
+
+
+@functools.cache
+def _lookup_statement(vendor: str) -> tuple[str, list[tuple]]:
+    """The lookup's SQL and, per model in the order of its columns, (model, fields, their column
+    expressions, their converters from database values)."""
+    q = connection.ops.quote_name
+    parts = []
+    selects = []
+    for model, alias in ((DataResource, "r"), (Department, "p"), (Grant, "g"), (ResourceField, "f")):
+        fields, columns = _model_columns(model, alias)
+        cols = [f.get_col(model._meta.db_table) for f in fields]
+        converters = [connection.ops.get_db_converters(c) + c.get_db_converters(connection) for c in cols]
+        parts.append((model, fields, cols, converters))
+        selects.append(columns)
+    table = {m: q(m._meta.db_table) for m in (DataResource, Department, Grant, ResourceField)}
+    g = {
+        name: q(Grant._meta.get_field(name).column)
+        for name in ("id", "resource", "consumer", "revoked_at", "valid_from", "valid_until", "created_at")
+    }
+    r_id, r_code = q(DataResource._meta.pk.column), q(DataResource._meta.get_field("code").column)
+    r_provider = q(DataResource._meta.get_field("provider").column)
+    p_id = q(Department._meta.pk.column)
+    f_resource = q(ResourceField._meta.get_field("resource").column)
+    f_position, f_id = q(ResourceField._meta.get_field("position").column), q(ResourceField._meta.pk.column)
+    sql = (
+        f"SELECT {', '.join(selects)} FROM {table[DataResource]} r "  # noqa: S608 — model metadata only
+        f"INNER JOIN {table[Department]} p ON p.{p_id} = r.{r_provider} "
+        f"LEFT JOIN {table[Grant]} g ON g.{g['resource']} = r.{r_id} AND g.{g['consumer']} = %s AND ("
+        f"(g.{g['revoked_at']} IS NULL AND g.{g['valid_from']} <= %s AND g.{g['valid_until']} > %s) "
+        f"OR g.{g['id']} = (SELECT n.{g['id']} FROM {table[Grant]} n WHERE n.{g['resource']} = r.{r_id} "
+        f"AND n.{g['consumer']} = %s ORDER BY n.{g['created_at']} DESC, n.{g['id']} DESC LIMIT 1)) "
+        f"LEFT JOIN {table[ResourceField]} f ON f.{f_resource} = r.{r_id} "
+        f"WHERE r.{r_code} = %s "
+        f"ORDER BY g.{g['created_at']} DESC, g.{g['id']} DESC, f.{f_position}, f.{f_id}"
     )
-    resource = grants[0].resource if grants else _resource(code)
+    return sql, parts
+
+
+def _instance(part, values):
+    """A model instance from its columns' raw values, converted as the ORM converts them."""
+    model, fields, cols, converters = part
+    converted = []
+    for col, convs, value in zip(cols, converters, values, strict=True):
+        for convert in convs:
+            value = convert(value, col, connection)
+        converted.append(value)
+    return model.from_db(connection.alias, [f.attname for f in fields], converted)
+
+
+def _resource_and_grants(code: str, consumer: Department, now) -> tuple[DataResource, list[Grant], list]:
+    """The published resource (with its provider), the consumer's grants of it that are in force
+    at ``now`` and its newest grant, newest first, and the resource's fields: one query."""
+    if not code:
+        raise _not_found(code)
+    sql, parts = _lookup_statement(connection.vendor)
+    at = connection.ops.adapt_datetimefield_value(now)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [consumer.pk, at, at, consumer.pk, code])
+        rows = cursor.fetchall()
+    if not rows:
+        raise _not_found(code)
+    spans, start = [], 0
+    for part in parts:
+        spans.append(slice(start, start + len(part[1])))
+        start += len(part[1])
+    first = rows[0]
+    resource = _instance(parts[0], first[spans[0]])
     if resource.state != ResourceState.PUBLISHED:
         raise _not_found(code)  # a draft or retired resource is as unknown as a wrong code
-    return resource, grants
+    resource.provider = _instance(parts[1], first[spans[1]])
+    grants: dict[int, Grant] = {}
+    fields: dict[int, ResourceField] = {}
+    for row in rows:
+        g_values, f_values = row[spans[2]], row[spans[3]]
+        if g_values[0] is not None and g_values[0] not in grants:  # [0]: the primary key
+            grant = grants[g_values[0]] = _instance(parts[2], g_values)
+            grant.resource = resource
+        if f_values[0] is not None and f_values[0] not in fields:
+            spec = fields[f_values[0]] = _instance(parts[3], f_values)
+            spec.resource = resource
+    return resource, list(grants.values()), list(fields.values())
 
 
 def _not_found(code: str) -> NotFound:
     return NotFound(
         _("There is no published resource “%(code)s” in the catalog: check the code.") % {"code": code}
     )
-
-
-def _resource(code: str) -> DataResource:
-    resource = DataResource.objects.select_related("provider").filter(code=code).first() if code else None
-    if resource is None or resource.state != ResourceState.PUBLISHED:
-        raise _not_found(code)
-    return resource
 
 
 def _readable(value) -> bool:
@@ -341,10 +448,13 @@ def _asked_names(fields, filters, sort) -> set[str]:
     return names - {""}
 
 
-def _grant(call: _Call, resource: DataResource, grants: list[Grant], asked: set[str] = frozenset()) -> Grant:
-    """The consumer's grant in force for ``resource`` among ``grants`` (theirs, newest first;
-    for the API: not a standing one); else ``NotAllowed`` saying which of the reasons it is."""
-    now = timezone.now()
+def _grant(
+    call: _Call, resource: DataResource, grants: list[Grant], asked: set[str] = frozenset(), now=None
+) -> Grant:
+    """The consumer's grant in force for ``resource`` at ``now`` among ``grants`` (theirs, newest
+    first: those in force and the newest; for the API: not a standing one); else ``NotAllowed``
+    saying which of the reasons it is."""
+    now = now or timezone.now()
     in_force = [g for g in grants if g.in_force(now)]
     names = {"code": resource.code, "dept": call.consumer.name}
     if call.channel == Channel.API:
@@ -473,15 +583,11 @@ def _sort_pairs(sort) -> list[tuple[str, bool]]:
     return pairs
 
 
-def _rows(resource, granted, wanted, query: rowquery.RowQuery) -> rowquery.RowPage:
+def _rows(resource, all_fields, granted, wanted, query: rowquery.RowQuery) -> rowquery.RowPage:
     """The page of stored values (personal ones in clear: masked by the caller). Filters, text
     search and sort see only the granted fields."""
     if resource.source_kind != SourceKind.HTTP:
-        # a page that is not full and starts at the first row holds every match: no count needed
-        page = rowquery.run(resource, granted, query, count=False)
-        if page.offset or len(page.rows) >= page.limit:
-            page.total = rowquery.rows_queryset(resource, granted, query).count()
-        return page
+        return rowquery.run(resource, granted, query)  # counted only when the page does not say
     limit, offset = rowquery.check_page(query.limit, query.offset)
     query = rowquery.RowQuery(filters=query.filters, q=query.q, sort=query.sort, limit=limit, offset=offset)
     # the same filter and sort rules as stored rows (a lazy queryset: nothing runs)
@@ -493,9 +599,7 @@ def _rows(resource, granted, wanted, query: rowquery.RowQuery) -> rowquery.RowPa
         coerced = [rowquery.coerce(by_name[name], v) for v in values]
         clear[name] = coerced if isinstance(raw, (list, tuple)) else coerced[0]
     # identity numbers are asked for too, for the record of whose data was returned
-    ask = wanted + [
-        f for f in resource.fields.all() if f.personal == PersonalKind.ID_NUMBER and f not in wanted
-    ]
+    ask = wanted + [f for f in all_fields if f.personal == PersonalKind.ID_NUMBER and f not in wanted]
     return upstream.fetch(resource, ask, query, clear)
 
 
@@ -505,11 +609,14 @@ def _subjects(rows: list[dict], all_fields: list[ResourceField]) -> set[str]:
     return set(vault.key_index_many(sorted(values))) if values else set()
 
 
-def _record(call: _Call, *, outcome: str, error: str = "", rows: int = 0, subjects=()) -> CallLog:
-    """Write the call, its data subjects and its audit entry in one transaction."""
+def _record(
+    call: _Call, *, outcome: str, error: str = "", rows: int = 0, subjects=(), nested: bool = False
+) -> CallLog:
+    """Write the call, its data subjects and its audit entry in one transaction (``nested``: in
+    ``query``'s own, which commits or rolls back the count, the rows and this record together)."""
     latency = (time.perf_counter() - call.started) * 1000
-    with transaction.atomic():
-        log = CallLog.objects.create(
+    with transaction.atomic(savepoint=not nested):
+        log = CallLog(
             channel=call.channel if call.channel in Channel.values else Channel.API,
             consumer=call.consumer if call.consumer is not None and call.consumer.pk else None,
             credential=call.credential,
@@ -525,10 +632,9 @@ def _record(call: _Call, *, outcome: str, error: str = "", rows: int = 0, subjec
             outcome=outcome,
             error=_storable(error)[:500],
         )
-        if subjects:
-            CallSubject.objects.bulk_create(
-                [CallSubject(call=log, subject_index=s) for s in sorted(subjects)]
-            )
+        # prepared inserts: nothing listens to these models' save signals
+        insert_objects(log)
+        insert_objects(*(CallSubject(call=log, subject_index=s) for s in sorted(subjects)))
         audit.record(
             actor=call.actor if call.actor is not None else (call.credential or "system:gateway"),
             event="exchange:call:answer" if outcome == CallOutcome.OK else "exchange:call:refuse",
