@@ -49,7 +49,16 @@ def _one(queryset, what: str):
 
 def _build_demo() -> dict:
     from yiwang.applications import demo as applications_demo
-    from yiwang.applications.models import Attachment, BundleCase, Case, Process, Rectification, Task
+    from yiwang.applications.models import (
+        Attachment,
+        BundleCase,
+        Case,
+        CaseEvent,
+        Decision,
+        Process,
+        Rectification,
+        Task,
+    )
     from yiwang.audit import demo as audit_demo
     from yiwang.catalog import demo as catalog_demo
     from yiwang.catalog import search
@@ -89,12 +98,15 @@ def _build_demo() -> dict:
     mine = Case.objects.filter(applicant__username="citizen")
 
     draft = _one(mine.filter(status=Case.Status.DRAFT).order_by("pk"), "draft of 张三")
-    # one with a file (张三's 秒批 case, in review too since he is under 60, asks for none)
+    # one a clerk accepted (its 受理通知书 exists) and with a file: 张三's 秒批 case, in review
+    # too since he is under 60, was never accepted by hand and asks for no file
+    accepted = CaseEvent.objects.filter(kind=CaseEvent.Kind.DECIDED, decision=Decision.ACCEPT)
     in_review = _one(
         mine.filter(status=Case.Status.IN_REVIEW, department=x, attachments__isnull=False)
+        .filter(pk__in=accepted.values("case"))
         .distinct()
         .order_by("pk"),
-        "case in review with a file",
+        "case in review, accepted, with a file",
     )
     open_tasks = Task.objects.filter(state=Task.State.OPEN, claimed_by=None)
     processed = Process.objects.filter(is_active=True, item__department=x).values("item")
