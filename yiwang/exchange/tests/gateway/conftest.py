@@ -45,7 +45,7 @@ def insurance(province):
         basedata.SOCIAL_INSURANCE,
         source_kind="http",
         upstream_url="https://rst.example.org/api/insured",
-        upstream_timeout_ms=300,
+        upstream_timeout_ms=2000,  # ample for a mock under load; the timeout tests set 300
     )
 
 

@@ -14,7 +14,7 @@ from yiwang.audit.models import AuditEntry
 from yiwang.exchange import gateway, rowquery, upstream, vault
 from yiwang.exchange.errors import InvalidInput, NotAllowed, NotFound, RateLimited, Unavailable
 from yiwang.exchange.models import CallLog, CallOutcome, CallSubject, Channel
-from yiwang.exchange.tests.gateway.world import LI, ZHANG, ZHOU, make_grant
+from yiwang.exchange.tests.gateway.world import LI, ZHANG, ZHOU, make_grant, short_deadline
 
 pytestmark = pytest.mark.django_db
 
@@ -272,6 +272,7 @@ def test_an_http_source_is_asked_for_the_page_and_its_rows_masked(insurance, dep
 
 def test_an_upstream_that_times_out_is_refused_with_504_within_the_deadline(insurance, department_x):
     make_grant(insurance, department_x, ["insured"])
+    short_deadline(insurance)
 
     def slow(request):
         time.sleep(1.5)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from yiwang.core.api import ERROR_SCHEMA
 from yiwang.exchange import credentials, upstream
 from yiwang.exchange.models import ApiCredential, CallLog, CallOutcome, Channel
-from yiwang.exchange.tests.gateway.world import LI, make_grant
+from yiwang.exchange.tests.gateway.world import LI, make_grant, short_deadline
 
 pytestmark = pytest.mark.django_db
 URL = "/api/exchange/resources/A01001/query"
@@ -156,6 +156,7 @@ def test_over_the_rate_limit_gets_429_with_retry_after(grant_x, key_x):
 
 def test_an_upstream_timeout_is_a_504_and_a_failure_a_502(insurance, department_x, key_x):
     make_grant(insurance, department_x, ["insured"])
+    short_deadline(insurance)
     url = "/api/exchange/resources/C03001/query"
 
     def slow(request):

@@ -90,3 +90,9 @@ def make_grant(resource, consumer, fields, **extra) -> Grant:
         valid_until=extra.pop("valid_until", timezone.now() + dt.timedelta(days=30)),
         **extra,
     )
+
+
+def short_deadline(resource, ms: int = 300):
+    """Give ``resource``'s upstream a short deadline (the timeout tests)."""
+    resource.upstream_timeout_ms = ms
+    resource.save(update_fields=["upstream_timeout_ms"])
