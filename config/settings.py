@@ -301,6 +301,12 @@ THROTTLES = {
         int(env("REGISTER_LIMIT", "10") or 10),
         int(env("REGISTER_WINDOW_SECONDS", "3600") or 3600),
     ),
+    # wrong passwords given again before a sensitive action (a stolen session must not become a
+    # password-guessing oracle), per account
+    "reauth-account": (
+        int(env("REAUTH_FAILURE_LIMIT", "5") or 5),
+        int(env("REAUTH_FAILURE_WINDOW_SECONDS", "900") or 900),
+    ),
 }
 # Seconds a signed-in password step waits for its second factor.
 LOGIN_SECOND_FACTOR_SECONDS = 300

@@ -27,11 +27,18 @@ class PlatformSwagger(Swagger):
 class ApiError(Exception):
     """Raise from an endpoint to refuse a request with a clear message."""
 
-    def __init__(self, status: int, detail: str, errors: list[dict] | None = None):
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        errors: list[dict] | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(detail)
         self.status = status
         self.detail = detail
         self.errors = errors or []
+        self.headers = headers or {}  # e.g. Retry-After on a 429
 
 
 def field_error(field: str, message: str, status: int = 422) -> ApiError:
@@ -77,7 +84,10 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ApiError)
     def on_api_error(request, exc: ApiError):
-        return api.create_response(request, body(exc.detail, exc.errors), status=exc.status)
+        response = api.create_response(request, body(exc.detail, exc.errors), status=exc.status)
+        for name, value in exc.headers.items():
+            response[name] = value
+        return response
 
     @api.exception_handler(ValidationError)
     def on_validation_error(request, exc: ValidationError):

@@ -23,11 +23,12 @@ from pydantic import Field
 
 from yiwang.core.api import ApiError
 from yiwang.exchange import permissions, services
-from yiwang.exchange.errors import ExchangeError
+from yiwang.exchange.errors import ExchangeError, InvalidInput, RateLimited
 from yiwang.exchange.models import AccessRequest, DataResource, Grant, RequestState
 from yiwang.exchange.selectors import search_resources
 from yiwang.identity.models import Department
 from yiwang.identity.permissions import is_row_id
+from yiwang.identity.services import PasswordConfirmationError, password_confirm
 
 router = Router(tags=["exchange"])
 
@@ -55,7 +56,8 @@ def refusals(view):
             return view(request, *args, **kwargs)
         except ExchangeError as exc:
             errors = [{"field": k, "message": str(v)} for k, v in exc.errors.items()]
-            raise ApiError(exc.status, exc.message, errors) from exc
+            headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+            raise ApiError(exc.status, exc.message, errors, headers) from exc
 
     return wrapped
 
@@ -168,6 +170,9 @@ class RequestIn(Schema):
 
 class DecideIn(Schema):
     approve: bool
+    password: str = Field(
+        "", max_length=200, description="The signed-in steward's password again (needed to approve)"
+    )
     reason: str = Field("", max_length=1000)
     unmasked_fields: list[str] = Field(default_factory=list, max_length=200)
     rate_limit_per_minute: int = services.DEFAULT_RATE_LIMIT
@@ -253,6 +258,7 @@ class GrantIn(Schema):
     standing: bool = Field(False, description="A standing grant for the platform's forms and rules")
     unmasked_fields: list[str] = Field(default_factory=list, max_length=200)
     rate_limit_per_minute: int = services.DEFAULT_RATE_LIMIT
+    password: str = Field("", max_length=200, description="The signed-in steward's password again")
 
 
 class ResourceChangeIn(Schema):
@@ -279,6 +285,7 @@ class ResourceChangeIn(Schema):
 
 class RevokeIn(Schema):
     reason: str = Field(max_length=1000)
+    password: str = Field("", max_length=200, description="The signed-in steward's password again")
 
 
 class DemandIn(Schema):
@@ -524,6 +531,18 @@ def request_create(request, payload: RequestIn):
     return Status(201, request_out(req))
 
 
+def _password_again(request, password: str) -> None:
+    """Re-authentication before granting or revoking access, as on the pages (one check,
+    ``identity.services.password_confirm``): a wrong password is a 422 on ``password``, too
+    many wrong ones a 429 with Retry-After."""
+    try:
+        password_confirm(user=request.user, password=password)
+    except PasswordConfirmationError as exc:
+        if exc.retry_after:
+            raise RateLimited(exc.messages[0], retry_after=exc.retry_after) from exc
+        raise InvalidInput(exc.messages[0], {"password": exc.messages[0]}) from exc
+
+
 def _request(request, request_id: str, **kwargs) -> AccessRequest:
     if not is_row_id(request_id):
         raise Http404
@@ -540,6 +559,8 @@ def _request(request, request_id: str, **kwargs) -> AccessRequest:
 @refusals
 def request_decide(request, request_id: str, payload: DecideIn):
     req = _request(request, request_id, for_decide=True)
+    if payload.approve:
+        _password_again(request, payload.password)
     req = services.request_decide(
         actor=request.user,
         request=req,
@@ -592,6 +613,7 @@ def grants_list(request, filters: Query[ListFilter], in_force: bool = False):
 def grant_create(request, payload: GrantIn):
     resource = permissions.get_resource_for_user(request.user, payload.resource)
     consumer = _department(payload.consumer, "consumer")
+    _password_again(request, payload.password)
     grant = services.grant_create(
         actor=request.user,
         resource=resource,
@@ -616,6 +638,7 @@ def grant_create(request, payload: GrantIn):
 @refusals
 def grant_revoke(request, grant_id: str, payload: RevokeIn):
     grant = permissions.get_grant_for_user(request.user, grant_id, for_write=True)
+    _password_again(request, payload.password)
     return grant_out(services.grant_revoke(actor=request.user, grant=grant, reason=payload.reason))
 
 

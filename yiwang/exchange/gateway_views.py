@@ -27,6 +27,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from yiwang.exchange import credentials, gateway_forms, gateway_selectors
 from yiwang.exchange.errors import ExchangeError
 from yiwang.exchange.models import CallOutcome
+from yiwang.identity.forms import password_confirmed
 from yiwang.identity.models import Department
 from yiwang.identity.permissions import departments_for, forbidden, has_role
 
@@ -94,26 +95,23 @@ def keys(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and op != "create":
         messages.error(request, _("Choose to create or to revoke a key."))
         return redirect("gateway:keys")
-    if request.method == "POST" and form.is_valid():
-        if not request.user.check_password(form.cleaned_data["password"]):
-            form.add_error("password", _("The password is not right."))
+    if request.method == "POST" and form.is_valid() and password_confirmed(form, request.user):
+        expires_on = form.cleaned_data.get("expires_on")
+        try:
+            new_key = credentials.credential_create(
+                department=next(d for d in departments if d.pk == form.cleaned_data["department"]),
+                name=form.cleaned_data["name"],
+                actor=request.user,
+                expires_at=_end_of(expires_on) if expires_on else None,
+            )
+        except ExchangeError as exc:
+            for field, message in exc.errors.items():
+                form.add_error(field if field in form.fields else None, message)
+            if not exc.errors:
+                form.add_error(None, exc.message)
         else:
-            expires_on = form.cleaned_data.get("expires_on")
-            try:
-                new_key = credentials.credential_create(
-                    department=next(d for d in departments if d.pk == form.cleaned_data["department"]),
-                    name=form.cleaned_data["name"],
-                    actor=request.user,
-                    expires_at=_end_of(expires_on) if expires_on else None,
-                )
-            except ExchangeError as exc:
-                for field, message in exc.errors.items():
-                    form.add_error(field if field in form.fields else None, message)
-                if not exc.errors:
-                    form.add_error(None, exc.message)
-            else:
-                form = gateway_forms.KeyCreateForm(departments=departments)
-                status = 200
+            form = gateway_forms.KeyCreateForm(departments=departments)
+            status = 200
     if form.is_bound and form.errors:
         status = 400
     page = Paginator(gateway_selectors.credentials_of(department_ids), PAGE_SIZE).get_page(

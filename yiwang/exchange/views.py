@@ -30,6 +30,7 @@ from yiwang.exchange.models import (
     ShareClass,
 )
 from yiwang.exchange.selectors import search_resources
+from yiwang.identity.forms import password_confirmed
 from yiwang.identity.permissions import forbidden
 
 PAGE_SIZE = 50
@@ -277,9 +278,7 @@ def resource_grant(request: HttpRequest, code: str) -> HttpResponse:
         consumer = Department.objects.filter(code=form.cleaned_data["consumer"].strip()).first()
         if consumer is None:
             form.add_error("consumer", _("No department has this code."))
-        elif not request.user.check_password(form.cleaned_data["password"]):
-            form.add_error("password", _("The password is not right."))
-        else:
+        elif password_confirmed(form, request.user):  # else the error is on the form
             try:
                 g = services.grant_create(
                     actor=request.user,
@@ -351,9 +350,7 @@ def request_page(request: HttpRequest, pk: str) -> HttpResponse:
             raise Http404
         if form.is_valid():
             approve = form.cleaned_data["decision"] == "approve"
-            if approve and not request.user.check_password(form.cleaned_data["password"] or ""):
-                form.add_error("password", _("The password is not right."))
-            else:
+            if not approve or password_confirmed(form, request.user):  # else the error is on the form
                 try:
                     services.request_decide(
                         actor=request.user,
@@ -401,17 +398,14 @@ def grant(request: HttpRequest, pk: str) -> HttpResponse:
     """One grant; the provider's steward revokes it (reason and password again)."""
     g = permissions.get_grant_for_user(request.user, pk, for_write=request.method == "POST")
     form = forms.RevokeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if not request.user.check_password(form.cleaned_data["password"]):
-            form.add_error("password", _("The password is not right."))
+    if request.method == "POST" and form.is_valid() and password_confirmed(form, request.user):
+        try:
+            services.grant_revoke(actor=request.user, grant=g, reason=form.cleaned_data["reason"])
+        except ExchangeError as exc:
+            forms.add_errors(form, exc)
         else:
-            try:
-                services.grant_revoke(actor=request.user, grant=g, reason=form.cleaned_data["reason"])
-            except ExchangeError as exc:
-                forms.add_errors(form, exc)
-            else:
-                messages.success(request, _("The grant is revoked."))
-                return redirect("exchange:grant", pk=g.pk)
+            messages.success(request, _("The grant is revoked."))
+            return redirect("exchange:grant", pk=g.pk)
     return render(
         request,
         "exchange/grant.html",

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from yiwang.identity.models import EnterpriseAgent, Role
-from yiwang.identity.services import PHONE_RE
+from yiwang.identity.services import PHONE_RE, PasswordConfirmationError, password_confirm
 from yiwang.lib.idnumbers import validate_id_number
 from yiwang.lib.uscc import validate_credit_code
 
@@ -229,3 +229,15 @@ class RoleChangeForm(ServiceErrorsMixin, forms.Form):
         help_text=_("Changing roles needs your password again."),
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+
+def password_confirmed(form: forms.Form, user, field: str = "password") -> bool:
+    """Re-authentication on a page: True when ``form``'s ``field`` holds ``user``'s password
+    (``identity.services.password_confirm``: throttled, shared with the API); otherwise the
+    error is on that field and False."""
+    try:
+        password_confirm(user=user, password=form.cleaned_data.get(field))
+    except PasswordConfirmationError as exc:
+        form.add_error(field, exc.messages[0])
+        return False
+    return True

@@ -16,6 +16,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from yiwang.audit import services as audit
 from yiwang.core import context, throttle
@@ -814,6 +815,38 @@ def _totp_clear(user: User) -> None:
     locked.totp_enabled, locked.totp_secret_ciphertext, locked.totp_last_step = False, None, None
     locked.save(update_fields=["totp_enabled", "totp_secret_ciphertext", "totp_last_step"])
     user.totp_enabled, user.totp_secret_ciphertext, user.totp_last_step = False, None, None
+
+
+class PasswordConfirmationError(ValidationError):
+    """The password given again before a sensitive action is wrong, or too many wrong ones were
+    given (``retry_after`` seconds then say how long to wait, else 0)."""
+
+    def __init__(self, message: str, *, retry_after: int = 0):
+        super().__init__({"password": [message]})
+        self.retry_after = retry_after
+
+
+def password_confirm(*, user: User, password: str | None) -> None:
+    """Re-authentication before a sensitive action (granting or revoking data access, revoking a
+    licence, changing roles): the one check the pages and the API share. Raises
+    ``PasswordConfirmationError`` (a ``ValidationError`` on ``password``) when the password is not the
+    account's, and refuses without checking once ``reauth-account``'s limit of wrong passwords is
+    reached, so a stolen session cannot guess the password. A right password does not count."""
+    attempt = throttle.attempt((throttle.rule("reauth-account"), str(user.pk)))
+    if not attempt.allowed:
+        raise PasswordConfirmationError(
+            ngettext(
+                "Too many wrong passwords. Try again in %(minutes)d minute.",
+                "Too many wrong passwords. Try again in %(minutes)d minutes.",
+                attempt.minutes,
+            )
+            % {"minutes": attempt.minutes},
+            retry_after=attempt.retry_after,
+        )
+    if user.check_password(password or ""):
+        attempt.give_back()
+        return
+    raise PasswordConfirmationError(_("The password is not right."))
 
 
 @transaction.atomic

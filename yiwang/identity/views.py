@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yiwang.core import throttle
 from yiwang.core.middleware import client_ip
 from yiwang.identity import forms, permissions, selectors, services, signin
+from yiwang.identity.forms import password_confirmed
 from yiwang.identity.models import WORKBENCH_ROLES, Official, Role, User
 from yiwang.lib.masking import mask_phone
 
@@ -480,18 +481,15 @@ def official_roles_view(request: HttpRequest, pk: int, action: str) -> HttpRespo
     if not services.is_role_admin_for(request.user, target):
         raise Http404("not in your departments")
     form = forms.RoleChangeForm(request.POST or None, initial={"role": request.GET.get("role", "")})
-    if request.method == "POST" and form.is_valid():
-        if not request.user.check_password(form.cleaned_data["password"]):
-            form.add_error("password", _("The password is not right."))
-        else:
-            change = services.role_grant if action == "grant" else services.role_revoke
-            try:
-                change(official=target, role=form.cleaned_data["role"], actor=request.user)
-            except PermissionDenied:
-                raise Http404("not in your departments") from None
-            messages.success(request, _("Roles of %(name)s updated.") % {"name": target.user})
-            warning = selectors.separation_of_duties_warning(target.roles.values_list("role", flat=True))
-            if warning and action == "grant":
-                messages.warning(request, warning)
-            return redirect("identity:officials")
+    if request.method == "POST" and form.is_valid() and password_confirmed(form, request.user):
+        change = services.role_grant if action == "grant" else services.role_revoke
+        try:
+            change(official=target, role=form.cleaned_data["role"], actor=request.user)
+        except PermissionDenied:
+            raise Http404("not in your departments") from None
+        messages.success(request, _("Roles of %(name)s updated.") % {"name": target.user})
+        warning = selectors.separation_of_duties_warning(target.roles.values_list("role", flat=True))
+        if warning and action == "grant":
+            messages.warning(request, warning)
+        return redirect("identity:officials")
     return render(request, "identity/official_roles.html", {"form": form, "target": target, "action": action})

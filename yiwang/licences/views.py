@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_safe
 
 from yiwang.identity import selectors as identity_selectors
+from yiwang.identity.forms import password_confirmed
 from yiwang.identity.models import Department, Role
 from yiwang.identity.permissions import forbidden, has_role, is_superuser, official_of, require_role
 from yiwang.lib.masking import mask_id_number, mask_name
@@ -182,9 +183,7 @@ def department_licence(request: HttpRequest, pk) -> HttpResponse:
     form = forms.ActionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
-        if action == "revoke" and not request.user.check_password(form.cleaned_data["password"] or ""):
-            form.add_error("password", _("The password is not right."))
-        else:
+        if action != "revoke" or password_confirmed(form, request.user):  # else the error is on the form
             try:
                 if action == "renew":
                     new = services.licence_renew(licence=licence, actor=request.user, reason=reason)
@@ -288,15 +287,12 @@ def keys(request: HttpRequest) -> HttpResponse:
         return forbidden(request)
     department = official.department
     form = forms.RotateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        if not request.user.check_password(form.cleaned_data["password"]):
-            form.add_error("password", _("The password is not right."))
-        else:
-            key = services.issuer_key_rotate(
-                department=department, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-            messages.success(request, _("New signing key %(kid)s in use.") % {"kid": key.kid})
-            return redirect("licences:keys")
+    if request.method == "POST" and form.is_valid() and password_confirmed(form, request.user):
+        key = services.issuer_key_rotate(
+            department=department, actor=request.user, reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("New signing key %(kid)s in use.") % {"kid": key.kid})
+        return redirect("licences:keys")
     return render(
         request,
         "licences/keys.html",

@@ -6,6 +6,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
+from yiwang.conftest import PERSONA_PASSWORD
 from yiwang.core.api import ERROR_SCHEMA
 from yiwang.exchange.models import AccessRequest, DataResource, Grant, ResourceRow
 from yiwang.exchange.tests.conftest import POPULATION_FIELDS, resource_data
@@ -114,14 +115,17 @@ def test_request_decide_and_grants(login, official_x, steward, population, open_
         r["id"] for r in stew.get("/api/exchange/requests", {"direction": "in", "state": "pending"}).json()
     ] == [req["id"]]
     refused(post(stew, f"/api/exchange/requests/{req['id']}/decide", {"approve": False}), 422)
-    decided = post(stew, f"/api/exchange/requests/{req['id']}/decide", {"approve": True}).json()
+    again = {"approve": True, "password": PERSONA_PASSWORD}
+    decided = post(stew, f"/api/exchange/requests/{req['id']}/decide", again).json()
     assert decided["state"] == "approved" and decided["grant"]
-    refused(post(stew, f"/api/exchange/requests/{req['id']}/decide", {"approve": True}), 409)
+    refused(post(stew, f"/api/exchange/requests/{req['id']}/decide", again), 409)
     grants = client.get("/api/exchange/grants", {"in_force": "true"}).json()
     assert {g["resource"] for g in grants} == {"A01001", "C01002"}
     grant_id = decided["grant"]
     refused(post(client, f"/api/exchange/grants/{grant_id}/revoke", {"reason": "x"}), 404)
-    revoked = post(stew, f"/api/exchange/grants/{grant_id}/revoke", {"reason": "用途结束"}).json()
+    revoked = post(
+        stew, f"/api/exchange/grants/{grant_id}/revoke", {"reason": "用途结束", "password": PERSONA_PASSWORD}
+    ).json()
     assert revoked["in_force"] is False and revoked["revoke_reason"] == "用途结束"
 
 
@@ -214,8 +218,41 @@ def test_change_a_resource_and_grant_directly(login, steward, official_x, popula
         "purpose": "秒批规则核验",
         "valid_until": until,
         "standing": True,
+        "password": PERSONA_PASSWORD,
     }
     refused(post(login(official_x), "/api/exchange/grants", grant), 403)
     response = post(stew, "/api/exchange/grants", grant)
     assert response.status_code == 201 and response.json()["standing"] is True
     refused(post(stew, "/api/exchange/grants", grant | {"consumer": "NOPE"}), 422)
+
+
+def test_granting_and_revoking_through_the_api_need_the_password_again(
+    login, official_x, steward, population, department_x
+):
+    """As on the pages: approving a request, granting and revoking ask for the steward's password;
+    a wrong one is a 422 on ``password`` with nothing changed, and after five wrong ones the
+    account is refused (429 with Retry-After) even with the right one, so a stolen session cannot
+    guess it."""
+    until = (timezone.localdate() + dt.timedelta(days=30)).isoformat()
+    req = post(
+        login(official_x),
+        "/api/exchange/requests",
+        {"resource": "A01001", "fields": ["years"], "purpose": "核验居住年限", "valid_until": until},
+    ).json()
+    stew = login(steward)
+    decide = f"/api/exchange/requests/{req['id']}/decide"
+    body = refused(post(stew, decide, {"approve": True}), 422)
+    assert [e["field"] for e in body["errors"]] == ["password"]
+    refused(post(stew, decide, {"approve": True, "password": "wrong"}), 422)
+    assert AccessRequest.objects.get(pk=req["id"]).state == "pending"
+    assert not Grant.objects.filter(resource__code="A01001").exists()
+    grant = {"resource": "A01001", "consumer": department_x.code, "fields": ["years"], "purpose": "核验"}
+    grant |= {"valid_until": until, "password": "wrong"}
+    refused(post(stew, "/api/exchange/grants", grant), 422)
+    assert not Grant.objects.filter(resource__code="A01001").exists()
+    for _ in range(2):
+        refused(post(stew, decide, {"approve": True, "password": "still wrong"}), 422)
+    locked = post(stew, decide, {"approve": True, "password": PERSONA_PASSWORD})
+    refused(locked, 429)
+    assert int(locked["Retry-After"]) > 0
+    assert AccessRequest.objects.get(pk=req["id"]).state == "pending"

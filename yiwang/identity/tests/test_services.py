@@ -390,3 +390,21 @@ def test_lookup_by_identity_number_finds_exactly_that_person(citizen, other_citi
 def test_persons_made_by_the_test_helper_look_like_registered_ones():
     person = make_person(None, "赵六", seq=99)
     assert selectors.person_lookup_by_id_number(pii.id_number_of(person)) == person
+
+
+def test_password_confirm_is_throttled_per_account_and_a_right_password_does_not_count(
+    official_x, official_y
+):
+    from yiwang.conftest import PERSONA_PASSWORD
+
+    for _ in range(3):
+        services.password_confirm(user=official_x, password=PERSONA_PASSWORD)
+    for _ in range(5):
+        with pytest.raises(services.PasswordConfirmationError) as wrong:
+            services.password_confirm(user=official_x, password="guess")
+        assert wrong.value.retry_after == 0
+        assert wrong.value.message_dict == {"password": ["密码不正确。"]}
+    with pytest.raises(services.PasswordConfirmationError) as locked:
+        services.password_confirm(user=official_x, password=PERSONA_PASSWORD)
+    assert locked.value.retry_after > 0 and "密码错误次数过多" in locked.value.messages[0]
+    services.password_confirm(user=official_y, password=PERSONA_PASSWORD)  # another account is not locked
