@@ -72,19 +72,17 @@ def derive(spec: dict, raw, *, region_code: str, today: datetime.date):
 def check_bindings(*, item, schema: dict) -> list[str]:
     """Problems with the schema's bound facts for ``item``: the resource and field must exist and
     the item's department must hold a standing grant in force that covers the field."""
-    from yiwang.exchange.models import DataResource, Grant
+    from yiwang.exchange.models import DataResource
+    from yiwang.exchange.selectors import standing_grants
 
     specs = bindings(schema)
     if not specs:
         return []
     codes = {s["resource"] for s in specs.values()}
     resources = {r.code: r for r in DataResource.objects.filter(code__in=codes).prefetch_related("fields")}
-    now = timezone.now()
     grants: dict[str, set] = {}
-    standing = Grant.objects.filter(resource__code__in=codes, consumer_id=item.department_id, standing=True)
-    for grant in standing.select_related("resource"):
-        if grant.in_force(now):  # the one definition of a grant in force (the gateway's too)
-            grants.setdefault(grant.resource.code, set()).update(grant.fields)
+    for grant in standing_grants(consumer_id=item.department_id).filter(resource__code__in=codes):
+        grants.setdefault(grant.resource.code, set()).update(grant.fields)
     problems = []
     for name, spec in specs.items():
         ctx = {"name": name, "resource": spec["resource"], "field": spec["field"]}
@@ -210,11 +208,11 @@ def binding_options(department) -> list[dict]:
     """What the form editor offers to bind a field to: every field of every standing grant in
     force of ``department`` (a date also as whole years until today, a division code also as
     "within the item's region"), with a label naming the resource, the field and its provider."""
-    from yiwang.exchange.models import FieldType, Grant
+    from yiwang.exchange.models import FieldType
+    from yiwang.exchange.selectors import standing_grants
 
-    now = timezone.now()
     grants = (
-        Grant.objects.filter(consumer=department, standing=True, revoked_at__isnull=True)
+        standing_grants(consumer_id=department.pk)
         .select_related("resource__provider")
         .prefetch_related("resource__fields")
         .order_by("resource__code")
@@ -223,8 +221,6 @@ def binding_options(department) -> list[dict]:
     english = (translation.get_language() or "").startswith("en")
     out, seen = [], set()
     for grant in grants:
-        if not grant.in_force(now):
-            continue
         resource = grant.resource
         for f in resource.fields.all():
             if f.name not in grant.fields or (f.is_personal and f.name not in grant.unmasked_fields):

@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from yiwang.audit import services as audit
 from yiwang.catalog.models import LifeEvent, Material, ServiceItem
 from yiwang.core import throttle
+from yiwang.core.bulk import insert_objects
 from yiwang.core.errors import ServiceError
 from yiwang.identity.models import CASE_ROLES, RealNameLevel, Role
 from yiwang.identity.permissions import has_role, may_apply_for
@@ -313,8 +314,9 @@ def process_spec(process_id: int, key: str | None = None) -> engine.ProcessSpec:
 
 # --- the submit path's statements ----------------------------------------------------------
 # The one-step submit runs on every application, and most of its cost was the ORM building
-# statements in Python (issue 9 §9): its narrow reads and its inserts are prepared once per
-# database vendor here, as the audit append does. Everything else uses the ORM.
+# statements in Python (issue 9 §9): its narrow reads are prepared once per database vendor
+# here, as the audit append does, and its inserts with ``core.bulk.insert_objects`` (nothing
+# listens to these models' save signals: a test says so). Everything else uses the ORM.
 
 
 @functools.cache
@@ -344,50 +346,6 @@ def _sql(vendor: str) -> dict[str, str]:
         f"AND {col(Material, 'source')} <> %s "
         f"ORDER BY {col(Material, 'order')}, {col(Material, 'id')}",
     }
-
-
-@functools.cache
-def _insert_sql(vendor: str, model, rows: int) -> tuple[str, tuple]:
-    """``INSERT ... RETURNING id`` of ``rows`` rows of ``model`` (one row and no RETURNING where the
-    database cannot return, SQLite before 3.35) and the fields it sets, in order."""
-    opts = model._meta
-    fields = tuple(f for f in opts.local_concrete_fields if not (f.primary_key and f.auto_created))
-    q = connection.ops.quote_name
-    row = f"({', '.join(['%s'] * len(fields))})"
-    sql = f"INSERT INTO {q(opts.db_table)} ({', '.join(q(f.column) for f in fields)}) VALUES "  # noqa: S608
-    if not connection.features.can_return_columns_from_insert:
-        return sql + row, fields
-    return f"{sql}{', '.join([row] * rows)} RETURNING {q(opts.pk.column)}", fields
-
-
-def _insert(*objs) -> None:
-    """Insert new rows of one model in one prepared statement, as ``bulk_create`` would (defaults,
-    ``auto_now`` and foreign keys to rows saved since, prepared by the fields themselves; the ids
-    come back in the order of the rows, as ``bulk_create`` relies on too), without the ORM's
-    statement building. Nothing listens to these models' save signals (a test says so); a failing
-    constraint raises IntegrityError as ``save`` does."""
-    if not objs:
-        return
-    returning = connection.features.can_return_columns_from_insert
-    sql, fields = _insert_sql(connection.vendor, type(objs[0]), len(objs) if returning else 1)
-    rows = []
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="save")
-        rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-    with connection.cursor() as cursor:
-        if returning:
-            cursor.execute(sql, [value for row in rows for value in row])
-            ids = [row[0] for row in cursor.fetchall()]
-        else:
-            ids = []
-            for row in rows:
-                cursor.execute(sql, row)
-                ids.append(
-                    connection.ops.last_insert_id(cursor, objs[0]._meta.db_table, objs[0]._meta.pk.column)
-                )
-    for obj, pk in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
 
 
 # --- drafts ------------------------------------------------------------------------------
@@ -818,11 +776,11 @@ def _submit(*, actor, case: Case) -> Case:
             halted = _apply_run(case, run, now=now, fresh=True, pending=(events, tasks))
     fresh = case.pk is None
     if fresh:
-        _insert(case)
+        insert_objects(case)
     else:
         case.save(update_fields=[*RUN_FIELDS, "number", "submitted_at", "data", "facts"])
-    _insert(*events)
-    _insert(*tasks)
+    insert_objects(*events)
+    insert_objects(*tasks)
     if halted is not None:
         _halt(case, halted, now=now)
     elif fresh:  # all the rows it has: what the response shows needs no query
@@ -1743,7 +1701,7 @@ def _notify(case: Case, key: str, params: dict, body: str = "") -> Notice:
         message_key=key,
         params=params,
     )
-    _insert(notice)
+    insert_objects(notice)
 
     def send():
         from .tasks import send_notice_email

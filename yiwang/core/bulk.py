@@ -5,6 +5,8 @@ for millions of rows. Rows skip ``save()`` and signals on purpose; use only for 
 invariants the caller has already established (demo generators, the audit log's bulk load).
 """
 
+import functools
+
 from django.db import connection, models
 
 # Exactly these classes (not subclasses, which may change a value on its way to the database),
@@ -64,9 +66,10 @@ def insert_rows(model: type[models.Model], fields: list[str] | tuple[str, ...], 
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({placeholders})", prepared)  # noqa: S608
 
 
-def _insert_sql(model: type[models.Model], rows: int) -> tuple[str, tuple]:
+@functools.cache
+def _insert_sql(vendor: str, model: type[models.Model], rows: int) -> tuple[str, tuple]:
     """``INSERT ... RETURNING id`` of ``rows`` rows of ``model`` (one row and no RETURNING where the
-    database cannot return) and the fields it sets, in order."""
+    database cannot return) and the fields it sets, in order; built once per database vendor."""
     opts = model._meta
     fields = tuple(f for f in opts.local_concrete_fields if not (f.primary_key and f.auto_created))
     q = connection.ops.quote_name
@@ -86,7 +89,7 @@ def insert_objects(*objs: models.Model) -> None:
     if not objs:
         return
     returning = connection.features.can_return_columns_from_insert
-    sql, fields = _insert_sql(type(objs[0]), len(objs) if returning else 1)
+    sql, fields = _insert_sql(connection.vendor, type(objs[0]), len(objs) if returning else 1)
     rows = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="save")

@@ -43,7 +43,8 @@ def grants_in_force(*, consumer_id: int, resource: DataResource, at=None) -> Que
 
 
 def standing_grants(*, consumer_id: int | None = None, at=None) -> QuerySet[Grant]:
-    """Standing grants in force (the platform's forms and rules fetch facts under them)."""
+    """Standing grants in force (the platform's forms and rules fetch facts under them): the
+    query form of ``Grant.in_force``, which a test holds to the same answer."""
     at = at or timezone.now()
     qs = Grant.objects.select_related("resource", "consumer").filter(
         Q(standing=True), revoked_at__isnull=True, valid_from__lte=at, valid_until__gt=at

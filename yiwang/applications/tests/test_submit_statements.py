@@ -12,6 +12,7 @@ from yiwang.applications.models import Case, CaseEvent, Process, Task
 from yiwang.audit.models import AuditEntry
 from yiwang.catalog.models import ServiceItem
 from yiwang.catalog.tests.factories import make_item
+from yiwang.core.bulk import insert_objects
 
 from .conftest import VALID_DATA
 from .test_api import call, ok
@@ -234,7 +235,7 @@ def test_several_rows_inserted_at_once_get_their_own_ids(me, no_material_item):
         CaseEvent(case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, comment=f"第{i}条")
         for i in range(3)
     ]
-    services._insert(*events)
+    insert_objects(*events)
     assert len({e.pk for e in events}) == 3
     for event in events:
         assert CaseEvent.objects.get(pk=event.pk).comment == event.comment

@@ -516,3 +516,31 @@ def test_a_resource_that_stops_being_shared_grants_nothing_more(
         services.request_decide(actor=steward, request=req, approve=False, reason="已停止共享").state
         == "refused"
     )
+
+
+def test_the_standing_grants_selector_agrees_with_grant_in_force(population, steward, department_x, later):
+    """``selectors.standing_grants`` is the query form of ``Grant.in_force``: in force, not yet
+    valid, expired and revoked standing grants, and a grant that is not standing."""
+    now = timezone.now()
+    made = []
+    for standing, starts, ends, revoked in [
+        (True, now - dt.timedelta(days=1), now + dt.timedelta(days=1), None),
+        (True, now + dt.timedelta(hours=1), now + dt.timedelta(days=1), None),
+        (True, now - dt.timedelta(days=2), now - dt.timedelta(seconds=1), None),
+        (True, now - dt.timedelta(days=1), now + dt.timedelta(days=1), now),
+        (False, now - dt.timedelta(days=1), now + dt.timedelta(days=1), None),
+    ]:
+        grant = services.grant_create(
+            actor=steward,
+            resource=population,
+            consumer=department_x,
+            fields=["years"],
+            purpose="秒批规则核验居住年限",
+            valid_until=later,
+            standing=standing,
+        )
+        Grant.objects.filter(pk=grant.pk).update(valid_from=starts, valid_until=ends, revoked_at=revoked)
+        made.append(Grant.objects.get(pk=grant.pk))
+    expected = {g.pk for g in made if g.standing and g.in_force(now)}
+    assert expected == {made[0].pk}
+    assert {g.pk for g in selectors.standing_grants(consumer_id=department_x.pk, at=now)} == expected
