@@ -351,7 +351,6 @@ class _Builder:
     def __init__(self, clock: _Clock, rng: random.Random, people: dict, officials: dict):
         self.clock, self.rng, self.people, self.officials = clock, rng, people, officials
         self.stand_ins: dict[tuple[int, str], User] = {}
-        self.citizen_scenarios: set[str] = set()
         # Nobody signs in as a stand-in: one secret nobody knows serves them all (hashed once).
         self.stand_in_password = secrets.token_urlsafe(24)
         self.blob: Blob | None = None  # the demo's one PDF, stored by the first upload
@@ -448,8 +447,8 @@ class _Builder:
                 case = self._act(case, who, decision)
         return case
 
-    def start(self, item: ServiceItem, scenario: str, at: dt.datetime) -> Case:
-        person = self._applicant_for(item, scenario)
+    def start(self, item: ServiceItem, scenario: str, at: dt.datetime, *, citizen: bool = False) -> Case:
+        person = self._applicant_for(item, scenario, citizen=citizen)
         self._set_clock(at - dt.timedelta(minutes=self.rng.randint(5, 90)))
         enterprise = (
             self.people["enterprise"]
@@ -460,7 +459,7 @@ class _Builder:
         case = self._complete(case, person, scenario, partial=scenario == "draft" and self.rng.random() < 0.6)
         return case
 
-    def _applicant_for(self, item: ServiceItem, scenario: str) -> User:
+    def _applicant_for(self, item: ServiceItem, scenario: str, *, citizen: bool = False) -> User:
         if item.code == INSTANT_CODE:  # an allowance for the elderly: mostly older applicants
             # 赵大爷 meets every condition; 钱奶奶's household is registered in 咸阳 and 张三 is
             # under 60 (the population base data says so), so theirs go to a reviewer.
@@ -472,10 +471,7 @@ class _Builder:
         chosen = self.rng.choice(
             [self.people["citizen"], self.people["citizen"], self.people["citizen2"], self.people["agent"]]
         )
-        if scenario not in self.citizen_scenarios:  # 张三 has a case in every state of the plan
-            self.citizen_scenarios.add(scenario)
-            return self.people["citizen"]
-        return chosen
+        return self.people["citizen"] if citizen else chosen
 
 
 class _Plan(NamedTuple):
@@ -485,17 +481,26 @@ class _Plan(NamedTuple):
     steps: list[str]
     times: list[dt.datetime]  # one per step
     keep: bool = False  # kept when tests build fewer cases (_scaled)
+    citizen: bool = False  # 张三's case of this scenario (kept by _scaled too)
 
 
 def _plans(rng: random.Random, supplement, others, instant, now) -> list[_Plan]:
     """The plan of every case, oldest first."""
     plans = []
+    # 张三 has a case in every state of the plan (the first of each scenario): one he may apply
+    # for himself, with a material to upload where the department has such an item, whatever the
+    # hour the demo is built at (the plans' order, and so who applies, changes with the hour).
+    personal = [i for i in (*supplement, *others) if i.service_object != ServiceItem.ServiceObject.ENTERPRISE]
+    with_files = [i for i in personal if i.materials.filter(required=True).exists()]
     for scenario, count in PLAN.items():
         for n in range(count):
+            citizen = n == 0 and not scenario.startswith("instant")
             if scenario.startswith("instant"):
                 item = instant
             elif scenario in _SUPPLEMENT_SCENARIOS:
                 item = rng.choice(supplement or others)
+            elif citizen and (with_files or personal):
+                item = rng.choice(with_files or personal)
             else:
                 item = rng.choice(supplement if supplement and rng.random() < 0.4 else others or supplement)
             steps = _STEPS[scenario]
@@ -513,7 +518,7 @@ def _plans(rng: random.Random, supplement, others, instant, now) -> list[_Plan]:
             if waits:  # drawn above all the same, so the other cases' draws stay as they were
                 times = [now - ACCEPT_WAITS[n]]
                 first = times[0]
-            plans.append(_Plan(first, item, scenario, steps, times, keep=waits))
+            plans.append(_Plan(first, item, scenario, steps, times, keep=waits, citizen=citizen))
     plans.sort(key=lambda p: p.first)
     return plans
 
@@ -662,7 +667,7 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
             plans = _scaled(plans, cases)
         built = []
         for plan in plans:
-            case = builder.start(plan.item, plan.scenario, plan.first)
+            case = builder.start(plan.item, plan.scenario, plan.first, citizen=plan.citizen)
             built.append(builder.run(case, plan.steps, plan.times))
         bundle_case = _bundle(builder, real_now)
         ratings, poor = _rate(builder, built, rng, real_now)
@@ -699,7 +704,8 @@ def build(*, stdout=None, cases: int | None = None) -> dict:
 def _scaled(plans: list[_Plan], cases: int) -> list[_Plan]:
     """Keep every scenario at least once and about ``cases`` cases in all, and on top of them the
     accept queue's set waits (so the cases kept are the same as without them)."""
-    kept, seen = [], set()
+    kept = [p for p in plans if p.citizen]
+    seen = {p.scenario for p in kept}
     for plan in plans:
         if plan.scenario not in seen:
             seen.add(plan.scenario)
