@@ -561,12 +561,12 @@ def population(plan: DrawPlan):
     return qs
 
 
-def _last_inspectors(entity_ids: set[int]) -> dict[int, set[int]]:
-    """entity id → the officials of its latest drawn inspection (the same inspector as last time
-    is a conflict)."""
+def _last_inspectors(entities) -> dict[int, set[int]]:
+    """entity id → the officials of its latest drawn inspection, for the entities of the queryset
+    ``entities`` (the same inspector as last time is a conflict)."""
     latest: dict[int, tuple] = {}
     rows = InspectionInspector.objects.filter(
-        inspection__plan__drawn_at__isnull=False, inspection__entity_id__in=list(entity_ids)
+        inspection__plan__drawn_at__isnull=False, inspection__entity__in=entities.values("pk")
     ).values_list("inspection__entity_id", "inspection__plan__drawn_at", "inspection__plan_id", "official_id")
     by_key: dict[tuple, set[int]] = {}
     for entity_id, drawn_at, plan_id, official_id in rows:
@@ -615,17 +615,21 @@ def plan_commit(*, plan: DrawPlan, actor) -> DrawPlan:
         plan = DrawPlan.objects.select_for_update().select_related("item").get(pk=plan.pk)
         if plan.state != DrawPlan.State.DRAFT:
             raise WrongState(_("This plan's inputs are committed already."))
-        entities = list(population(plan).values_list("pk", "credit_code", "credit_tier"))
+        scope = population(plan)
+        entities = list(scope.values_list("pk", "credit_code", "credit_tier"))
         code_of = {pk: code for pk, code, _tier in entities}
         officials = list(identity_selectors.officials_with_role(plan.department_id, Role.INSPECTOR))
         pool = {o.pk for o in officials}
         conflicts = {
             (inspector_code(official_id), code_of[entity_id])
             for official_id, entity_id in InspectorRelation.objects.filter(
-                official_id__in=pool, entity_id__in=list(code_of)
+                official_id__in=pool, entity__in=scope.values("pk")
             ).values_list("official_id", "entity_id")
+            if entity_id in code_of
         }
-        for entity_id, officials_last in _last_inspectors(set(code_of)).items():
+        for entity_id, officials_last in _last_inspectors(scope).items():
+            if entity_id not in code_of:
+                continue
             conflicts |= {(inspector_code(o), code_of[entity_id]) for o in officials_last if o in pool}
         inputs = draw.make_inputs(
             plan=plan.pk,
@@ -720,11 +724,14 @@ def draw_run(*, plan: DrawPlan, actor) -> DrawPlan:
         except draw.DrawInfeasibleError as exc:  # inputs were checked at commit: should not happen
             message, errors = _problem_message(*exc.args[0][0], plan)
             raise InvalidInput(message, errors) from exc
-        ids = dict(
-            MarketEntity.objects.filter(credit_code__in=[a.credit_code for a in result]).values_list(
-                "credit_code", "pk"
+        codes = [a.credit_code for a in result]
+        ids: dict[str, int] = {}
+        for at in range(0, len(codes), SYNC_BATCH):  # bounded IN lists (SQLite's variable limit)
+            ids.update(
+                MarketEntity.objects.filter(credit_code__in=codes[at : at + SYNC_BATCH]).values_list(
+                    "credit_code", "pk"
+                )
             )
-        )
         inspections = Inspection.objects.bulk_create(
             [
                 Inspection(plan=plan, entity_id=ids[a.credit_code], position=i, tier=a.tier)
