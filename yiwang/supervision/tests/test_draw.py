@@ -102,3 +102,14 @@ def test_a_ratio_above_zero_takes_at_least_one_and_quotas_round_up():
         and draw.quota(21, 500) == 2
         and draw.quota(5, 0) == 0
     )
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.binary(min_size=32, max_size=40), min_size=1, max_size=3000), st.integers(1, 3000))
+def test_taking_the_smallest_ranks_equals_sorting_them_all(values, m):
+    assert draw._smallest(list(values), m) == sorted(values)[:m]
+
+
+def test_the_smallest_of_many_uniform_ranks_come_from_the_bounded_path():
+    values = draw.ranks(b"s" * 32, b"entity:", [str(i) for i in range(20_000)], tagged=True)
+    assert draw._smallest(list(values), 200) == sorted(values)[:200]
