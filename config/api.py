@@ -46,3 +46,7 @@ gateway_api.install(api)
 from yiwang.exchange.api import router as exchange_router  # noqa: E402 — appended block
 
 api.add_router("/exchange/", exchange_router)
+# --- supervision: published 双随机 draws and entities' public records ---
+from yiwang.supervision.api import router as supervision_router  # noqa: E402 — appended block
+
+api.add_router("/supervision/", supervision_router)

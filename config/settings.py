@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "yiwang.exchange",
     "yiwang.applications",
     "yiwang.opendata",  # the open data portal
+    "yiwang.supervision",  # 互联网+监管: market entities, supervision items, 双随机 draws
     "django_tasks",
     "django_tasks_db",
     "ninja",  # only for the Swagger UI files it ships: /api/docs loads nothing from elsewhere

@@ -21,6 +21,8 @@ urlpatterns = [
     # the citizen's data-use record and the stewards' answers (docs/data-tracker.md)
     path("", include("yiwang.exchange.tracker_urls")),
     path("", include("yiwang.opendata.urls")),  # open data portal, CKAN API, DCAT
+    # 互联网+监管: the supervision workbench and the public 双随机、一公开 (docs/supervision.md)
+    path("", include("yiwang.supervision.urls")),
 ]
 
 handler404 = "yiwang.core.views.not_found"

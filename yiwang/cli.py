@@ -18,6 +18,8 @@ yiwang licences-cache      write the offline cache of issuer keys and status lis
                            the trusted issuers' first)
 yiwang licences-trust ISSUER --name NAME  trust another deployment's issuer (keys checked in its log)
 yiwang verify-licence [FILE|-]  verify a licence or presentation offline with that cache
+yiwang replay-draw ID      recompute a 双随机 draw from its published inputs: identical or not
+                           (--file BUNDLE.json: a bundle saved from /api/supervision/draws/ID/replay)
 yiwang <django command>    any other Django management command (createsuperuser, shell, ...)
 """
 
@@ -37,6 +39,7 @@ COMMAND_ALIASES = {
     "licences-cache": "licences_cache",
     "licences-trust": "licences_trust",
     "verify-licence": "verify_licence",
+    "replay-draw": "replay_draw",
 }
 
 

@@ -47,6 +47,9 @@ PUBLIC_OBJECT_TYPES = frozenset(
         # A department's licence signing key, recorded with its thumbprint as id (licences' key
         # events): other deployments check every published key against this log.
         "licences.issuerkey",
+        # A 双随机 plan: anyone checks that its commitment entry precedes the tree head its seed
+        # comes from (docs/supervision.md).
+        "supervision.drawplan",
     }
 )
 

@@ -58,6 +58,10 @@ BASE_RESOURCES = {
             ("address", "住所", "Registered address", "string", 1, ""),
             ("established_on", "成立日期", "Established on", "date", 1, ""),
             ("status", "登记状态", "Registration status", "string", 1, ""),
+            # GB/T 4754 section letter (A–T) and 企业规模 (micro/small/medium/large): what supervision
+            # plans select by (yiwang.supervision); a register that lacks them leaves them empty.
+            ("industry", "行业门类", "Industry (GB/T 4754 section)", "string", 1, ""),
+            ("scale", "企业规模", "Enterprise scale", "string", 1, ""),
         ],
     },
     SOCIAL_INSURANCE: {

@@ -81,3 +81,27 @@ def search_resources(
     if state:
         qs = qs.filter(state=state)
     return qs.order_by("code")
+
+
+def base_rows_public(code: str, *, batch_size: int = 5000):
+    """The values of the fields that are not personal information of every row of the published
+    base resource ``code``, in row order (personal fields are never unsealed here): what other
+    apps copy from a register (supervision's market entities from A02001). Empty when the resource
+    is missing or not published (fail closed)."""
+    from yiwang.exchange.models import ResourceRow
+
+    resource = DataResource.objects.filter(code=code, state=ResourceState.PUBLISHED).first()
+    if resource is None:
+        return
+    last = 0
+    while True:
+        batch = list(
+            ResourceRow.objects.filter(resource=resource, row_no__gt=last)
+            .order_by("row_no")
+            .values_list("row_no", "data")[:batch_size]
+        )
+        if not batch:
+            return
+        for _row_no, data in batch:
+            yield data
+        last = batch[-1][0]

@@ -236,3 +236,23 @@ def separation_of_duties_warning(roles) -> str:
         "doing more than one of these steps on the same case, but in a process that relaxes it "
         "they could decide a case alone. Grant the roles to different officials where you can."
     ) % {"roles": " + ".join(str(r.label) for r in held)}
+
+
+def enterprise_ids_by_credit_code(codes) -> dict[str, int]:
+    """credit code → id of the enterprise accounts with those codes (those that exist)."""
+    from yiwang.identity.models import Enterprise
+
+    return dict(Enterprise.objects.filter(credit_code__in=list(codes)).values_list("credit_code", "pk"))
+
+
+def officials_with_role(department_id: int, role: str) -> QuerySet:
+    """The active officials of exactly department ``department_id`` who hold ``role``."""
+    from yiwang.identity.models import Official
+
+    return (
+        Official.objects.filter(department_id=department_id, is_active=True, user__is_active=True)
+        .filter(roles__role=role)
+        .select_related("user")
+        .distinct()
+        .order_by("pk")
+    )

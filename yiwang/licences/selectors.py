@@ -192,3 +192,21 @@ class DatabaseTrust:
         if not token or not isinstance(fetched, int | float):
             return False
         return time.time() < fetched + status.token_ttl(token)
+
+
+def enterprise_codes_licensed_for_items(item_codes) -> set[str]:
+    """Credit codes of the enterprises holding a licence in force (valid, not past its end) of a
+    type issued on approval of one of the catalog items ``item_codes`` (监管与服务关联: who falls in a
+    supervision item's post-approval scope)."""
+    from django.utils import timezone
+
+    wanted = set(item_codes)
+    if not wanted:
+        return set()
+    types = [t.pk for t in LicenceType.objects.only("pk", "item_codes") if wanted & set(t.item_codes or [])]
+    now = timezone.now()
+    return set(
+        Licence.objects.filter(type_id__in=types, state=Licence.State.VALID, holder_enterprise__isnull=False)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
+        .values_list("holder_enterprise__credit_code", flat=True)
+    )

@@ -63,6 +63,13 @@ system              an information system of 陕西省数据和政务服务局 (
 od_dataset          an open dataset (西安市空气质量日报); ``od_conditional`` one open on conditions of the
                     data office, which 张三 applied for (``od_application``, pending)
 od_organization     the organization of ``od_dataset``; ``od_theme`` a theme of the portal
+sup_item            X's supervision item 食品经营者监督检查 (the walk's supervision demo);
+                    ``sup_item_elsewhere`` one of 西安市应急管理局 (no role of X reaches it)
+sup_law             the food safety law of the law library; ``sup_clause`` one of its clauses in force
+sup_plan            X's published 双随机 draw; ``sup_plan_draft`` X's draft plan (public pages: 404)
+sup_inspection      an inspection of ``sup_plan`` drawn for 吴检查 (``inspector``), not recorded yet;
+                    ``sup_inspection_other`` one he was not drawn for
+sup_entity          the credit code of an entity ``sup_plan`` drew
 ==================  ============================================================================
 """
 
@@ -109,6 +116,8 @@ def expect(default: str | None, anonymous: str | None = LOGIN, **groups) -> dict
 
 
 PUBLIC = expect(OK, anonymous=OK)
+# the supervision workbench: X's inspector, administrator and leader, and the platform admin
+SUPERVISION_WORKBENCH = expect(DENIED, ok=("inspector", "deptadmin", "leader", "admin"))
 # A sign-in request of the demo's single sign-on client (yiwang.identity.demo), with PKCE.
 DEMO_SSO_REQUEST = (
     "response_type=code&client_id=yiwang-demo-scjg&redirect_uri=http%3A%2F%2F127.0.0.1%3A8001%2Fcallback"
@@ -638,6 +647,85 @@ PAGES += [
     Row("opendata:catalog_jsonld", "/catalog.jsonld", PUBLIC),
     Row("opendata:ckan_action", "/api/3/action/package_search", PUBLIC, query="q=%E5%85%AC%E4%BA%A4"),
     Row("opendata:ckan_action_unversioned", "/api/action/status_show", PUBLIC),
+    # --- supervision: the departments' workbench and the public 双随机、一公开 ---
+    Row("supervision:workbench", "/workbench/supervision/", SUPERVISION_WORKBENCH),
+    Row(
+        "supervision:item_new",
+        "/workbench/supervision/items/new",
+        expect(DENIED, ok=("deptadmin", "leader")),
+        post=True,
+        data={"code": "WALK-1", "name": "x", "kind": "inspection", "basis": "food-safety-law:87"},
+    ),
+    Row(
+        "supervision:item",
+        "/workbench/supervision/items/{sup_item}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"action": "confirm"},
+    ),
+    Row(
+        "supervision:item",
+        "/workbench/supervision/items/{sup_item_elsewhere}/",
+        expect(DENIED, ok="admin", hidden=("inspector", "deptadmin", "leader")),
+    ),
+    Row(
+        "supervision:laws",
+        "/workbench/supervision/laws/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={
+            "code": "walk",
+            "title": "x",
+            "kind": "law",
+            "effective_from": "2026-01-01",
+            "clauses": "1 | x",
+        },
+    ),
+    Row(
+        "supervision:law",
+        "/workbench/supervision/laws/{sup_law}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"action": "repeal", "clause": "{sup_clause}", "effective_until": "2026-01-01"},
+    ),
+    Row(
+        "supervision:plan_new",
+        "/workbench/supervision/plans/new",
+        expect(DENIED, ok=("deptadmin", "leader", "admin")),
+        post=True,
+        data={"title": "x"},
+    ),
+    Row(
+        "supervision:plan",
+        "/workbench/supervision/plans/{sup_plan}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"action": "publish_results"},
+    ),
+    Row(
+        "supervision:plan",
+        "/workbench/supervision/plans/{sup_plan_draft}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"action": "commit"},
+    ),
+    Row(
+        "supervision:inspection",
+        "/workbench/supervision/inspections/{sup_inspection}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"result": "pass", "inspected_on": "2026-01-01"},
+    ),
+    Row(
+        "supervision:inspection",
+        "/workbench/supervision/inspections/{sup_inspection_other}/",
+        expect(DENIED, ok=("deptadmin", "leader", "admin"), hidden="inspector"),
+    ),
+    Row("supervision:draws", "/supervision/", PUBLIC, query="q=%E6%BC%94%E7%A4%BA"),
+    Row("supervision:draw", "/supervision/draws/{sup_plan}/", PUBLIC),
+    Row("supervision:draw", "/supervision/draws/{sup_plan_draft}/", expect(HIDDEN, anonymous=HIDDEN)),
+    Row("supervision:results", "/supervision/results/", PUBLIC),
+    Row("supervision:entity", "/supervision/entities/{sup_entity}/", PUBLIC),
 ]
 
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---
@@ -855,6 +943,17 @@ API: list[Row] = [
         method="POST",
         data={"purpose": "walk"},
     ),
+    Row("GET /api/supervision/draws", "/api/supervision/draws", API_PUBLIC),
+    Row("GET /api/supervision/draws/{draw_id}", "/api/supervision/draws/{sup_plan}", API_PUBLIC),
+    Row(
+        "GET /api/supervision/draws/{draw_id}",
+        "/api/supervision/draws/{sup_plan_draft}",
+        expect(HIDDEN, anonymous=HIDDEN),
+    ),
+    Row(
+        "GET /api/supervision/draws/{draw_id}/replay", "/api/supervision/draws/{sup_plan}/replay", API_PUBLIC
+    ),
+    Row("GET /api/supervision/entities/{credit_code}", "/api/supervision/entities/{sup_entity}", API_PUBLIC),
 ]
 
 # --- exchange: the catalog API; the walk's bodies are valid, so refusals are

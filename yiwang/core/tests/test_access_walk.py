@@ -234,6 +234,40 @@ def _exchange_objects() -> dict:
     }
 
 
+def _supervision_objects() -> dict:
+    """The supervision demo (after the exchange's, whose A02001 it fills) at a small size."""
+    from yiwang.supervision import demo as supervision_demo
+    from yiwang.supervision.models import Clause, DrawPlan, Inspection, MarketEntity, SupervisionItem
+
+    supervision_demo.build(entities=400)
+    published = _one(DrawPlan.objects.filter(state="published"), "published draw")
+    of_inspector = Inspection.objects.filter(
+        plan=published, assignments__official__user__username="inspector"
+    )
+    return {
+        "sup_item": _one(SupervisionItem.objects.filter(code="XA-SCJG-JC-001"), "item of X").pk,
+        "sup_item_elsewhere": _one(SupervisionItem.objects.filter(code="XA-YJT-JC-001"), "item of YJT").pk,
+        "sup_law": _one(Clause.objects.filter(law__code="food-safety-law"), "clause").law_id,
+        "sup_clause": _one(
+            Clause.objects.filter(law__code="food-safety-law", effective_until__isnull=True), "clause"
+        ).pk,
+        "sup_plan": published.pk,
+        "sup_plan_draft": _one(DrawPlan.objects.filter(state="draft"), "draft plan").pk,
+        "sup_inspection": _one(
+            of_inspector.filter(state="assigned").order_by("pk"), "inspection of 吴检查"
+        ).pk,
+        "sup_inspection_other": _one(
+            Inspection.objects.filter(plan=published)
+            .exclude(pk__in=of_inspector.values("pk"))
+            .order_by("pk"),
+            "inspection of another inspector",
+        ).pk,
+        "sup_entity": _one(
+            MarketEntity.objects.filter(inspections__plan=published), "drawn entity"
+        ).credit_code,
+    }
+
+
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     """The demo ids; the data live in a transaction rolled back after the module."""
@@ -247,7 +281,7 @@ def demo(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield {**_build_demo(), **_exchange_objects()}
+            yield {**_build_demo(), **_exchange_objects(), **_supervision_objects()}
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)

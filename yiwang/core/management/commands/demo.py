@@ -88,6 +88,7 @@ class Command(BaseCommand):
         from yiwang.identity import demo as identity_demo
         from yiwang.licences import demo as licences_demo
         from yiwang.opendata import demo as opendata_demo
+        from yiwang.supervision import demo as supervision_demo
 
         with identity_demo.passwords_hashed_once():
             identity_demo.build(stdout=self.stdout)
@@ -99,6 +100,8 @@ class Command(BaseCommand):
             applications_demo.build(stdout=self.stdout)  # processes and cases for the catalog's items
             tracker_demo.build(stdout=self.stdout)  # uses of the demo citizens' data, questions
             opendata_demo.build(stdout=self.stdout)  # 105 open datasets, applications for them
+            # 20,000 market entities through A02001, laws, items, a published 双随机 draw
+            supervision_demo.build(stdout=self.stdout)
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)
