@@ -154,6 +154,7 @@ INSTALLED_APPS = [
     "yiwang.exchange",
     "yiwang.applications",
     "yiwang.opendata",  # the open data portal
+    "yiwang.feedback",  # 12345 complaints, suggestions, consultations; Open311
     "django_tasks",
     "django_tasks_db",
     "ninja",  # only for the Swagger UI files it ships: /api/docs loads nothing from elsewhere
