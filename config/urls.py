@@ -21,6 +21,7 @@ urlpatterns = [
     # the citizen's data-use record and the stewards' answers (docs/data-tracker.md)
     path("", include("yiwang.exchange.tracker_urls")),
     path("", include("yiwang.opendata.urls")),  # open data portal, CKAN API, DCAT
+    path("", include("yiwang.feedback.urls")),  # 12345 complaints and suggestions, Open311
 ]
 
 handler404 = "yiwang.core.views.not_found"

@@ -8,6 +8,7 @@ or the precise point.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -25,6 +26,14 @@ from yiwang.identity.permissions import department_subtree_ids, departments_for,
 # A public point is rounded to two decimals of a degree: about 1.1 km north–south.
 PUBLIC_POINT_DECIMALS = Decimal("0.01")
 PUBLIC_STATUSES = (Item.Status.REPLIED, Item.Status.RATED, Item.Status.CLOSED)
+# What may identify a person in free text: long digit runs (phones, identity numbers, house and
+# account numbers), e-mail addresses. Names cannot be told reliably; the form asks not to write them.
+_PERSONAL_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+\.[A-Za-z0-9.-]+|\d[\d\s-]{5,}[\dXx]")
+
+
+def redact(text: str) -> str:
+    """``text`` with phone, identity and other long numbers and e-mail addresses blotted out."""
+    return _PERSONAL_TEXT.sub("＊＊＊", text or "")
 
 
 def department_for(category: str, region: Region | None) -> Department | None:
@@ -101,12 +110,12 @@ def public_view(item: Item) -> PublicItem:
         region_code=region.code,
         latitude=public_point(item.latitude),
         longitude=public_point(item.longitude),
-        text=item.text,
+        text=redact(item.text),
         department=item.department.name if item.department_id else "",
         filed_at=item.filed_at,
         due_date=item.due_date,
         replied_at=item.replied_at,
-        reply=item.reply if item.status in PUBLIC_STATUSES else "",
+        reply=redact(item.reply) if item.status in PUBLIC_STATUSES else "",
         overdue=is_overdue(item),
     )
 
