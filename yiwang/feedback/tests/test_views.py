@@ -125,3 +125,42 @@ def test_photos_are_served_only_to_who_may_see_the_item(login, citizen, other_ci
 def test_the_footer_links_to_filing_from_every_page(login):
     body = login(None).get("/").content.decode()
     assert 'href="/feedback/new/"' in body
+
+
+def test_a_case_page_links_to_filing_about_the_case_and_the_item_keeps_the_link(
+    login, citizen, rules, region, department_x
+):
+    from yiwang.applications.models import Case
+    from yiwang.catalog.tests.factories import make_item
+
+    item = make_item(code="610100-SCJG-XK-0001", name="食品经营许可", department=department_x)
+    case = Case.objects.create(
+        applicant=citizen, item=item, department=department_x, number="610100-T-000001"
+    )
+    client = login(citizen)
+    form = client.get(f"/feedback/new/?case={case.number}").content.decode()
+    assert case.number in form
+    client.post(
+        "/feedback/new/",
+        {
+            "kind": "complaint",
+            "text": "办件审批太慢，超过了承诺时限",
+            "region": region.code,
+            "case": case.number,
+        },
+    )
+    assert Item.objects.get().case == case
+
+
+def test_someone_elses_case_number_is_not_linked(login, citizen, other_citizen, rules, region):
+    client = login(other_citizen)
+    client.post(
+        "/feedback/new/",
+        {
+            "kind": "complaint",
+            "text": "办件审批太慢，超过了承诺时限",
+            "region": region.code,
+            "case": "610100-NOT-MINE",
+        },
+    )
+    assert Item.objects.get().case is None
