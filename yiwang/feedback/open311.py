@@ -198,9 +198,7 @@ def _request_view(item: Item) -> dict:
         "service_request_id": public.number,
         "status": "closed" if closed else "open",
         "status_notes": public.reply or public.status_label,
-        "service_name": public.category_label or str(Category(public.category).label)
-        if public.category
-        else "",
+        "service_name": str(Category(public.category).label) if public.category in Category.values else "",
         "service_code": public.category,
         "description": public.text,
         "agency_responsible": public.department,

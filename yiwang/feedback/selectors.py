@@ -186,6 +186,24 @@ def handler_departments(user) -> QuerySet[Department]:
     return Department.objects.filter(pk__in=department_subtree_ids(official.department_id))
 
 
+def rule_departments(user) -> QuerySet[Department]:
+    """The departments whose routing rules ``user`` keeps (their administrators)."""
+    from yiwang.identity.models import Role
+
+    ids = departments_for(user, Role.ADMIN)
+    if ids is None:
+        return Department.objects.order_by("code")
+    return Department.objects.filter(pk__in=ids).order_by("code")
+
+
+def rules_of(departments: QuerySet[Department]) -> QuerySet[RoutingRule]:
+    return (
+        RoutingRule.objects.filter(department__in=departments)
+        .select_related("region", "department")
+        .order_by("region__code", "category")
+    )
+
+
 def public_items(*, category: str = "", region_code: str = "") -> QuerySet[Item]:
     """Replied items, newest reply first (public: read them through ``public_view``)."""
     queryset = _base().filter(status__in=PUBLIC_STATUSES)

@@ -19,6 +19,7 @@ urlpatterns = [
     path("feedback/items/<str:pk>/rate", views.rate, name="rate"),
     path("workbench/feedback/routing/", views.routing, name="routing"),
     path("workbench/feedback/", views.queue, name="queue"),
+    path("workbench/feedback/rules/", views.rules, name="rules"),
     # Open311 GeoReport v2: the format is the suffix, as the spec has it.
     re_path(r"^open311/v2/discovery\.(?P<fmt>json|xml)$", open311.discovery, name="open311_discovery"),
     re_path(r"^open311/v2/services\.(?P<fmt>json|xml)$", open311.services_list, name="open311_services"),

@@ -59,6 +59,7 @@ def new(request: HttpRequest) -> HttpResponse:
         "entity_credit_code": source.get("entity_credit_code", ""),
     }
     errors: dict[str, str] = {}
+    status = 200
     if request.method == "POST":
         files = request.FILES.getlist("photos")
         uploads = [(f.name, f.read(photos.MAX_BYTES + 1)) for f in files[: MAX_FORM_FILES + 1] if f.size]
@@ -78,7 +79,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except FeedbackError as exc:
-            errors = exc.errors or {"text": exc.message}
+            errors, status = exc.errors or {"text": exc.message}, exc.status
         else:
             messages.success(
                 request,
@@ -99,7 +100,7 @@ def new(request: HttpRequest) -> HttpResponse:
             "max_photos": photos.MAX_PHOTOS,
             "max_mb": photos.MAX_BYTES // 1024 // 1024,
         },
-        status=422 if errors else 200,
+        status=status,
     )
 
 
@@ -276,6 +277,52 @@ def queue(request: HttpRequest) -> HttpResponse:
         request,
         "feedback/queue.html",
         {"page": page, "rows": rows, "done": selectors.department_done(request.user)},
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def rules(request: HttpRequest) -> HttpResponse:
+    """The routing rules that name the departments an administrator keeps, and a form to set one
+    (category + region → one of those departments)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    kept = selectors.rule_departments(request.user)
+    if not kept.exists():
+        return forbidden(request, _("The routing rules are kept by the departments' administrators."))
+    errors, values = {}, {"category": "", "region": "", "department": ""}
+    if request.method == "POST":
+        values = {k: request.POST.get(k, "")[:32] for k in values}
+        region = Region.objects.filter(code=values["region"]).first()
+        department = kept.filter(code=values["department"]).first()
+        if region is None:
+            errors["region"] = _("Choose the region.")
+        if department is None:
+            errors["department"] = _("Choose one of your departments.")
+        if not errors:
+            try:
+                services.rule_set(
+                    category=values["category"], region=region, department=department, actor=request.user
+                )
+            except FeedbackError as exc:
+                if exc.status == 403:
+                    return forbidden(request, exc.message)
+                errors = exc.errors or {"category": exc.message}
+            else:
+                messages.success(request, _("The rule is saved: new items follow it."))
+                return redirect("feedback:rules")
+    page = Paginator(selectors.rules_of(kept), 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "feedback/rules.html",
+        {
+            "page": page,
+            "errors": errors,
+            "values": values,
+            "categories": Category.choices,
+            "regions": _regions(),
+            "departments": kept,
+        },
+        status=422 if errors else 200,
     )
 
 

@@ -698,6 +698,13 @@ PAGES += [
     ),
     Row("feedback:routing", "/workbench/feedback/routing/", expect(DENIED, ok="admin")),
     Row("feedback:queue", "/workbench/feedback/", expect(DENIED, ok=("clerk", "leader", "admin"))),
+    Row(
+        "feedback:rules",
+        "/workbench/feedback/rules/",
+        expect(DENIED, ok=("deptadmin", "admin")),
+        post=True,
+        data={"category": "market", "region": "610100", "department": "610100-SCJG"},
+    ),
     Row("feedback:open311_discovery", "/open311/v2/discovery.json", PUBLIC),
     Row("feedback:open311_services", "/open311/v2/services.json", PUBLIC),
     Row("feedback:open311_services", "/open311/v2/services.xml", PUBLIC),

@@ -16,7 +16,12 @@ BUILDERS = [
     "yiwang.applications.demo.build",
 ]
 # Built too, but not counted here: they need what the builders above would have made.
-QUIET = ["yiwang.exchange.demo.build", "yiwang.exchange.tracker_demo.build", "yiwang.opendata.demo.build"]
+QUIET = [
+    "yiwang.exchange.demo.build",
+    "yiwang.exchange.tracker_demo.build",
+    "yiwang.opendata.demo.build",
+    "yiwang.feedback.demo.build",
+]
 
 
 @pytest.fixture

@@ -164,3 +164,21 @@ def test_someone_elses_case_number_is_not_linked(login, citizen, other_citizen, 
         },
     )
     assert Item.objects.get().case is None
+
+
+def test_a_department_administrator_keeps_its_routing_rules(
+    login, dept_admin, official_x, region, department_x
+):
+    from yiwang.feedback.models import RoutingRule
+
+    client = login(dept_admin)
+    assert client.get("/workbench/feedback/rules/").status_code == 200
+    bad = client.post("/workbench/feedback/rules/", {"category": "health", "region": "", "department": "x"})
+    assert bad.status_code == 422
+    done = client.post(
+        "/workbench/feedback/rules/",
+        {"category": "health", "region": region.code, "department": department_x.code},
+    )
+    assert done.status_code == 302
+    assert RoutingRule.objects.get(category="health", region=region).department == department_x
+    assert login(official_x).get("/workbench/feedback/rules/").status_code == 403
