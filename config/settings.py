@@ -155,6 +155,7 @@ INSTALLED_APPS = [
     "yiwang.applications",
     "yiwang.opendata",  # the open data portal
     "yiwang.supervision",  # 互联网+监管: market entities, supervision items, 双随机 draws
+    "yiwang.feedback",  # 12345 complaints, suggestions, consultations; Open311
     "django_tasks",
     "django_tasks_db",
     "ninja",  # only for the Swagger UI files it ships: /api/docs loads nothing from elsewhere

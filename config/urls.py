@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("yiwang.opendata.urls")),  # open data portal, CKAN API, DCAT
     # 互联网+监管: the supervision workbench and the public 双随机、一公开 (docs/supervision.md)
     path("", include("yiwang.supervision.urls")),
+    path("", include("yiwang.feedback.urls")),  # 12345 complaints and suggestions, Open311
 ]
 
 handler404 = "yiwang.core.views.not_found"

@@ -70,6 +70,11 @@ sup_plan            X's published 双随机 draw; ``sup_plan_draft`` X's draft p
 sup_inspection      an inspection of ``sup_plan`` drawn for 吴检查 (``inspector``), not recorded yet;
                     ``sup_inspection_other`` one he was not drawn for
 sup_entity          the credit code of an entity ``sup_plan`` drew
+fb_item             张三's 12345 complaint replied by X and rated (``fb_photo`` its photo,
+                    ``fb_number`` its number); ``fb_open`` his complaint X accepted and has not
+                    answered; ``fb_routed`` one routed to X, not accepted; ``fb_filed`` one
+                    waiting for the routing officer (a clerk of a 数据和政务服务局: no persona
+                    but the admin routes)
 ==================  ============================================================================
 """
 
@@ -726,6 +731,81 @@ PAGES += [
     Row("supervision:draw", "/supervision/draws/{sup_plan_draft}/", expect(HIDDEN, anonymous=HIDDEN)),
     Row("supervision:results", "/supervision/results/", PUBLIC),
     Row("supervision:entity", "/supervision/entities/{sup_entity}/", PUBLIC),
+    # --- feedback (12345) ---
+    Row("feedback:public", "/feedback/", PUBLIC, query="category=market"),
+    Row("feedback:public_item", "/feedback/replies/{fb_item}/", PUBLIC),
+    Row(
+        "feedback:public_item", "/feedback/replies/{fb_open}/", expect(HIDDEN, anonymous=HIDDEN)
+    ),  # unreplied
+    Row("feedback:new", "/feedback/new/", expect(OK)),
+    Row("feedback:mine", "/feedback/mine/", expect(OK)),
+    Row(
+        "feedback:item",
+        "/feedback/items/{fb_item}/",
+        expect(HIDDEN, ok=("citizen", "clerk", "leader", "admin")),
+    ),
+    Row("feedback:item", "/feedback/items/{fb_filed}/", expect(HIDDEN, ok=("citizen", "admin"))),
+    Row(
+        "feedback:photo",
+        "/feedback/items/{fb_item}/photos/{fb_photo}",
+        expect(HIDDEN, ok=("citizen", "clerk", "leader", "admin")),
+    ),
+    Row(
+        "feedback:route",
+        "/feedback/items/{fb_filed}/route",
+        expect(HIDDEN, denied="citizen", allowed="admin"),
+        method="POST",
+        data={"category": "market", "department": "610100-SCJG"},
+    ),
+    Row(
+        "feedback:accept",
+        "/feedback/items/{fb_routed}/accept",
+        expect(HIDDEN, denied="citizen", allowed=("clerk", "leader", "admin")),
+        method="POST",
+    ),
+    Row(
+        "feedback:transfer",
+        "/feedback/items/{fb_open}/transfer",
+        expect(HIDDEN, denied="citizen", allowed=("clerk", "leader", "admin")),
+        method="POST",
+        data={"department": "610100-GAT", "reason": "不属于本部门职责"},
+    ),
+    Row(
+        "feedback:reply",
+        "/feedback/items/{fb_open}/reply",
+        expect(HIDDEN, denied="citizen", allowed=("clerk", "leader", "admin")),
+        method="POST",
+        data={"reply": "经查已整改完毕。"},
+    ),
+    Row(
+        "feedback:rate",
+        "/feedback/items/{fb_item}/rate",
+        expect(HIDDEN, denied=("clerk", "leader", "admin"), allowed="citizen"),
+        method="POST",
+        data={"rating": "5"},
+    ),
+    Row("feedback:routing", "/workbench/feedback/routing/", expect(DENIED, ok="admin")),
+    Row("feedback:queue", "/workbench/feedback/", expect(DENIED, ok=("clerk", "leader", "admin"))),
+    Row(
+        "feedback:rules",
+        "/workbench/feedback/rules/",
+        expect(DENIED, ok=("deptadmin", "admin")),
+        post=True,
+        data={"category": "market", "region": "610100", "department": "610100-SCJG"},
+    ),
+    Row("feedback:open311_discovery", "/open311/v2/discovery.json", PUBLIC),
+    Row("feedback:open311_services", "/open311/v2/services.json", PUBLIC),
+    Row("feedback:open311_services", "/open311/v2/services.xml", PUBLIC),
+    Row("feedback:open311_service", "/open311/v2/services/market.json", PUBLIC),
+    Row("feedback:open311_requests", "/open311/v2/requests.json", PUBLIC, query="status=closed"),
+    Row(
+        "feedback:open311_requests",
+        "/open311/v2/requests.json",
+        expect(DENIED, anonymous=DENIED),  # no api_key: 403 in the spec's error format
+        method="POST",
+        data={"service_code": "market", "lat": "34.26", "long": "108.95", "description": "路边摊卖过期食品"},
+    ),
+    Row("feedback:open311_request", "/open311/v2/requests/{fb_number}.xml", PUBLIC),
 ]
 
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---

@@ -167,6 +167,29 @@ def _build_demo() -> dict:
             Rectification.objects.filter(department=x).order_by("state"), "rectification"
         ).pk,
         **_tracker_objects(),
+        **_feedback_objects(),
+    }
+
+
+def _feedback_objects() -> dict:
+    """张三's 12345 items of the feedback demo (a smaller month), by their state."""
+    from yiwang.feedback import demo as feedback_demo
+    from yiwang.feedback.models import Item
+
+    feedback_demo.build(items=40)
+    mine = Item.objects.filter(filer__username="citizen", department__code="610100-SCJG").order_by("pk")
+    replied = _one(
+        mine.filter(status__in=("rated", "closed"), photos__isnull=False), "rated item with a photo"
+    )
+    return {
+        "fb_item": replied.pk,
+        "fb_photo": replied.photos.first().pk,
+        "fb_number": replied.number,
+        "fb_open": _one(mine.filter(status="accepted"), "accepted item of 张三").pk,
+        "fb_routed": _one(mine.filter(status="routed"), "routed item of 张三").pk,
+        "fb_filed": _one(
+            Item.objects.filter(filer__username="citizen", status="filed"), "filed item of 张三"
+        ).pk,
     }
 
 

@@ -21,6 +21,7 @@ QUIET = [
     "yiwang.exchange.tracker_demo.build",
     "yiwang.opendata.demo.build",
     "yiwang.supervision.demo.build",
+    "yiwang.feedback.demo.build",
 ]
 
 

@@ -27,6 +27,7 @@ INPUT_PATTERNS = (
     "applications/processes/*",
     "exchange/basedata.py",  # issue 11: the base resources' specs the demo loads
     "exchange/tracker_demo.py",  # issue 11: the citizen's data-use record
+    "feedback/data/*",  # issue 12: the complaints the feedback demo files (and the classifier)
 )
 
 
@@ -85,6 +86,7 @@ class Command(BaseCommand):
         from yiwang.catalog import demo as catalog_demo
         from yiwang.exchange import demo as exchange_demo
         from yiwang.exchange import tracker_demo
+        from yiwang.feedback import demo as feedback_demo
         from yiwang.identity import demo as identity_demo
         from yiwang.licences import demo as licences_demo
         from yiwang.opendata import demo as opendata_demo
@@ -102,6 +104,7 @@ class Command(BaseCommand):
             opendata_demo.build(stdout=self.stdout)  # 105 open datasets, applications for them
             # 20,000 market entities through A02001, laws, items, a published 双随机 draw
             supervision_demo.build(stdout=self.stdout)
+            feedback_demo.build(stdout=self.stdout)  # 12345: a month of complaints with replies
             if scale == "large":
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)
