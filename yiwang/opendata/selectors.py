@@ -140,28 +140,26 @@ def _facet_parts() -> dict[str, str]:
         v, t = q(target.get_field(value).column), q(target.get_field(display).column)
         return (
             f"SELECT '{label}', t.{v}, t.{t}, COUNT(*) FROM {q(opts.db_table)} x "  # noqa: S608 — model metadata only
-            f"JOIN m ON m.id = x.{to_dataset} "
             f"JOIN {q(target.db_table)} t ON t.{q(target.pk.column)} = x.{to_target} "
-            f"GROUP BY t.{v}, t.{t}"
+            f"WHERE x.{to_dataset} IN (SELECT id FROM m) GROUP BY t.{v}, t.{t}"
         )
 
     code, name = q(department.get_field("code").column), q(department.get_field("name").column)
     return {
         "organization": (
             f"SELECT 'organization', o.{code}, o.{name}, COUNT(*) FROM {q(dataset.db_table)} d "  # noqa: S608
-            f"JOIN m ON m.id = d.{d_id} "
             f"JOIN {q(department.db_table)} o ON o.{q(department.pk.column)} = d.{org} "
-            f"GROUP BY o.{code}, o.{name}"
+            f"WHERE d.{d_id} IN (SELECT id FROM m) GROUP BY o.{code}, o.{name}"
         ),
         "groups": link(themes, Theme, "name", "title", "groups"),
         "tags": link(tags, Tag, "name", "name", "tags"),
         "res_format": (
             f"SELECT 'res_format', x.{dist_format}, x.{dist_format}, COUNT(DISTINCT x.{dist_dataset}) "  # noqa: S608
-            f"FROM {q(dist.db_table)} x JOIN m ON m.id = x.{dist_dataset} GROUP BY x.{dist_format}"
+            f"FROM {q(dist.db_table)} x WHERE x.{dist_dataset} IN (SELECT id FROM m) GROUP BY x.{dist_format}"
         ),
         "license_id": (
             f"SELECT 'license_id', d.{licence}, d.{licence}, COUNT(*) FROM {q(dataset.db_table)} d "  # noqa: S608
-            f"JOIN m ON m.id = d.{d_id} GROUP BY d.{licence}"
+            f"WHERE d.{d_id} IN (SELECT id FROM m) GROUP BY d.{licence}"
         ),
     }
 
