@@ -222,6 +222,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+# The hot statements (the gateway's, the throttle's, the audit append's) are prepared on
+# PostgreSQL once per connection (yiwang.core.prepared); 0 turns that off for a pooler that
+# cannot keep prepared statements.
+PREPARED_STATEMENTS = env_bool("YIWANG_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication --------------------------------------------------------------------

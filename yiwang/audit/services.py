@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from yiwang.audit import hooks, leaf, merkle, selectors, signing
 from yiwang.audit.models import ENTRY_COLUMNS, AuditEntry, AuditHead, AuditNode, SignedTreeHead
-from yiwang.core import context
+from yiwang.core import context, prepared
 from yiwang.core.bulk import insert_rows
 
 EVENT_PATTERN = re.compile(r"^[a-z_]+:[a-z_]+:[a-z_]+$")
@@ -130,8 +130,9 @@ def _lock_head() -> int:
     raise LogCorruptedError("the audit log head row cannot be created")
 
 
-# The append path runs on every audited write, so it uses three or four prepared statements instead of
-# the ORM's per-call query building (which costs more than the database work here). bulk_load and all
+# The append path runs on every audited write, so it uses three or four statements built once instead of
+# the ORM's per-call query building (which costs more than the database work here), prepared on
+# PostgreSQL (``core.prepared``), where the entry and its nodes are one statement. bulk_load and all
 # reads use the ORM.
 
 
@@ -153,7 +154,7 @@ def _statements(vendor: str) -> dict[str, str]:
 def _claim_next_index() -> int:
     """Lock the head row (created on first use), advance the tree size and return the new leaf's index."""
     sql = _statements(connection.vendor)["claim"]
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         for _attempt in range(2):
             cursor.execute(sql)
             row = cursor.fetchone()
@@ -172,12 +173,15 @@ def _insert_entry_and_nodes(entry: AuditEntry, node_rows: list[tuple[int, int, i
         else getattr(entry, name)
         for name in ENTRY_COLUMNS
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql["entry"], params)
-        cursor.execute(
-            sql["node_rows"] + ", ".join(["(%s, %s, %s, %s)"] * len(node_rows)),
-            [value for row in node_rows for value in row],
-        )
+    nodes = sql["node_rows"] + ", ".join(["(%s, %s, %s, %s)"] * len(node_rows))
+    node_params = [value for row in node_rows for value in row]
+    with prepared.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # one round trip: the entry's insert as a data-modifying WITH of the nodes' insert
+            cursor.execute(f"WITH entry AS ({sql['entry']}) {nodes}", params + node_params)
+        else:
+            cursor.execute(sql["entry"], params)
+            cursor.execute(nodes, node_params)
     entry._state.adding = False
     entry._state.db = connection.alias
 
@@ -187,7 +191,7 @@ def _fetch_nodes(coords: Iterable[tuple[int, int]]) -> dict[tuple[int, int], byt
     if not coords:
         return {}
     keys = {merkle.node_key(level, index): (level, index) for level, index in coords}
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(
             _statements(connection.vendor)["nodes"] + f"({', '.join(['%s'] * len(keys))})", list(keys)
         )
@@ -251,7 +255,8 @@ def record(
     The public leaf gets the event, time, object type and the actor's kind, department and role, and a
     salted commitment to the rest (see ``leaf``); security events publish only that they exist.
     Raises ValueError/TypeError for bad arguments before touching the database. Cost: a constant number
-    of queries (claim the index, fetch O(log n) left siblings in one query, two inserts).
+    of queries (claim the index, fetch O(log n) left siblings in one query, two inserts: one
+    statement on PostgreSQL).
     """
     ctx = context.current()
     entry, commitment = _new_entry(

@@ -9,6 +9,8 @@ import functools
 
 from django.db import connection, models
 
+from yiwang.core import prepared
+
 # Exactly these classes (not subclasses, which may change a value on its way to the database),
 # and the one type of value each takes as it is.
 _TEXT_FIELDS = (models.CharField, models.TextField)
@@ -80,6 +82,51 @@ def _insert_sql(vendor: str, model: type[models.Model], rows: int) -> tuple[str,
     return f"{sql}{', '.join([row] * rows)} RETURNING {q(opts.pk.column)}", fields
 
 
+def _row_values(obj: models.Model, fields: tuple) -> list:
+    obj._prepare_related_fields_for_save(operation_name="save")
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+
+
+def _mark_saved(obj: models.Model, pk) -> None:
+    obj.pk = pk
+    obj._state.adding, obj._state.db = False, connection.alias
+
+
+@functools.cache
+def _with_children_sql(vendor: str, model, child, fk: str, value: str) -> tuple[str, tuple]:
+    q = connection.ops.quote_name
+    parent_sql, fields = _insert_sql(vendor, model, 1)
+    opts = child._meta
+    fk_col, value_field = opts.get_field(fk).column, opts.get_field(value)
+    array_type = value_field.db_type(connection)
+    sql = (
+        f"WITH parent AS ({parent_sql}), children AS ("  # noqa: S608 — model metadata only
+        f"INSERT INTO {q(opts.db_table)} ({q(fk_col)}, {q(value_field.column)}) "
+        f"SELECT parent.{q(model._meta.pk.column)}, v FROM parent, unnest(%s::{array_type}[]) AS v"
+        f") SELECT {q(model._meta.pk.column)} FROM parent"
+    )
+    return sql, fields
+
+
+def insert_with_children(obj: models.Model, child: type[models.Model], fk: str, value: str, values) -> None:
+    """Insert ``obj`` (as ``insert_objects``) and one row of ``child`` per item of ``values``, its
+    ``fk`` pointing at ``obj`` and its ``value`` field set to the item (a child model of those two
+    fields only, nothing listening to its signals). On PostgreSQL one statement (a data-modifying
+    ``WITH``, prepared: see ``core.prepared``); elsewhere ``insert_objects`` for each."""
+    values = list(values)
+    if connection.vendor != "postgresql":
+        insert_objects(obj)
+        insert_objects(*(child(**{fk: obj, value: v}) for v in values))
+        return
+    sql, fields = _with_children_sql(connection.vendor, type(obj), child, fk, value)
+    value_field = child._meta.get_field(value)
+    params = _row_values(obj, fields) + [[value_field.get_db_prep_save(v, connection) for v in values]]
+    with prepared.cursor() as cursor:
+        cursor.execute(sql, params)
+        (pk,) = cursor.fetchone()
+    _mark_saved(obj, pk)
+
+
 def insert_objects(*objs: models.Model) -> None:
     """Insert new rows of one model in one prepared statement, as ``bulk_create`` would (defaults,
     ``auto_now`` and foreign keys to rows saved since, prepared by the fields themselves; the ids
@@ -90,11 +137,8 @@ def insert_objects(*objs: models.Model) -> None:
         return
     returning = connection.features.can_return_columns_from_insert
     sql, fields = _insert_sql(connection.vendor, type(objs[0]), len(objs) if returning else 1)
-    rows = []
-    for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="save")
-        rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-    with connection.cursor() as cursor:
+    rows = [_row_values(obj, fields) for obj in objs]
+    with prepared.cursor() as cursor:
         if returning:
             cursor.execute(sql, [value for row in rows for value in row])
             ids = [row[0] for row in cursor.fetchall()]
@@ -106,5 +150,4 @@ def insert_objects(*objs: models.Model) -> None:
                     connection.ops.last_insert_id(cursor, objs[0]._meta.db_table, objs[0]._meta.pk.column)
                 )
     for obj, pk in zip(objs, ids, strict=True):
-        obj.pk = pk
-        obj._state.adding, obj._state.db = False, connection.alias
+        _mark_saved(obj, pk)

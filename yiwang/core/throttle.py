@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import connection
 
+from yiwang.core import prepared
 from yiwang.core.models import ThrottleCounter
 
 _WHITESPACE = re.compile(r"\s+")
@@ -128,7 +129,7 @@ def _increment(scope: str, key_hash: str, period: int) -> tuple[int, int]:
         f"(SELECT p.{c_count} FROM {table} AS p "
         f"WHERE p.{c_scope} = %s AND p.{c_key} = %s AND p.{c_period} = %s)"
     )
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, [scope, key_hash, period, scope, key_hash, period - 1])
         count, previous = cursor.fetchone()
     if count == 1:  # the first attempt of a new period: forget periods that no longer matter

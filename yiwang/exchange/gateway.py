@@ -38,8 +38,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yiwang.audit import services as audit
-from yiwang.core import throttle
-from yiwang.core.bulk import insert_objects
+from yiwang.core import prepared, throttle
+from yiwang.core.bulk import insert_with_children
 from yiwang.exchange import masking, rowquery, upstream, vault
 from yiwang.exchange.errors import (
     ExchangeError,
@@ -361,7 +361,7 @@ def _resource_and_grants(code: str, consumer: Department, now) -> tuple[DataReso
         raise _not_found(code)
     sql, parts = _lookup_statement(connection.vendor)
     at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
+    with prepared.cursor() as cursor:
         cursor.execute(sql, [consumer.pk, at, at, consumer.pk, code])
         rows = cursor.fetchall()
     if not rows:
@@ -632,9 +632,9 @@ def _record(
             outcome=outcome,
             error=_storable(error)[:500],
         )
-        # prepared inserts: nothing listens to these models' save signals
-        insert_objects(log)
-        insert_objects(*(CallSubject(call=log, subject_index=s) for s in sorted(subjects)))
+        # built once and prepared (one statement on PostgreSQL): nothing listens to these
+        # models' save signals
+        insert_with_children(log, CallSubject, "call", "subject_index", sorted(subjects))
         audit.record(
             actor=call.actor if call.actor is not None else (call.credential or "system:gateway"),
             event="exchange:call:answer" if outcome == CallOutcome.OK else "exchange:call:refuse",

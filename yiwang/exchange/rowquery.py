@@ -47,6 +47,7 @@ class RowPage:
     total: int
     limit: int
     offset: int
+    total_was_estimated: bool = False  # see ``run``'s ``estimate_above``
 
 
 def coerce(field: ResourceField, value):
@@ -189,19 +190,57 @@ def check_page(limit, offset) -> tuple[int, int]:
 
 
 def run(
-    resource: DataResource, fields: Sequence[ResourceField], query: RowQuery, *, count: bool = True
+    resource: DataResource,
+    fields: Sequence[ResourceField],
+    query: RowQuery,
+    *,
+    count: bool = True,
+    estimate_above: int | None = None,
 ) -> RowPage:
     """One page of rows, every stored value (personal ones decrypted: the caller masks and keeps
     only what the reader may see). ``count``: also count every matching row — without a query
     when the page says it (it starts at the first match and is not full) or when nothing is
-    filtered (the resource's ``row_count``, written with its rows in the same transactions)."""
+    filtered (the resource's ``row_count``, written with its rows in the same transactions).
+
+    ``estimate_above``: count exactly only up to that many matches (CKAN's
+    ``total_estimation_threshold``). Past it the total is estimated (``total_was_estimated``)
+    from how far into the resource, in row order, the match after the threshold lies: matches
+    spread evenly give the total; the estimate is never below the matches seen nor above the
+    resource's rows. Reading up to the threshold's matches costs what a page that deep costs,
+    however many match in all."""
     limit, offset = check_page(query.limit, query.offset)
     qs = rows_queryset(resource, fields, query)
     page = list(qs[offset : offset + limit]) if limit else []
+    estimated = False
     if not count or (offset == 0 and len(page) < limit):
         total = len(page)
     elif not query.filters and not (query.q or "").strip():
         total = resource.row_count
-    else:
+    elif estimate_above is None:
         total = qs.count()
-    return RowPage(rows=[rowstore.row_values(r) for r in page], total=total, limit=limit, offset=offset)
+    else:
+        total, estimated = _capped_count(resource, qs, max(int(estimate_above), 0))
+        total = max(total, offset + len(page))
+    return RowPage(
+        rows=[rowstore.row_values(r) for r in page],
+        total=total,
+        limit=limit,
+        offset=offset,
+        total_was_estimated=estimated,
+    )
+
+
+def _capped_count(resource: DataResource, qs: QuerySet, cap: int) -> tuple[int, bool]:
+    """(the number of matching rows, False) when at most ``cap`` match; else (an estimate, True):
+    the first ``cap + 1`` matches in row order lie within the first ``last`` rows, so about
+    ``(cap + 1) * row_count / last`` match in all. One query, reading at most ``cap + 1`` matches."""
+    first = qs.order_by("row_no").values("row_no")[: cap + 1]
+    with connection.cursor() as cursor:
+        inner, params = first.query.get_compiler(using=qs.db).as_sql()
+        row_no = connection.ops.quote_name(ResourceRow._meta.get_field("row_no").column)
+        cursor.execute(f"SELECT COUNT(*), MAX({row_no}) FROM ({inner}) AS first_matches", params)  # noqa: S608
+        n, last = cursor.fetchone()
+    if n <= cap:
+        return int(n), False
+    estimate = round((cap + 1) * max(resource.row_count, 1) / max(int(last), 1))
+    return min(max(estimate, cap + 1), max(resource.row_count, cap + 1)), True

@@ -22,6 +22,9 @@ from yiwang.opendata.models import LICENCES, Dataset, Distribution
 
 API_VERSION = 3
 MAX_BODY_KEYS = 50
+# datastore_search counts matching rows exactly up to this many, and estimates past it (CKAN's
+# total_estimation_threshold; a caller may ask for another, or for an exact count)
+TOTAL_ESTIMATION_THRESHOLD = 10_000
 
 
 class ActionError(Exception):
@@ -369,8 +372,9 @@ def _sort(params) -> list[tuple[str, bool]]:
 
 
 def datastore_search(request, params):
-    """Rows of a resource: resource_id, q, filters (JSON object), fields, sort, limit, offset.
-    Datasets open on conditions need the key of an approved application."""
+    """Rows of a resource: resource_id, q, filters (JSON object), fields, sort, limit, offset,
+    include_total, total_estimation_threshold. Datasets open on conditions need the key of an
+    approved application."""
     distribution = selectors.distribution_by_id(_text(params, "resource_id", required=True))
     if distribution is None:
         raise not_found(_("Resource “%(id)s” was not found.") % {"id": _text(params, "resource_id")[:40]})
@@ -401,7 +405,10 @@ def datastore_search(request, params):
         unknown = [w for w in wanted if w not in names]
         if unknown:
             raise invalid("fields", _("No such fields: %(names)s.") % {"names": ", ".join(unknown)[:200]})
-        found = tables.page(dataset, query, fields)
+        include_total = _bool(params, "include_total", True)
+        found = tables.page(
+            dataset, query, fields, count=include_total, estimate_above=_estimation_threshold(params)
+        )
     except rowquery.QueryError as exc:
         raise invalid("filters" if filters else "q", exc.message) from None
     except ExchangeError as exc:
@@ -412,7 +419,7 @@ def datastore_search(request, params):
         {"_id": query.offset + i + 1, **{f.name: row.get(f.name) for f in shown}}
         for i, row in enumerate(found.rows)
     ]
-    return {
+    result = {
         "resource_id": str(distribution.id),
         "fields": [{"id": "_id", "type": "int"}]
         + [
@@ -421,6 +428,7 @@ def datastore_search(request, params):
         ],
         "records": records,
         "total": found.total,
+        "total_was_estimated": found.total_was_estimated,
         "limit": found.limit,
         "offset": found.offset,
         "_links": {
@@ -428,6 +436,21 @@ def datastore_search(request, params):
             "next": f"{base}?resource_id={distribution.id}&offset={found.offset + found.limit}",
         },
     }
+    if not include_total:  # as CKAN: no total asked, none given
+        del result["total"], result["total_was_estimated"]
+    return result
+
+
+def _estimation_threshold(params) -> int | None:
+    """CKAN's ``total_estimation_threshold``: count exactly up to that many matching rows and
+    estimate past it (``total_was_estimated``); empty or null: always exact. Not given: the
+    portal's default, ``TOTAL_ESTIMATION_THRESHOLD``."""
+    if "total_estimation_threshold" not in params:
+        return TOTAL_ESTIMATION_THRESHOLD
+    raw = params["total_estimation_threshold"]
+    if raw is None or (isinstance(raw, str) and raw.strip().lower() in ("", "null", "none")):
+        return None
+    return _int(params, "total_estimation_threshold", TOTAL_ESTIMATION_THRESHOLD, 0, 10**9)
 
 
 ACTIONS: dict[str, Callable] = {

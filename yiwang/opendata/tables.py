@@ -33,10 +33,18 @@ def open_fields(dataset: Dataset) -> list[ResourceField]:
     return fields
 
 
-def page(dataset: Dataset, query: rowquery.RowQuery, fields: list[ResourceField] | None = None):
-    """One page of rows (``rowquery.RowPage``); raises ``rowquery.QueryError`` for bad queries."""
+def page(
+    dataset: Dataset,
+    query: rowquery.RowQuery,
+    fields: list[ResourceField] | None = None,
+    *,
+    count: bool = True,
+    estimate_above: int | None = None,
+):
+    """One page of rows (``rowquery.RowPage``); raises ``rowquery.QueryError`` for bad queries.
+    ``count`` and ``estimate_above``: how the total is found (see ``rowquery.run``)."""
     fields = open_fields(dataset) if fields is None else fields
-    return rowquery.run(dataset.resource, fields, query)
+    return rowquery.run(dataset.resource, fields, query, count=count, estimate_above=estimate_above)
 
 
 def _all_rows(dataset: Dataset, fields: list[ResourceField]) -> Iterator[list]:

@@ -147,6 +147,44 @@ def test_datastore_search_filters_q_sort_fields_and_paging(portal):
     assert post.json()["result"]["offset"] == 3
 
 
+def test_datastore_search_counts_exactly_up_to_the_threshold_and_estimates_past_it(portal):
+    rid = _resource_id("610100-air-quality")
+    flt = json.dumps({"level": ["优", "良"]})
+
+    def search(**extra):
+        return call("datastore_search", resource_id=rid, filters=flt, limit=3, **extra).json()["result"]
+
+    exact = search(total_estimation_threshold="")  # empty: always exact, as CKAN's null
+    matching = exact["total"]
+    assert exact["total_was_estimated"] is False and 10 < matching < 90
+    assert search()["total"] == matching and search()["total_was_estimated"] is False  # default 10,000
+    at = search(total_estimation_threshold=matching)
+    assert (at["total"], at["total_was_estimated"]) == (matching, False)
+    past = search(total_estimation_threshold=5)
+    assert past["total_was_estimated"] is True
+    assert 6 <= past["total"] <= 90  # never below the matches seen, never above the rows
+    assert len(past["records"]) == 3
+    posted = call(
+        "datastore_search",
+        method="post",
+        resource_id=rid,
+        filters={"level": ["优", "良"]},
+        total_estimation_threshold=None,
+    ).json()["result"]
+    assert (posted["total"], posted["total_was_estimated"]) == (matching, False)
+
+
+def test_datastore_search_leaves_the_total_out_when_none_is_asked_for(portal):
+    body = call("datastore_search", resource_id=_resource_id("610100-air-quality"), include_total="false")
+    result = body.json()["result"]
+    assert "total" not in result and "total_was_estimated" not in result and len(result["records"]) == 90
+    refused = call(
+        "datastore_search", resource_id=_resource_id("610100-air-quality"), total_estimation_threshold=-1
+    )
+    assert refused.status_code == 409
+    assert "total_estimation_threshold" in refused.json()["error"]
+
+
 @pytest.mark.parametrize(
     "params",
     [
