@@ -24,5 +24,6 @@ urlpatterns = [
     path("", include((_stubs(["search", "bundles", "departments"]), "catalog"))),
     path("", include((_stubs(["account", "logout", "login", "register"]), "identity"))),
     path("", include((_stubs(["track", "my_cases", "notices", "workbench"]), "applications"))),
+    path("", include((_stubs(["new", "public"]), "feedback"))),  # the footer's 12345 links
     path("", include("yiwang.core.urls")),
 ]
