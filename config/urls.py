@@ -23,6 +23,8 @@ urlpatterns = [
     path("", include("yiwang.opendata.urls")),  # open data portal, CKAN API, DCAT
     # 互联网+监管: the supervision workbench and the public 双随机、一公开 (docs/supervision.md)
     path("", include("yiwang.supervision.urls")),
+    # credit tiers, the serious-dishonesty list, credit repair, risk warnings (docs/supervision.md)
+    path("", include("yiwang.supervision.credit_urls")),
 ]
 
 handler404 = "yiwang.core.views.not_found"

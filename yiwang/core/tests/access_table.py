@@ -70,6 +70,9 @@ sup_plan            X's published 双随机 draw; ``sup_plan_draft`` X's draft p
 sup_inspection      an inspection of ``sup_plan`` drawn for 吴检查 (``inspector``), not recorded yet;
                     ``sup_inspection_other`` one he was not drawn for
 sup_entity          the credit code of an entity ``sup_plan`` drew
+credit_entity       the credit code of a demo entity on the serious-dishonesty list; ``credit_entry``
+                    its entry (no persona represents it: repair is 404 for all)
+credit_warning      an open risk warning of X (the credit demo's scan)
 ==================  ============================================================================
 """
 
@@ -726,6 +729,31 @@ PAGES += [
     Row("supervision:draw", "/supervision/draws/{sup_plan_draft}/", expect(HIDDEN, anonymous=HIDDEN)),
     Row("supervision:results", "/supervision/results/", PUBLIC),
     Row("supervision:entity", "/supervision/entities/{sup_entity}/", PUBLIC),
+    # --- credit: tiers, the serious-dishonesty list, credit repair, risk warnings ---
+    Row(
+        "credit:entity",
+        "/workbench/supervision/credit/{credit_entity}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"action": "recompute"},
+    ),
+    Row("credit:warnings", "/workbench/supervision/warnings/", SUPERVISION_WORKBENCH, post=True),
+    Row(
+        "credit:warning",
+        "/workbench/supervision/warnings/{credit_warning}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"to": "handling"},
+    ),
+    Row("credit:record", "/supervision/credit/{credit_entity}/", PUBLIC),
+    Row("credit:list", "/supervision/dishonesty-list/", PUBLIC, query="removed=1"),
+    Row(
+        "credit:repair",
+        "/supervision/dishonesty-list/{credit_entry}/repair",
+        expect(HIDDEN),
+        post=True,
+        data={"statement": "已全部整改完毕，申请信用修复。"},
+    ),
 ]
 
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---

@@ -27,6 +27,7 @@ INPUT_PATTERNS = (
     "applications/processes/*",
     "exchange/basedata.py",  # issue 11: the base resources' specs the demo loads
     "exchange/tracker_demo.py",  # issue 11: the citizen's data-use record
+    "supervision/credit_demo.py",  # issue 12: penalties, the list, tiers, warnings
 )
 
 
