@@ -437,7 +437,10 @@ class DishonestyEntry(models.Model):
     repair_from = models.DateField(_("may apply for repair from"))
     state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.LISTED)
     removed_on = models.DateField(_("removed on"), null=True, blank=True)
-    created_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    # empty when the system (the demo, an import) listed it
+    created_by = models.ForeignKey(
+        "identity.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
