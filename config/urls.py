@@ -24,6 +24,8 @@ urlpatterns = [
     # 互联网+监管: the supervision workbench and the public 双随机、一公开 (docs/supervision.md)
     path("", include("yiwang.supervision.urls")),
     path("", include("yiwang.feedback.urls")),  # 12345 complaints and suggestions, Open311
+    # credit tiers, the serious-dishonesty list, credit repair, risk warnings (docs/supervision.md)
+    path("", include("yiwang.supervision.credit_urls")),
 ]
 
 handler404 = "yiwang.core.views.not_found"

@@ -122,6 +122,8 @@ class RunHalted(ProcessError):  # noqa: N818 - named for what happened
 # "model": the stored model of the case's version cannot be read any more (refused by a newer check).
 # "fact": a bound government fact could not be fetched (applications.facts): rules never decide
 # without it.
+# "credit": the enterprise is on the serious-dishonesty list, or the list could not be read, and the
+# rules would decide (applications.credit_flag): joint punishment, never 秒批.
 HALT_REASONS = (
     "steps",
     "loop",
@@ -133,6 +135,7 @@ HALT_REASONS = (
     "ambiguous_end",
     "model",
     "fact",
+    "credit",
 )
 
 

@@ -37,7 +37,7 @@ from yiwang.lib import filetypes
 from yiwang.lib.workdays import MAX_WORKDAYS, add_workdays, workdays_between
 from yiwang.licences import services as licence_services
 
-from . import duties, engine, facts, notice_texts, schemaforms, verification, workflow
+from . import credit_flag, duties, engine, facts, notice_texts, schemaforms, verification, workflow
 from .models import (
     APPLICANT_ROLE,
     REASONED_DECISIONS,
@@ -765,6 +765,9 @@ def _submit(*, actor, case: Case) -> Case:
     events = [CaseEvent(case=case, kind=CaseEvent.Kind.SUBMITTED, status=case.status, actor=actor, at=now)]
     tasks: list[Task] = []
     halted = _refresh_facts(case, actor)
+    flag = credit_flag.flag_for(case)  # joint punishment: a listed enterprise goes to a person
+    if halted is None and flag is not None and flag.listed:
+        halted = engine.RunHalted([flag.message], "credit")
     if halted is None:
         try:
             run = engine.Run.start(_spec_for(case), _workflow_data(case))
@@ -773,7 +776,10 @@ def _submit(*, actor, case: Case) -> Case:
         except engine.ProcessError as exc:
             raise ProcessFailed(exc) from exc
         else:
-            halted = _apply_run(case, run, now=now, fresh=True, pending=(events, tasks))
+            if flag is not None and run.rule_hits:  # the list unread: no 秒批 decided blind
+                halted = engine.RunHalted([flag.message], "credit")
+            else:
+                halted = _apply_run(case, run, now=now, fresh=True, pending=(events, tasks))
     fresh = case.pk is None
     if fresh:
         insert_objects(case)
@@ -1073,8 +1079,12 @@ def _halt_resolve(*, actor, case: Case, task: Task, decision: str, comment: str,
         except engine.ProcessError as exc:
             raise ProcessFailed(exc) from exc
         else:
-            case.rule_hits = []
-            _apply_run(case, run, now=now, fresh=True)
+            flag = credit_flag.flag_for(case)
+            if flag is not None and run.rule_hits:  # a listed enterprise is never decided by 秒批
+                _halt(case, engine.RunHalted([flag.message], "credit"), now=now)
+            else:
+                case.rule_hits = []
+                _apply_run(case, run, now=now, fresh=True)
         case.save(update_fields=[*RUN_FIELDS, "process"])
     CaseEvent.objects.create(
         case=case,

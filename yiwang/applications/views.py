@@ -31,7 +31,7 @@ from yiwang.identity.permissions import (
 )
 from yiwang.lib import filetypes
 
-from . import duties, licence_materials, schemaforms, selectors, services, workflow
+from . import credit_flag, duties, licence_materials, schemaforms, selectors, services, workflow
 from .forms import (
     ActionForm,
     ProcessForm,
@@ -629,6 +629,7 @@ def task_page(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "task": task,
             "duty_conflict": duties.conflict_message(done=done, role=task.role) if done else "",
+            "credit_flag": credit_flag.flag_for(case),
             "case": case,
             "ref": case_ref(case),
             "form": form,

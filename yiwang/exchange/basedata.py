@@ -9,6 +9,9 @@ Field spec: (name, zh label, en label, type, grade, personal kind).
 POPULATION = "A01001"  # 人口基础信息 — provided by the public security department (GAT)
 LEGAL_ENTITY = "A02001"  # 法人单位基础信息 — provided by market regulation (SCJG)
 SOCIAL_INSURANCE = "C03001"  # 社会保险参保信息 — provided by human resources and social security (RST)
+# 严重失信主体名单 — written by supervision with every list change (market regulation, SCJG); other
+# apps read it through ``selectors.dishonesty_listed`` for joint punishment (联合惩戒).
+DISHONESTY_LIST = "A03001"
 
 BASE_RESOURCES = {
     POPULATION: {
@@ -78,6 +81,23 @@ BASE_RESOURCES = {
             ("last_paid_month", "最近缴费月份", "Last month paid", "string", 2, ""),
         ],
     },
+    DISHONESTY_LIST: {
+        "name": "严重失信主体名单",
+        "name_en": "Serious-dishonesty list",
+        "provider_kind": "SCJG",
+        "kind": "basic",
+        "key_field": "credit_code",
+        "fields": [
+            ("credit_code", "统一社会信用代码", "Unified social credit code", "string", 1, ""),
+            ("name", "名称", "Name", "string", 1, ""),
+            ("listed", "是否在列", "Listed", "boolean", 1, ""),
+            ("basis", "列入依据", "Legal basis", "string", 1, ""),
+            ("department", "认定部门", "Deciding department", "string", 1, ""),
+            ("decision_number", "认定文书号", "Decision number", "string", 1, ""),
+            ("listed_on", "列入日期", "Listed on", "date", 1, ""),
+            ("removed_on", "移出日期", "Removed on", "date", 1, ""),
+        ],
+    },
 }
 
 # How the platform shares the base resources when it registers them itself (``put_records`` on a
@@ -88,6 +108,7 @@ SHARING = {
     POPULATION: ("conditional", "用于政务服务事项办理、身份核验，需说明事项与法定依据；仅提供所需字段。"),
     LEGAL_ENTITY: ("conditional", "用于政务服务办理、企业身份核验与监管，需说明事项。"),
     SOCIAL_INSURANCE: ("conditional", "用于就业、社保待遇与人才政策类事项办理。"),
+    DISHONESTY_LIST: ("conditional", "用于联合惩戒：政务服务办理中对严重失信主体的提示与限制。"),
 }
 # Registration statuses (登记状态) of A02001 under which an enterprise is in business.
 ACTIVE_STATUSES = ("存续", "在业", "开业")

@@ -105,3 +105,26 @@ def base_rows_public(code: str, *, batch_size: int = 5000):
         for _row_no, data in batch:
             yield data
         last = batch[-1][0]
+
+
+class ListLookupFailed(Exception):  # noqa: N818 — named for what happened
+    """The serious-dishonesty list could not be read: callers fail closed (treat as "ask a person")."""
+
+
+def dishonesty_listed(credit_code: str) -> dict | None:
+    """The serious-dishonesty list's (A03001) entry in force for ``credit_code``: ``{"basis",
+    "department", "decision_number", "listed_on"}``, or None when the entity is not listed (never
+    listed, or removed). Raises ``ListLookupFailed`` when the list is not published or cannot be
+    read, so that joint punishment never lets a listed entity through by a fallback."""
+    from yiwang.exchange import basedata
+    from yiwang.exchange.registers import base_row
+
+    if not DataResource.objects.filter(code=basedata.DISHONESTY_LIST, state=ResourceState.PUBLISHED).exists():
+        raise ListLookupFailed("the serious-dishonesty list is not published")
+    try:
+        values = base_row(basedata.DISHONESTY_LIST, (credit_code or "").strip().upper())
+    except Exception as exc:  # a broken row or store: fail closed
+        raise ListLookupFailed(str(exc)) from exc
+    if not values or values.get("listed") is not True:
+        return None
+    return {k: values.get(k) for k in ("basis", "department", "decision_number", "listed_on")}

@@ -210,3 +210,25 @@ def enterprise_codes_licensed_for_items(item_codes) -> set[str]:
         .filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now))
         .values_list("holder_enterprise__credit_code", flat=True)
     )
+
+
+def enterprise_licence_problems(credit_codes) -> dict[str, tuple[list[str], list[str]]]:
+    """For credit scoring (yiwang.supervision.credit): credit code → (numbers of its revoked
+    licences, numbers of its licences past their end and not revoked) for the enterprises
+    ``credit_codes`` that have any. One query."""
+    from django.utils import timezone
+
+    codes = list(credit_codes)
+    out: dict[str, tuple[list[str], list[str]]] = {}
+    if not codes:
+        return out
+    now = timezone.now()
+    rows = (
+        Licence.objects.filter(holder_enterprise__credit_code__in=codes)
+        .filter(Q(state=Licence.State.REVOKED) | Q(state=Licence.State.VALID, valid_until__lte=now))
+        .values_list("holder_enterprise__credit_code", "number", "state")
+    )
+    for code, number, state in rows:
+        revoked, expired = out.setdefault(code, ([], []))
+        (revoked if state == Licence.State.REVOKED else expired).append(number)
+    return out

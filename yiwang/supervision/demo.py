@@ -290,4 +290,7 @@ def build(entities: int = ENTITIES, *, stdout=None) -> None:
                 official=official, entity=relation_entity, reason="亲属在该企业任职（演示）", actor=ACTOR
             )
     _draws()
+    from yiwang.supervision import credit_demo  # credit and risk warnings (issue 12 parts 4–5)
+
+    credit_demo.build(stdout=stdout)
     _say(stdout, f"Supervision demo ready in {time.monotonic() - started:.1f} s.")

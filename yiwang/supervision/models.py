@@ -353,3 +353,184 @@ class InspectionInspector(models.Model):
 
     def __str__(self) -> str:
         return f"{self.inspection_id}:{self.official_id}"
+
+
+# --- credit (issue 12 part 4): penalties, scores, the serious-dishonesty list, credit repair ------
+# (docs/supervision.md § Credit; the rules are in credit.py, the writes in credit_services.py)
+
+
+class Penalty(models.Model):
+    """An administrative penalty decision (行政处罚决定) against a market entity. ``is_public`` says
+    whether the decision is published (行政处罚信息公示); only public ones show on the entity's public
+    credit record."""
+
+    class Kind(models.TextChoices):
+        WARNING = "warning", _("Warning")  # 警告、通报批评
+        FINE = "fine", _("Fine or confiscation")  # 罚款、没收违法所得
+        SUSPENSION = "suspension", _("Suspension of business")  # 责令停产停业、限制开展生产经营活动
+        REVOCATION = "revocation", _("Revocation of a licence")  # 吊销许可证件
+
+    entity = models.ForeignKey(
+        MarketEntity, on_delete=models.PROTECT, related_name="penalties", verbose_name=_("market entity")
+    )
+    department = models.ForeignKey(
+        "identity.Department", on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    decision_number = models.CharField(_("decision number"), max_length=64, unique=True)
+    decided_on = models.DateField(_("decided on"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    amount = models.DecimalField(_("amount (yuan)"), max_digits=14, decimal_places=2, default=0)
+    is_public = models.BooleanField(_("published"), default=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_on", "-pk"]
+        verbose_name = _("penalty")
+        verbose_name_plural = _("penalties")
+        constraints = [models.CheckConstraint(condition=Q(amount__gte=0), name="penalty_amount_positive")]
+
+    def __str__(self) -> str:
+        return self.decision_number
+
+
+class CreditScore(models.Model):
+    """The entity's last computed credit score, its tier and the explanation (each record that
+    counted and its points), written by ``credit_services.credit_recompute``."""
+
+    entity = models.OneToOneField(MarketEntity, on_delete=models.CASCADE, related_name="credit")
+    score = models.SmallIntegerField(_("score"))
+    tier = models.CharField(_("credit tier"), max_length=1, choices=CreditTier.choices)
+    # [{"kind": "inspection", "ref": "...", "on": "2026-01-01", "points": -15}, ...]
+    explanation = models.JSONField(_("explanation"), default=list)
+    computed_at = models.DateTimeField(_("computed"))
+
+    class Meta:
+        verbose_name = _("credit score")
+        verbose_name_plural = _("credit scores")
+
+    def __str__(self) -> str:
+        return f"{self.entity_id}: {self.tier} ({self.score})"
+
+
+class DishonestyEntry(models.Model):
+    """An entry of the serious-dishonesty list (严重失信主体名单). Removal (信用修复) ends it and keeps
+    it: removed entries stay in the history. One listed entry per entity at a time."""
+
+    class State(models.TextChoices):
+        LISTED = "listed", _("Listed")
+        REMOVED = "removed", _("Removed")
+
+    entity = models.ForeignKey(
+        MarketEntity, on_delete=models.PROTECT, related_name="dishonesty", verbose_name=_("market entity")
+    )
+    department = models.ForeignKey(
+        "identity.Department",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("deciding department"),
+    )
+    basis = models.CharField(_("legal basis"), max_length=300)
+    reason = models.TextField(_("facts of the serious dishonesty"))
+    decision_number = models.CharField(_("decision number"), max_length=64)
+    listed_on = models.DateField(_("listed on"))
+    # the earliest date the entity may apply for repair (信用修复); the list's own term
+    repair_from = models.DateField(_("may apply for repair from"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.LISTED)
+    removed_on = models.DateField(_("removed on"), null=True, blank=True)
+    # empty when the system (the demo, an import) listed it
+    created_by = models.ForeignKey(
+        "identity.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-listed_on", "-pk"]
+        verbose_name = _("serious-dishonesty list entry")
+        verbose_name_plural = _("serious-dishonesty list entries")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity"], condition=Q(state="listed"), name="dishonesty_one_listed_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.decision_number
+
+
+class RepairApplication(models.Model):
+    """An application for credit repair (信用修复申请) of a list entry, made by the entity's legal
+    representative or agent, decided by the deciding department's administrator or leader."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", _("Waiting for a decision")
+        APPROVED = "approved", _("Approved: removed from the list")
+        REFUSED = "refused", _("Refused")
+
+    entry = models.ForeignKey(DishonestyEntry, on_delete=models.PROTECT, related_name="repairs")
+    applicant = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
+    statement = models.TextField(_("what was corrected (statement)"))
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.PENDING)
+    decided_by = models.ForeignKey(
+        "identity.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_note = models.TextField(_("reason for the decision"), blank=True)
+    created_at = models.DateTimeField(_("applied"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("credit repair application")
+        verbose_name_plural = _("credit repair applications")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry"], condition=Q(state="pending"), name="repair_one_pending_per_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.state}"
+
+
+# --- risk warnings (issue 12 part 5): rules and the anomaly detector make tasks (risk.py) ----------
+
+
+class RiskWarning(models.Model):
+    """A risk warning (风险预警) and the task it became: 派发 → 处置 → 反馈 → 办结 (risk.TRANSITIONS),
+    due in working days. ``key`` makes raising the same warning twice a no-op."""
+
+    class Rule(models.TextChoices):
+        EXPIRED_COMPLAINTS = "expired_complaints", _("Licence expired while complaints continue")
+        FAILED_INSPECTIONS = "failed_inspections", _("Repeated failed inspections")
+        COMPLAINT_SPIKE = "complaint_spike", _("Complaint spike in an area and topic")
+        ANOMALY = "anomaly", _("Unusual number of complaints (statistical detector)")
+
+    class State(models.TextChoices):
+        DISPATCHED = "dispatched", _("Dispatched")  # 派发
+        HANDLING = "handling", _("Being handled")  # 处置
+        FEEDBACK = "feedback", _("Feedback given")  # 反馈
+        CLOSED = "closed", _("Closed")  # 办结
+
+    key = models.CharField(max_length=120, unique=True)
+    rule = models.CharField(_("rule"), max_length=24, choices=Rule.choices)
+    entity = models.ForeignKey(
+        MarketEntity, on_delete=models.PROTECT, null=True, blank=True, related_name="warnings"
+    )
+    department = models.ForeignKey(
+        "identity.Department", on_delete=models.PROTECT, related_name="+", verbose_name=_("department")
+    )
+    region_code = models.CharField(_("area (division code)"), max_length=6, blank=True)
+    topic = models.CharField(_("topic"), max_length=64, blank=True)
+    detail = models.JSONField(_("detail"), default=dict)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DISPATCHED)
+    due_date = models.DateField(_("due"))
+    note = models.TextField(_("handling notes"), blank=True)
+    opened_at = models.DateTimeField(_("opened"))
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("risk warning")
+        verbose_name_plural = _("risk warnings")
+
+    def __str__(self) -> str:
+        return self.key

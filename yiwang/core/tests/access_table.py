@@ -75,6 +75,9 @@ fb_item             张三's 12345 complaint replied by X and rated (``fb_photo`
                     answered; ``fb_routed`` one routed to X, not accepted; ``fb_filed`` one
                     waiting for the routing officer (a clerk of a 数据和政务服务局: no persona
                     but the admin routes)
+credit_entity       the credit code of a demo entity on the serious-dishonesty list; ``credit_entry``
+                    its entry (no persona represents it: repair is 404 for all)
+credit_warning      an open risk warning of X (the credit demo's scan)
 ==================  ============================================================================
 """
 
@@ -806,6 +809,31 @@ PAGES += [
         data={"service_code": "market", "lat": "34.26", "long": "108.95", "description": "路边摊卖过期食品"},
     ),
     Row("feedback:open311_request", "/open311/v2/requests/{fb_number}.xml", PUBLIC),
+    # --- credit: tiers, the serious-dishonesty list, credit repair, risk warnings ---
+    Row(
+        "credit:entity",
+        "/workbench/supervision/credit/{credit_entity}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"action": "recompute"},
+    ),
+    Row("credit:warnings", "/workbench/supervision/warnings/", SUPERVISION_WORKBENCH, post=True),
+    Row(
+        "credit:warning",
+        "/workbench/supervision/warnings/{credit_warning}/",
+        SUPERVISION_WORKBENCH,
+        post=True,
+        data={"to": "handling"},
+    ),
+    Row("credit:record", "/supervision/credit/{credit_entity}/", PUBLIC),
+    Row("credit:list", "/supervision/dishonesty-list/", PUBLIC, query="removed=1"),
+    Row(
+        "credit:repair",
+        "/supervision/dishonesty-list/{credit_entry}/repair",
+        expect(HIDDEN),
+        post=True,
+        data={"statement": "已全部整改完毕，申请信用修复。"},
+    ),
 ]
 
 # --- the JSON API (/api/...): anonymous callers of a signed-in operation get 401 ---

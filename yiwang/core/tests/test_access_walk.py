@@ -288,6 +288,22 @@ def _supervision_objects() -> dict:
         "sup_entity": _one(
             MarketEntity.objects.filter(inspections__plan=published), "drawn entity"
         ).credit_code,
+        **_credit_objects(),
+    }
+
+
+def _credit_objects() -> dict:
+    """The credit demo (built by the supervision demo's build)."""
+    from yiwang.supervision.models import DishonestyEntry, RiskWarning
+
+    entry = _one(DishonestyEntry.objects.filter(state="listed").order_by("pk"), "listed entry")
+    return {
+        "credit_entity": entry.entity.credit_code,
+        "credit_entry": entry.pk,
+        "credit_warning": _one(
+            RiskWarning.objects.filter(department__code="610100-SCJG", state="dispatched").order_by("pk"),
+            "open warning of X",
+        ).pk,
     }
 
 

@@ -28,6 +28,7 @@ INPUT_PATTERNS = (
     "exchange/basedata.py",  # issue 11: the base resources' specs the demo loads
     "exchange/tracker_demo.py",  # issue 11: the citizen's data-use record
     "feedback/data/*",  # issue 12: the complaints the feedback demo files (and the classifier)
+    "supervision/credit_demo.py",  # issue 12: penalties, the list, tiers, warnings
 )
 
 
