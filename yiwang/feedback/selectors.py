@@ -237,6 +237,18 @@ def complaints_for_entity(credit_code: str, *, since: dt.datetime | None = None)
     return queryset
 
 
+def complaint_counts_by_entity(credit_codes: list[str] | None, *, since: dt.datetime) -> dict[str, int]:
+    """How many complaints name each market entity (unified social credit code) since ``since``:
+    code → count, entities without any left out; ``None`` counts for every entity named."""
+    queryset = Item.objects.filter(kind=Item.Kind.COMPLAINT, filed_at__gte=since).exclude(
+        entity_credit_code=""
+    )
+    if credit_codes is not None:
+        queryset = queryset.filter(entity_credit_code__in=list(credit_codes))
+    rows = queryset.values("entity_credit_code").annotate(n=Count("pk"))
+    return {row["entity_credit_code"]: row["n"] for row in rows}
+
+
 def complaint_counts(
     *, since: dt.date, until: dt.date, region_codes: list[str] | None = None
 ) -> Counter[tuple[str, str, dt.date]]:

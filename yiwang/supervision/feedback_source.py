@@ -2,10 +2,12 @@
 (12345 complaints, 好差评), which sits beside supervision and is not imported here.
 
 A small ``Protocol`` and a setting pick the source: ``SUPERVISION_FEEDBACK_SOURCE`` is the dotted
-path of a class with these methods; the default, ``NoFeedback``, reports no complaints and no
-ratings, so scores and warnings rest on the other records until feedback plugs in (it provides a
-class reading its own selectors and names it in the setting). A source that fails raises; callers
-fail closed (a recomputation stops, nothing is half-written).
+path of a class with these methods. The default, ``FeedbackApp``, reads the ``feedback`` app's
+selectors (12345 complaints that name an entity by its unified social credit code; complaints
+per area, topic and day); it has no ratings of entities (好差评 rate the government's service,
+not the market entity), so ``ratings`` is empty. ``NoFeedback`` reports nothing, for a
+deployment without 12345. A source that fails raises; callers fail closed (a recomputation
+stops, nothing is half-written).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from functools import cache
 from typing import Protocol
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 
@@ -58,7 +61,32 @@ class NoFeedback:
         return []
 
 
-DEFAULT = "yiwang.supervision.feedback_source.NoFeedback"
+class FeedbackApp:
+    """The platform's own 12345 (``yiwang.feedback``): the default source."""
+
+    def complaints(self, credit_codes, *, since):
+        from yiwang.feedback import selectors
+
+        start = dt.datetime.combine(since, dt.time.min, tzinfo=timezone.get_current_timezone())
+        codes = None if credit_codes is None else list(credit_codes)
+        return selectors.complaint_counts_by_entity(codes, since=start)
+
+    def ratings(self, credit_codes, *, since):
+        return {}
+
+    def daily_counts(self, *, since, until):
+        from yiwang.feedback import selectors
+
+        counts = selectors.complaint_counts(since=since, until=until)
+        return [
+            DailyCount(day=day, region_code=region, topic=topic, count=n)
+            for (region, topic, day), n in sorted(
+                counts.items(), key=lambda kv: (kv[0][2], kv[0][0], kv[0][1])
+            )
+        ]
+
+
+DEFAULT = "yiwang.supervision.feedback_source.FeedbackApp"
 
 
 @cache

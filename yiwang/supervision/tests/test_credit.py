@@ -193,3 +193,31 @@ class ManyComplaints:
 
     def daily_counts(self, *, since, until):
         return []
+
+
+@pytest.mark.django_db
+def test_by_default_complaints_are_the_12345_complaints_naming_the_entity(some, citizen, region):
+    """The default source is the platform's 12345: complaints filed about an entity (by its unified
+    social credit code) cost it points; suggestions and complaints about others do not."""
+    from yiwang.feedback import services as feedback_services
+
+    target, other = some[0], some[1]
+    for n in range(3):
+        feedback_services.item_file(
+            kind="complaint",
+            text=f"这家店卖过期食品，第{n + 1}次反映",
+            region=region,
+            actor=citizen,
+            entity_credit_code=target.credit_code,
+        )
+    feedback_services.item_file(
+        kind="suggestion",
+        text="建议多开几家店",
+        region=region,
+        actor=citizen,
+        entity_credit_code=other.credit_code,
+    )
+    credit_services.credit_recompute(actor="test")
+    explained = CreditScore.objects.get(entity=target).explanation
+    assert {"kind": "complaints", "ref": "3", "on": "", "points": -6} in explained
+    assert CreditScore.objects.get(entity=other).explanation == []
