@@ -57,12 +57,12 @@ from yiwang.identity.models import (
 from yiwang.identity.signin import SECOND_FACTOR_SESSION_KEY
 from yiwang.lib import crypto
 from yiwang.lib.idnumbers import make_id_number
+from yiwang.lib.uscc import make_credit_code
 
 # Property tests are judged by their examples, not by how fast one runs: the suite shares two
 # cores with other work, where hypothesis's default 200 ms deadline per example fails at random.
 hypothesis.settings.register_profile("yiwang", deadline=None)
 hypothesis.settings.load_profile("yiwang")
-from yiwang.lib.uscc import make_credit_code
 
 PERSONA_PASSWORD = "persona-pass-2026"  # noqa: S105 — a fixed test password
 PERSONA_TOTP_SECRET = "PERSONATESTSECRETPERSONATESTSECR"  # noqa: S105 — a fixed test secret
