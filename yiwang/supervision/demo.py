@@ -31,6 +31,7 @@ ACTOR = "system:demo"
 X = "610100-SCJG"
 SEQ_START = 40_000_000
 ENTITIES = 20_000
+LARGE_ENTITIES = 1_000_000  # `yiwang demo --scale large`: for the draw and credit at scale
 BATCH = 5000
 INDUSTRIES = "CFGHIKLMOR"  # manufacturing, construction, trade, transport, catering, …
 SCALES = ("micro", "micro", "small", "small", "small", "medium", "large")

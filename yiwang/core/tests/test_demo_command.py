@@ -91,6 +91,21 @@ def test_the_fingerprint_follows_the_demo_inputs_and_the_scale(tmp_path, monkeyp
     assert len({first, second, third, large}) == 4
 
 
+@pytest.mark.django_db
+def test_the_large_demo_adds_a_million_market_entities(builders):
+    large = [
+        "yiwang.catalog.demo.build_large",
+        "yiwang.identity.demo.build_large",
+        "yiwang.audit.demo.build_large",
+        "yiwang.supervision.demo.build_entities",
+    ]
+    with contextlib.ExitStack() as stack:
+        mocks = {name: stack.enter_context(mock.patch(name)) for name in large}
+        call_command("demo", scale="large")
+    mocks["yiwang.supervision.demo.build_entities"].assert_called_once_with(1_000_000, stdout=mock.ANY)
+    assert all(m.call_count == 1 for m in mocks.values())
+
+
 def test_serve_demo_refuses_outside_development(settings, capsys):
     settings.DEV = False
     with mock.patch("os.execv") as execv:

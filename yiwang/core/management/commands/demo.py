@@ -60,7 +60,8 @@ class Command(BaseCommand):
             "--scale",
             choices=["normal", "large"],
             default="normal",
-            help="'large' adds 50,000 catalog items and 1,000,000 persons for benchmarks.",
+            help="'large' adds 50,000 catalog items, 1,000,000 persons and 1,000,000 market entities "
+            "for benchmarks.",
         )
         parser.add_argument(
             "--force",
@@ -110,6 +111,8 @@ class Command(BaseCommand):
                 catalog_demo.build_large(stdout=self.stdout)
                 identity_demo.build_large(stdout=self.stdout)
                 audit_demo.build_large(stdout=self.stdout)
+                # 1,000,000 market entities in A02001 and supervision (the first 20,000 exist)
+                supervision_demo.build_entities(supervision_demo.LARGE_ENTITIES, stdout=self.stdout)
         with transaction.atomic():
             audit.record(actor="system:demo", event=READY_EVENT, data={"fingerprint": wanted, "scale": scale})
         audit_demo.build(stdout=self.stdout)  # last: signs a tree head over everything above
